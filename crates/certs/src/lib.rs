@@ -1,1 +1,43 @@
-//! placeholder
+//! Linkerd trust material for meshctl: the trust anchor (root CA) and the identity issuer
+//! (intermediate CA) that every cluster of a multi-cluster mesh must share.
+//!
+//! This crate owns
+//! * the X.509 profiles, matching `step certificate create --profile root-ca` / `intermediate-ca`
+//!   ([`profile`]);
+//! * generating ECDSA P-256 anchors and issuers with rcgen ([`generate_anchor`],
+//!   [`generate_issuer`]);
+//! * the state directory that keeps generated material across runs — created atomically, keys
+//!   0600, never regenerated ([`CertStore`]), and issuer rotation;
+//! * verifying an anchor / issuer / key triple the way Linkerd would accept it, as pure functions
+//!   over PEM so the same check applies to files and to what a live cluster holds
+//!   ([`verify_trust`], [`expiry_warnings`]);
+//! * summaries for display ([`describe`]).
+//!
+//! It does no network or Kubernetes I/O and needs no async runtime. Private keys are only ever
+//! held in [`SecretPem`], whose `Debug`/`Display` print `[redacted]`.
+
+mod describe;
+mod error;
+mod fsutil;
+mod generate;
+mod keys;
+mod parse;
+pub mod profile;
+mod settings;
+mod store;
+mod verify;
+
+pub use describe::{describe, CertSummary};
+pub use error::{CertError, CertRole};
+pub use generate::{generate_anchor, generate_issuer, GeneratedCert};
+pub use keys::SecretPem;
+pub use profile::issuer_common_name;
+pub use settings::{validate_trust_domain, CertSource, TrustSettings};
+pub use store::{
+    CertStore, MaterialSource, Origin, RotatedIssuer, TrustMaterial, ANCHOR_CERT_FILE,
+    ANCHOR_KEY_FILE, ISSUER_CERT_FILE, ISSUER_KEY_FILE,
+};
+pub use verify::{
+    expiry_warnings, verify_trust, ExpiryInfo, LabeledPem, VerifiedTrust,
+    LINKERD_CHECK_EXPIRY_WARNING,
+};

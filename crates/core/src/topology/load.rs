@@ -1,0 +1,83 @@
+//! Text → typed [`Topology`] plus the [`SourceIndex`] that locates every path in it.
+//!
+//! Loading fails with one diagnostic (the file cannot be read as a topology at all);
+//! everything that can be checked on a typed topology is left to `validate`, which
+//! collects all problems at once.
+
+use super::model::Topology;
+use super::source_index::{self, SourceIndex};
+use crate::diagnostics::{Diagnostic, Location};
+
+/// A topology together with where each of its paths is in the file.
+#[derive(Debug, Clone)]
+pub struct LoadedTopology {
+    pub topology: Topology,
+    pub index: SourceIndex,
+}
+
+/// Parses a topology from raw bytes (a file or stdin).
+pub fn load(bytes: &[u8]) -> Result<LoadedTopology, Diagnostic> {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let valid = &bytes[..e.valid_up_to()];
+        let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
+        let column = valid.len() - valid.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1) + 1;
+        Diagnostic::error(
+            "E002",
+            "",
+            format!("the file is not UTF-8 text (invalid byte at offset {})", e.valid_up_to()),
+        )
+        .with_location(Some(Location {
+            line,
+            column,
+            offset: e.valid_up_to(),
+            len: 0,
+        }))
+        .with_hint("save the file as UTF-8")
+    })?;
+    load_str(text)
+}
+
+/// Parses a topology from text.
+pub fn load_str(text: &str) -> Result<LoadedTopology, Diagnostic> {
+    let index = source_index::index(text)?;
+    let deserializer = serde_yaml::Deserializer::from_str(text);
+    let topology: Topology = serde_path_to_error::deserialize(deserializer).map_err(|err| {
+        let path = match err.path().to_string() {
+            root if root == "." => String::new(),
+            path => path,
+        };
+        let inner = err.inner();
+        let full = inner.to_string();
+        // serde_yaml appends " at line L column C"; the location is reported separately.
+        let message = match full.rsplit_once(" at line ") {
+            Some((head, _)) => head.to_string(),
+            None => full,
+        };
+        let message = message
+            .strip_prefix(&format!("{path}: "))
+            .unwrap_or(&message)
+            .to_string();
+        let location = inner
+            .location()
+            .map(|l| Location {
+                line: l.line(),
+                column: l.column(),
+                offset: l.index(),
+                len: 0,
+            })
+            .or_else(|| index.locate(&path));
+        let hint = if message.contains("unknown field") {
+            "remove or rename the field; `meshctl schema` lists every allowed field"
+        } else if message.contains("missing field") {
+            "add the field; docs/topology.md describes it"
+        } else if message.contains("recursion limit") || message.contains("repetition limit") {
+            "the file nests or repeats aliases too deeply to be a topology; write the values out"
+        } else {
+            "give the value the type the schema expects (see docs/topology.md)"
+        };
+        Diagnostic::error("E007", path, message)
+            .with_location(location)
+            .with_hint(hint)
+    })?;
+    Ok(LoadedTopology { topology, index })
+}

@@ -1,0 +1,320 @@
+//! Path → line:col index of a YAML text.
+//!
+//! serde_yaml gives typed values but no positions for them, so the same text is walked
+//! once more with saphyr's event parser, which keeps marks. The walk also catches what
+//! serde would report poorly or not at all: several documents, duplicate keys, and an
+//! empty file. It never expands aliases, so an alias bomb costs nothing here.
+
+use crate::diagnostics::{Diagnostic, Location};
+use saphyr_parser::{Event, Marker, Parser, Span};
+use std::collections::HashMap;
+
+/// Where each YAML path of one file starts: the value, and for mapping entries the key.
+#[derive(Debug, Default, Clone)]
+pub struct SourceIndex {
+    values: HashMap<String, Location>,
+    keys: HashMap<String, Location>,
+}
+
+impl SourceIndex {
+    /// The location of the value at `path`, else of the nearest ancestor that exists.
+    pub fn locate(&self, path: &str) -> Option<Location> {
+        let mut path = path;
+        loop {
+            if let Some(loc) = self.values.get(path) {
+                return Some(*loc);
+            }
+            path = parent_path(path)?;
+        }
+    }
+
+    /// The location of the key of the mapping entry at `path` (falls back like `locate`).
+    pub fn locate_key(&self, path: &str) -> Option<Location> {
+        self.keys
+            .get(path)
+            .copied()
+            .or_else(|| self.locate(path))
+    }
+
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+}
+
+/// `a.b[2].c` → `a.b[2]` → `a.b` → `a` → `` → None.
+fn parent_path(path: &str) -> Option<&str> {
+    if path.is_empty() {
+        return None;
+    }
+    let cut = path.rfind(['.', '[']).unwrap_or(0);
+    Some(&path[..cut])
+}
+
+/// Converts saphyr's character indices into byte offsets.
+struct Offsets<'a> {
+    text: &'a str,
+    ascii: bool,
+    /// Byte offset of each char, built lazily only for non-ASCII text.
+    char_starts: Vec<usize>,
+}
+
+impl<'a> Offsets<'a> {
+    fn new(text: &'a str) -> Self {
+        let ascii = text.is_ascii();
+        let char_starts = if ascii {
+            Vec::new()
+        } else {
+            text.char_indices().map(|(i, _)| i).collect()
+        };
+        Offsets {
+            text,
+            ascii,
+            char_starts,
+        }
+    }
+
+    fn byte(&self, char_index: usize) -> usize {
+        if self.ascii {
+            char_index.min(self.text.len())
+        } else {
+            self.char_starts
+                .get(char_index)
+                .copied()
+                .unwrap_or(self.text.len())
+        }
+    }
+
+    fn location(&self, span: &Span) -> Location {
+        let start = self.byte(span.start.index());
+        let end = self.byte(span.end.index()).max(start);
+        // Collections span many lines; underline only their first line.
+        let line_end = self.text[start..]
+            .find('\n')
+            .map_or(self.text.len(), |i| start + i);
+        Location {
+            line: span.start.line(),
+            column: span.start.col() + 1,
+            offset: start,
+            len: end.min(line_end) - start,
+        }
+    }
+
+    fn marker(&self, marker: &Marker) -> Location {
+        Location {
+            line: marker.line(),
+            column: marker.col() + 1,
+            offset: self.byte(marker.index()),
+            len: 0,
+        }
+    }
+}
+
+enum Frame {
+    Map {
+        path: String,
+        key: Option<String>,
+        seen: HashMap<String, Location>,
+    },
+    Seq {
+        path: String,
+        next: usize,
+    },
+    /// A complex (non-scalar) mapping key: skipped, counting nesting depth.
+    SkipKey { depth: usize },
+}
+
+fn child_path(parent: &str, key: &str) -> String {
+    if parent.is_empty() {
+        key.to_string()
+    } else {
+        format!("{parent}.{key}")
+    }
+}
+
+/// Walks `text` and returns its index, or the first structural problem as a diagnostic.
+pub fn index(text: &str) -> Result<SourceIndex, Diagnostic> {
+    let offsets = Offsets::new(text);
+    let mut index = SourceIndex::default();
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut documents = 0usize;
+    let mut root_is_null = true;
+
+    for event in Parser::new_from_str(text) {
+        let (event, span) = event.map_err(|e| {
+            Diagnostic::error("E004", "", format!("YAML syntax error: {}", e.info()))
+                .with_location(Some(offsets.marker(e.marker())))
+                .with_hint("fix the YAML syntax at this position (indentation, quotes, colons)")
+        })?;
+        let location = offsets.location(&span);
+        match event {
+            Event::DocumentStart(_) => {
+                documents += 1;
+                if documents > 1 {
+                    return Err(Diagnostic::error(
+                        "E005",
+                        "",
+                        "the file holds more than one YAML document",
+                    )
+                    .with_location(Some(location))
+                    .with_hint("a topology is one document: remove the `---` separator and what follows, or split it into its own file"));
+                }
+            }
+            Event::Scalar(value, ..) => {
+                if stack.is_empty() && !(value.is_empty() || value == "~" || value == "null") {
+                    root_is_null = false;
+                }
+                match node_path(&mut stack, Some(&value), location)? {
+                    Node::Value(path) => {
+                        index.values.insert(path, location);
+                    }
+                    Node::Key(path) => {
+                        index.keys.insert(path, location);
+                    }
+                    Node::Skipped => {}
+                }
+            }
+            Event::Alias(_) => {
+                match node_path(&mut stack, None, location)? {
+                    Node::Value(path) => {
+                        index.values.insert(path, location);
+                    }
+                    // An alias used as a key: its value comes next.
+                    Node::Skipped | Node::Key(_) => {
+                        if let Some(Frame::Map { key, .. }) = stack.last_mut() {
+                            *key = Some("?".to_string());
+                        }
+                    }
+                }
+            }
+            Event::MappingStart(..) | Event::SequenceStart(..) => {
+                root_is_null = false;
+                let is_map = matches!(event, Event::MappingStart(..));
+                match node_path(&mut stack, None, location)? {
+                    Node::Value(path) => {
+                        index.values.insert(path.clone(), location);
+                        stack.push(if is_map {
+                            Frame::Map {
+                                path,
+                                key: None,
+                                seen: HashMap::new(),
+                            }
+                        } else {
+                            Frame::Seq { path, next: 0 }
+                        });
+                    }
+                    Node::Key(_) | Node::Skipped => {
+                        if let Some(Frame::SkipKey { depth }) = stack.last_mut() {
+                            *depth += 1;
+                        } else {
+                            stack.push(Frame::SkipKey { depth: 1 });
+                        }
+                    }
+                }
+            }
+            Event::MappingEnd | Event::SequenceEnd => {
+                if let Some(Frame::SkipKey { depth }) = stack.last_mut() {
+                    *depth -= 1;
+                    if *depth == 0 {
+                        stack.pop();
+                        // The complex key is done; its value comes next.
+                        if let Some(Frame::Map { key, .. }) = stack.last_mut() {
+                            *key = Some("?".to_string());
+                        }
+                    }
+                    continue;
+                }
+                stack.pop();
+            }
+            Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => {}
+        }
+    }
+
+    if documents == 0 || root_is_null {
+        return Err(Diagnostic::error("E003", "", "the file is empty")
+            .with_hint("start from topology.example.yaml, or run `meshctl schema` for the format"));
+    }
+    Ok(index)
+}
+
+/// What a node of the event stream is, with its path.
+enum Node {
+    Value(String),
+    Key(String),
+    /// Part of a complex (non-scalar) key.
+    Skipped,
+}
+
+/// Decides what the node just seen is: a key, a value at some path, or part of a
+/// skipped complex key.
+fn node_path(
+    stack: &mut [Frame],
+    scalar: Option<&str>,
+    location: Location,
+) -> Result<Node, Diagnostic> {
+    let Some(top) = stack.last_mut() else {
+        return Ok(Node::Value(String::new()));
+    };
+    match top {
+        Frame::SkipKey { .. } => Ok(Node::Skipped),
+        Frame::Seq { path, next } => {
+            let p = format!("{path}[{next}]");
+            *next += 1;
+            Ok(Node::Value(p))
+        }
+        Frame::Map { path, key, seen } => match key.take() {
+            Some(k) => Ok(Node::Value(child_path(path, &k))),
+            None => match scalar {
+                Some(name) => {
+                    if let Some(first) = seen.get(name) {
+                        let dup_path = child_path(path, name);
+                        return Err(Diagnostic::error(
+                            "E006",
+                            dup_path,
+                            format!("duplicate key `{name}` (first at line {})", first.line),
+                        )
+                        .with_location(Some(location))
+                        .with_hint("a key may appear once per mapping: merge the two entries"));
+                    }
+                    seen.insert(name.to_string(), location);
+                    *key = Some(name.to_string());
+                    Ok(Node::Key(child_path(path, name)))
+                }
+                // A complex key (mapping or sequence as key) or an alias key.
+                None => Ok(Node::Skipped),
+            },
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEXT: &str = "a:\n  b:\n    - x: 1\n    - x: 2\n      y: [3, 4]\n  c: hello\n";
+
+    #[test]
+    fn paths_have_positions() {
+        let idx = index(TEXT).unwrap();
+        assert_eq!(idx.locate("a.c").map(|l| (l.line, l.column)), Some((6, 6)));
+        assert_eq!(idx.locate("a.b[1].x").map(|l| (l.line, l.column)), Some((4, 10)));
+        assert_eq!(idx.locate("a.b[1].y[1]").map(|l| l.line), Some(5));
+        assert_eq!(idx.locate_key("a.c").map(|l| (l.line, l.column)), Some((6, 3)));
+        // Missing paths fall back to the nearest ancestor.
+        assert_eq!(idx.locate("a.b[1].z").map(|l| l.line), Some(4));
+    }
+
+    #[test]
+    fn structural_problems() {
+        assert_eq!(index("").unwrap_err().code, "E003");
+        assert_eq!(index("# only a comment\n").unwrap_err().code, "E003");
+        assert_eq!(index("a: 1\n---\nb: 2\n").unwrap_err().code, "E005");
+        let dup = index("a: 1\nb: 2\na: 3\n").unwrap_err();
+        assert_eq!((dup.code, dup.location.map(|l| l.line)), ("E006", Some(3)));
+        let syntax = index("a: [1, 2\nb: 3\n").unwrap_err();
+        assert_eq!(syntax.code, "E004");
+    }
+}

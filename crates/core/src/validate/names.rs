@@ -1,0 +1,193 @@
+//! Identity checks: apiVersion/kind, names that Kubernetes and kind accept, and names or
+//! contexts used twice.
+
+use crate::diagnostics::Diagnostic;
+use crate::topology::{Provider, Topology, API_VERSION, KIND};
+use std::collections::HashMap;
+
+/// RFC 1123 label: what Kubernetes requires of namespace and Service names.
+pub(super) fn is_dns_label(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 63
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+}
+
+/// RFC 1123 subdomain: what Kubernetes requires of most object names.
+pub(super) fn is_dns_subdomain(name: &str) -> bool {
+    name.len() <= 253 && name.split('.').all(is_dns_label)
+}
+
+pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
+    if t.api_version != API_VERSION {
+        out.push(
+            Diagnostic::error(
+                "E010",
+                "apiVersion",
+                format!("apiVersion is `{}`, this meshctl reads `{API_VERSION}`", t.api_version),
+            )
+            .with_hint(format!("set `apiVersion: {API_VERSION}`")),
+        );
+    }
+    if t.kind != KIND {
+        out.push(
+            Diagnostic::error("E011", "kind", format!("kind is `{}`, expected `{KIND}`", t.kind))
+                .with_hint(format!("set `kind: {KIND}`")),
+        );
+    }
+    label(out, "metadata.name", &t.metadata.name, "topology name");
+    if t.spec.clusters.is_empty() {
+        out.push(
+            Diagnostic::error("E016", "spec.clusters", "the topology declares no clusters")
+                .with_hint("add at least one entry under spec.clusters"),
+        );
+    }
+
+    let mut names: HashMap<&str, usize> = HashMap::new();
+    let mut contexts: HashMap<String, usize> = HashMap::new();
+    for (i, cluster) in t.spec.clusters.iter().enumerate() {
+        let path = format!("spec.clusters[{i}]");
+        label(out, &format!("{path}.name"), &cluster.name, "cluster name");
+        if let Some(first) = names.insert(&cluster.name, i) {
+            out.push(
+                Diagnostic::error(
+                    "E013",
+                    format!("{path}.name"),
+                    format!("cluster name `{}` is used twice", cluster.name),
+                )
+                .with_related(format!("spec.clusters[{first}].name"), "first used here")
+                .with_hint("give every cluster its own name"),
+            );
+        }
+        if cluster.provider == Provider::Existing && cluster.context.is_none() {
+            out.push(
+                Diagnostic::error(
+                    "E017",
+                    path.clone(),
+                    format!("existing cluster `{}` has no context", cluster.name),
+                )
+                .with_hint("set `context:` to its kubeconfig context (kind clusters default to kind-<name>)"),
+            );
+        }
+        let context = cluster.context();
+        if let Some(first) = contexts.insert(context.clone(), i) {
+            let at = if cluster.context.is_some() {
+                format!("{path}.context")
+            } else {
+                format!("{path}.name")
+            };
+            out.push(
+                Diagnostic::error(
+                    "E014",
+                    at,
+                    format!(
+                        "clusters `{}` and `{}` use the same kubeconfig context `{context}`",
+                        t.spec.clusters[first].name, cluster.name
+                    ),
+                )
+                .with_related(format!("spec.clusters[{first}]"), "the other cluster")
+                .with_hint("each cluster needs its own context"),
+            );
+        }
+        if let Some(lb) = &cluster.load_balancer {
+            let mut pools: HashMap<&str, usize> = HashMap::new();
+            for (p, pool) in lb.pools.iter().enumerate() {
+                let pool_path = format!("{path}.loadBalancer.pools[{p}].name");
+                subdomain(out, &pool_path, &pool.name, "pool name");
+                if let Some(first) = pools.insert(&pool.name, p) {
+                    duplicate(out, &pool_path, &format!("pool `{}`", pool.name), &format!("{path}.loadBalancer.pools[{first}].name"));
+                }
+            }
+            subdomain(out, &format!("{path}.loadBalancer.l2Advertisement.name"), &lb.l2_advertisement.name, "L2Advertisement name");
+        }
+    }
+
+    for (i, link) in t.spec.links.iter().enumerate() {
+        if let Some(name) = &link.cluster_name {
+            label(out, &format!("spec.links[{i}].clusterName"), name, "link cluster name");
+        }
+    }
+    for (i, ns) in t.spec.namespaces.iter().enumerate() {
+        label(out, &format!("spec.namespaces[{i}].name"), &ns.name, "namespace");
+    }
+    let mut workloads: HashMap<&str, usize> = HashMap::new();
+    for (i, w) in t.spec.workloads.iter().enumerate() {
+        let path = format!("spec.workloads[{i}]");
+        label(out, &format!("{path}.name"), &w.name, "workload name");
+        label(out, &format!("{path}.namespace"), &w.namespace, "namespace");
+        for (s, service) in w.services.iter().enumerate() {
+            label(out, &format!("{path}.services[{s}]"), service, "service name");
+        }
+        if let Some(first) = workloads.insert(&w.name, i) {
+            duplicate(out, &format!("{path}.name"), &format!("workload `{}`", w.name), &format!("spec.workloads[{first}].name"));
+        }
+    }
+    for (i, e) in t.spec.exports.iter().enumerate() {
+        label(out, &format!("spec.exports[{i}].namespace"), &e.namespace, "namespace");
+        label(out, &format!("spec.exports[{i}].service"), &e.service, "service name");
+    }
+    let mut splits: HashMap<(&str, &str, &str), usize> = HashMap::new();
+    for (i, s) in t.spec.splits.iter().enumerate() {
+        let path = format!("spec.splits[{i}]");
+        label(out, &format!("{path}.namespace"), &s.namespace, "namespace");
+        label(out, &format!("{path}.service"), &s.service, "service name");
+        subdomain(out, &format!("{path}.name"), s.name(), "TrafficSplit name");
+        if let Some(first) = splits.insert((&s.cluster, &s.namespace, s.name()), i) {
+            duplicate(out, &path, &format!("TrafficSplit `{}/{}` in cluster `{}`", s.namespace, s.name(), s.cluster), &format!("spec.splits[{first}]"));
+        }
+    }
+    let mut ingresses: HashMap<(&str, &str), usize> = HashMap::new();
+    for (i, ing) in t.spec.ingresses.iter().enumerate() {
+        let path = format!("spec.ingresses[{i}]");
+        subdomain(out, &format!("{path}.name"), &ing.name, "Ingress name");
+        label(out, &format!("{path}.namespace"), &ing.namespace, "namespace");
+        label(out, &format!("{path}.service"), &ing.service, "service name");
+        if let Some(first) = ingresses.insert((&ing.namespace, &ing.name), i) {
+            duplicate(out, &format!("{path}.name"), &format!("Ingress `{}/{}`", ing.namespace, ing.name), &format!("spec.ingresses[{first}].name"));
+        }
+    }
+}
+
+fn label(out: &mut Vec<Diagnostic>, path: &str, name: &str, what: &str) {
+    if !is_dns_label(name) {
+        out.push(
+            Diagnostic::error("E012", path, format!("{what} `{name}` is not a valid name"))
+                .with_hint("use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit"),
+        );
+    }
+}
+
+fn subdomain(out: &mut Vec<Diagnostic>, path: &str, name: &str, what: &str) {
+    if !is_dns_subdomain(name) {
+        out.push(
+            Diagnostic::error("E012", path, format!("{what} `{name}` is not a valid name"))
+                .with_hint("use lowercase letters, digits, '-' and '.', at most 253 characters"),
+        );
+    }
+}
+
+fn duplicate(out: &mut Vec<Diagnostic>, path: &str, what: &str, first: &str) {
+    out.push(
+        Diagnostic::error("E015", path, format!("{what} is declared twice"))
+            .with_related(first, "first declared here")
+            .with_hint("remove one of the two, or rename it"),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dns_names() {
+        assert!(is_dns_label("kind-demo3"));
+        assert!(!is_dns_label("Demo"));
+        assert!(!is_dns_label("-a"));
+        assert!(!is_dns_label(&"a".repeat(64)));
+        assert!(is_dns_subdomain("first-pool.a"));
+        assert!(!is_dns_subdomain("a..b"));
+    }
+}

@@ -1,0 +1,318 @@
+//! Address checks: CIDR and range syntax, pod/service subnet overlaps within and across
+//! clusters, and MetalLB pools (inside the node network, disjoint from each other and
+//! from every subnet, large enough for the LoadBalancer Services the topology needs).
+
+use crate::diagnostics::Diagnostic;
+use crate::topology::units::{nets_overlap, AddressRange, Parsed, Unit};
+use crate::topology::{Provider, Topology};
+use ipnet::IpNet;
+
+/// A cluster subnet with where it is written.
+pub(super) struct Subnet<'a> {
+    pub cluster: &'a str,
+    pub text: &'a str,
+    pub field: &'static str,
+    pub path: String,
+    pub net: IpNet,
+}
+
+impl Subnet<'_> {
+    /// `10.97.0.0/12 (10.96.0.0-10.111.255.255)`: the text and the addresses it spans.
+    pub fn describe(&self) -> String {
+        format!("{} {} ({})", self.field, self.text, AddressRange::from_net(&self.net))
+    }
+
+}
+
+/// A pool address block with where it is written.
+pub(super) struct Block<'a> {
+    pub cluster: &'a str,
+    pub pool: &'a str,
+    pub path: String,
+    pub range: AddressRange,
+    pub text: &'a str,
+}
+
+/// Reports a malformed unit; returns the value when it parsed.
+pub(super) fn parsed<'a, T: Unit>(
+    out: &mut Vec<Diagnostic>,
+    path: &str,
+    value: &'a Parsed<T>,
+) -> Option<&'a T> {
+    if let Some(error) = value.error() {
+        out.push(
+            Diagnostic::error("E020", path, error.to_string())
+                .with_hint(format!("write a {} such as `{}`", T::WHAT, T::EXAMPLE)),
+        );
+    }
+    value.get()
+}
+
+/// Every well-formed subnet and pool block of a topology, with where it is written.
+pub(super) struct Addresses<'a> {
+    pub subnets: Vec<Subnet<'a>>,
+    pub blocks: Vec<Block<'a>>,
+}
+
+pub(super) fn addresses(t: &Topology) -> Addresses<'_> {
+    let mut subnets = Vec::new();
+    let mut blocks = Vec::new();
+    for (i, cluster) in t.spec.clusters.iter().enumerate() {
+        let path = format!("spec.clusters[{i}]");
+        for (field, value) in [
+            ("podSubnet", &cluster.pod_subnet),
+            ("serviceSubnet", &cluster.service_subnet),
+        ] {
+            if let Some(net) = value.get() {
+                subnets.push(Subnet {
+                    cluster: &cluster.name,
+                    text: value.raw(),
+                    field,
+                    path: format!("{path}.{field}"),
+                    net: net.trunc(),
+                });
+            }
+        }
+        for (p, pool) in cluster.load_balancer.iter().flat_map(|lb| lb.pools.iter().enumerate()) {
+            for (a, block) in pool.addresses.iter().enumerate() {
+                if let Some(range) = block.get() {
+                    blocks.push(Block {
+                        cluster: &cluster.name,
+                        pool: &pool.name,
+                        path: format!("{path}.loadBalancer.pools[{p}].addresses[{a}]"),
+                        range: *range,
+                        text: block.raw(),
+                    });
+                }
+            }
+        }
+    }
+    Addresses { subnets, blocks }
+}
+
+pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
+    let node_network = t
+        .spec
+        .network
+        .as_ref()
+        .and_then(|n| parsed(out, "spec.network.subnet", &n.subnet))
+        .map(IpNet::trunc);
+    if let Some(addr) = &t.spec.defaults.api_server_address {
+        parsed(out, "spec.defaults.apiServerAddress", addr);
+    }
+    for (i, cluster) in t.spec.clusters.iter().enumerate() {
+        let path = format!("spec.clusters[{i}]");
+        if let Some(addr) = &cluster.api_server_address {
+            parsed(out, &format!("{path}.apiServerAddress"), addr);
+        }
+        for (field, value) in [
+            ("podSubnet", &cluster.pod_subnet),
+            ("serviceSubnet", &cluster.service_subnet),
+        ] {
+            let field_path = format!("{path}.{field}");
+            if let Some(net) = parsed(out, &field_path, value) {
+                if net.trunc() != *net {
+                    out.push(
+                        Diagnostic::warning(
+                            "W021",
+                            &field_path,
+                            format!("`{net}` has host bits set; it means `{}`", net.trunc()),
+                        )
+                        .with_hint(format!("write `{}` so the range is what it looks like", net.trunc())),
+                    );
+                }
+            }
+        }
+        for (p, pool) in cluster.load_balancer.iter().flat_map(|lb| lb.pools.iter().enumerate()) {
+            for (a, block) in pool.addresses.iter().enumerate() {
+                parsed(out, &format!("{path}.loadBalancer.pools[{p}].addresses[{a}]"), block);
+            }
+        }
+    }
+
+    let Addresses { subnets, blocks } = addresses(t);
+    subnet_overlaps(&subnets, node_network.as_ref(), out);
+    pool_checks(t, &blocks, &subnets, node_network.as_ref(), out);
+}
+
+fn subnet_overlaps(subnets: &[Subnet], node_network: Option<&IpNet>, out: &mut Vec<Diagnostic>) {
+    for (j, b) in subnets.iter().enumerate() {
+        for a in &subnets[..j] {
+            if !nets_overlap(&a.net, &b.net) {
+                continue;
+            }
+            let diagnostic = if a.cluster == b.cluster {
+                Diagnostic::error(
+                    "E022",
+                    &b.path,
+                    format!(
+                        "{} of cluster `{}` overlaps its {}",
+                        b.describe(), b.cluster, a.describe()
+                    ),
+                )
+                .with_hint("pods and services of a cluster need disjoint ranges")
+            } else {
+                Diagnostic::error(
+                    "E023",
+                    &b.path,
+                    format!(
+                        "{} of cluster `{}` overlaps {} of cluster `{}`",
+                        b.describe(), b.cluster, a.describe(), a.cluster
+                    ),
+                )
+                .with_hint(format!(
+                    "meshed clusters must not share pod or service addresses; move `{}` to a range no other cluster uses{}",
+                    b.cluster,
+                    suggestion(b.net, subnets)
+                ))
+            };
+            out.push(diagnostic.with_related(&a.path, format!("{} of cluster `{}`", a.field, a.cluster)));
+        }
+        if let Some(network) = node_network {
+            if nets_overlap(network, &b.net) {
+                out.push(
+                    Diagnostic::error(
+                        "E024",
+                        &b.path,
+                        format!(
+                            "{} {} of cluster `{}` overlaps the node network {network}",
+                            b.field, b.net, b.cluster
+                        ),
+                    )
+                    .with_related("spec.network.subnet", "the node network")
+                    .with_hint("cluster subnets must be disjoint from the network the nodes sit on"),
+                );
+            }
+        }
+    }
+}
+
+/// A free network of the same size in the same /8 as `net`, as a hint.
+fn suggestion(net: IpNet, subnets: &[Subnet]) -> String {
+    let IpNet::V4(v4) = net else {
+        return String::new();
+    };
+    let Ok(space) = ipnet::Ipv4Net::new(v4.network(), 8) else {
+        return String::new();
+    };
+    let Ok(candidates) = space.trunc().subnets(v4.prefix_len().max(8)) else {
+        return String::new();
+    };
+    candidates
+        .map(IpNet::V4)
+        .find(|c| subnets.iter().all(|s| !nets_overlap(&s.net, c)))
+        .map(|c| format!(", e.g. {c}"))
+        .unwrap_or_default()
+}
+
+fn pool_checks(
+    t: &Topology,
+    blocks: &[Block],
+    subnets: &[Subnet],
+    node_network: Option<&IpNet>,
+    out: &mut Vec<Diagnostic>,
+) {
+    match node_network {
+        Some(network) => {
+            for block in blocks {
+                if !block.range.within(network) {
+                    out.push(
+                        Diagnostic::error(
+                            "E025",
+                            &block.path,
+                            format!(
+                                "pool `{}` of cluster `{}`: {} is not inside the node network {network}",
+                                block.pool, block.cluster, block.text
+                            ),
+                        )
+                        .with_related("spec.network.subnet", "the node network")
+                        .with_hint("MetalLB in L2 mode can only announce addresses of the nodes' own network (see `docker network inspect kind`)"),
+                    );
+                }
+            }
+        }
+        None if !blocks.is_empty() => {
+            out.push(
+                Diagnostic::warning(
+                    "W030",
+                    "spec",
+                    "LoadBalancer pools are declared but spec.network is not, so they cannot be checked against the node network",
+                )
+                .with_hint("add `network: {name: kind, subnet: <subnet of docker network kind>}`"),
+            );
+        }
+        None => {}
+    }
+
+    for (j, b) in blocks.iter().enumerate() {
+        for a in &blocks[..j] {
+            if a.range.overlaps(&b.range) {
+                out.push(
+                    Diagnostic::error(
+                        "E026",
+                        &b.path,
+                        format!(
+                            "pool `{}` of cluster `{}` ({}) overlaps pool `{}` of cluster `{}` ({})",
+                            b.pool, b.cluster, b.text, a.pool, a.cluster, a.text
+                        ),
+                    )
+                    .with_related(&a.path, format!("pool `{}` of cluster `{}`", a.pool, a.cluster))
+                    .with_hint("each cluster needs its own addresses, or two Services get the same IP"),
+                );
+            }
+        }
+        for s in subnets {
+            if b.range.overlaps(&AddressRange::from_net(&s.net)) {
+                out.push(
+                    Diagnostic::error(
+                        "E027",
+                        &b.path,
+                        format!(
+                            "pool `{}` of cluster `{}` ({}) overlaps {} {} of cluster `{}`",
+                            b.pool, b.cluster, b.text, s.field, s.net, s.cluster
+                        ),
+                    )
+                    .with_related(&s.path, format!("{} of cluster `{}`", s.field, s.cluster))
+                    .with_hint("LoadBalancer addresses must come from the node network, not from pod or service ranges"),
+                );
+            }
+        }
+    }
+
+    for (i, cluster) in t.spec.clusters.iter().enumerate() {
+        let demand = cluster.load_balancer_demand(t);
+        if demand.is_empty() {
+            continue;
+        }
+        let capacity: u128 = blocks
+            .iter()
+            .filter(|b| b.cluster == cluster.name)
+            .map(|b| b.range.size())
+            .sum();
+        let has_pools = cluster.load_balancer.is_some();
+        // An existing cluster may have a cloud load balancer; only pools it declares count.
+        if !has_pools && cluster.provider == Provider::Existing {
+            continue;
+        }
+        if capacity < demand.len() as u128 {
+            let path = if has_pools {
+                format!("spec.clusters[{i}].loadBalancer.pools")
+            } else {
+                format!("spec.clusters[{i}]")
+            };
+            out.push(
+                Diagnostic::error(
+                    "E028",
+                    path,
+                    format!(
+                        "cluster `{}` needs {} LoadBalancer address(es) ({}) but its pools hold {capacity}",
+                        cluster.name,
+                        demand.len(),
+                        demand.join(", ")
+                    ),
+                )
+                .with_hint("add addresses to `loadBalancer.pools` (a Service without one stays <pending> and the link waits forever)"),
+            );
+        }
+    }
+}

@@ -1,0 +1,445 @@
+//! Reference checks: every cluster and service a link, export, split, ingress or
+//! workload names exists; links are not self-links or duplicates; a remote split backend
+//! is reachable (a link in the right direction and an export); mirrored namespaces exist
+//! where the mirrors land; the extensions each feature needs are enabled; weights make
+//! sense.
+
+use super::names::is_dns_subdomain;
+use crate::diagnostics::Diagnostic;
+use crate::topology::{expand_template, Provider, Topology};
+use std::collections::{HashMap, HashSet};
+
+/// What the topology declares, for looking references up.
+struct Declared<'a> {
+    clusters: HashSet<&'a str>,
+    /// (cluster, namespace) → services workloads provide there.
+    services: HashMap<(&'a str, &'a str), HashSet<&'a str>>,
+    /// (cluster, namespace) pairs that will exist.
+    namespaces: HashSet<(&'a str, &'a str)>,
+}
+
+impl<'a> Declared<'a> {
+    fn new(t: &'a Topology) -> Self {
+        let clusters = t.spec.clusters.iter().map(|c| c.name.as_str()).collect();
+        let mut services: HashMap<(&str, &str), HashSet<&str>> = HashMap::new();
+        let mut namespaces = HashSet::new();
+        for w in &t.spec.workloads {
+            for cluster in &w.clusters {
+                namespaces.insert((cluster.as_str(), w.namespace.as_str()));
+                services
+                    .entry((cluster.as_str(), w.namespace.as_str()))
+                    .or_default()
+                    .extend(w.services.iter().map(String::as_str));
+            }
+        }
+        for ns in &t.spec.namespaces {
+            for cluster in &ns.clusters {
+                namespaces.insert((cluster.as_str(), ns.name.as_str()));
+            }
+        }
+        Declared {
+            clusters,
+            services,
+            namespaces,
+        }
+    }
+
+    fn provides(&self, cluster: &str, namespace: &str, service: &str) -> bool {
+        self.services
+            .get(&(cluster, namespace))
+            .is_some_and(|s| s.contains(service))
+    }
+}
+
+pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
+    let declared = Declared::new(t);
+    let cluster_ref = |out: &mut Vec<Diagnostic>, path: String, name: &str| -> bool {
+        if declared.clusters.contains(name) {
+            return true;
+        }
+        let known: Vec<&str> = t.spec.clusters.iter().map(|c| c.name.as_str()).collect();
+        out.push(
+            Diagnostic::error("E040", path, format!("unknown cluster `{name}`"))
+                .with_hint(format!("use one of the clusters declared in spec.clusters: {}", known.join(", "))),
+        );
+        false
+    };
+    let service_ref = |out: &mut Vec<Diagnostic>, path: String, cluster: &str, namespace: &str, service: &str| {
+        if !declared.provides(cluster, namespace, service) {
+            out.push(
+                Diagnostic::error(
+                    "E043",
+                    path,
+                    format!("no workload provides service `{namespace}/{service}` in cluster `{cluster}`"),
+                )
+                .with_hint(format!(
+                    "add `{service}` to the `services:` of the workload deployed to namespace `{namespace}` of cluster `{cluster}`"
+                )),
+            );
+        }
+    };
+    let multicluster = t.spec.mesh.multicluster_enabled();
+
+    check_links(t, out, &cluster_ref, multicluster);
+
+    for (i, ns) in t.spec.namespaces.iter().enumerate() {
+        for (c, cluster) in ns.clusters.iter().enumerate() {
+            cluster_ref(out, format!("spec.namespaces[{i}].clusters[{c}]"), cluster);
+        }
+    }
+
+    check_workloads(t, out, &cluster_ref);
+
+    for (i, export) in t.spec.exports.iter().enumerate() {
+        let path = format!("spec.exports[{i}]");
+        if !multicluster {
+            out.push(needs_multicluster(&path, "an export"));
+        }
+        for (c, cluster) in export.clusters.iter().enumerate() {
+            let cpath = format!("{path}.clusters[{c}]");
+            if !cluster_ref(out, cpath.clone(), cluster) {
+                continue;
+            }
+            service_ref(out, format!("{path}.service"), cluster, &export.namespace, &export.service);
+            let consumers: Vec<_> = t.spec.links.iter().filter(|l| &l.target == cluster).collect();
+            if consumers.is_empty() {
+                out.push(
+                    Diagnostic::warning(
+                        "W058",
+                        cpath.clone(),
+                        format!(
+                            "`{}/{}` is exported from `{cluster}` but no link has `{cluster}` as its target, so nothing mirrors it",
+                            export.namespace, export.service
+                        ),
+                    )
+                    .with_hint(format!("add a link with `target: {cluster}`, or drop the export")),
+                );
+            }
+            for link in consumers {
+                if declared.clusters.contains(link.source.as_str())
+                    && !declared.namespaces.contains(&(link.source.as_str(), export.namespace.as_str()))
+                {
+                    out.push(
+                        Diagnostic::error(
+                            "E046",
+                            format!("{path}.namespace"),
+                            format!(
+                                "`{}/{}` exported from `{cluster}` is mirrored into `{}`, which has no namespace `{}`: Linkerd silently skips the mirror",
+                                export.namespace, export.service, link.source, export.namespace
+                            ),
+                        )
+                        .with_hint(format!(
+                            "deploy a workload to `{}` in `{}`, or add it under spec.namespaces",
+                            export.namespace, link.source
+                        )),
+                    );
+                }
+            }
+        }
+    }
+
+    check_splits(t, out, &declared, &cluster_ref, &service_ref);
+    check_ingresses(t, out, &cluster_ref, &service_ref);
+}
+
+fn needs_multicluster(path: &str, what: &str) -> Diagnostic {
+    Diagnostic::error(
+        "E048",
+        path,
+        format!("{what} needs the Linkerd multicluster extension, which is not enabled"),
+    )
+    .with_hint("add `multicluster: {}` under spec.mesh.linkerd.extensions")
+}
+
+type ClusterRef<'c> = dyn Fn(&mut Vec<Diagnostic>, String, &str) -> bool + 'c;
+type ServiceRef<'c> = dyn Fn(&mut Vec<Diagnostic>, String, &str, &str, &str) + 'c;
+
+fn check_links(t: &Topology, out: &mut Vec<Diagnostic>, cluster_ref: &ClusterRef, multicluster: bool) {
+    let mut seen: HashMap<(&str, &str), usize> = HashMap::new();
+    for (i, link) in t.spec.links.iter().enumerate() {
+        let path = format!("spec.links[{i}]");
+        if !multicluster {
+            out.push(needs_multicluster(&path, "a link"));
+        }
+        let source_ok = cluster_ref(out, format!("{path}.source"), &link.source);
+        let target_ok = cluster_ref(out, format!("{path}.target"), &link.target);
+        if link.source == link.target {
+            out.push(
+                Diagnostic::error("E041", format!("{path}.target"), format!("cluster `{}` is linked to itself", link.source))
+                    .with_hint("a link joins two different clusters: source (gets the mirrors) and target (is mirrored)"),
+            );
+            continue;
+        }
+        if let Some(first) = seen.insert((&link.source, &link.target), i) {
+            out.push(
+                Diagnostic::error(
+                    "E042",
+                    path.clone(),
+                    format!("`{}` is linked to `{}` twice", link.source, link.target),
+                )
+                .with_related(format!("spec.links[{first}]"), "first link")
+                .with_hint("remove the duplicate; a link in the other direction needs source and target swapped"),
+            );
+        }
+        if !(source_ok && target_ok) {
+            continue;
+        }
+        let Some((index, target)) = t.spec.clusters.iter().enumerate().find(|(_, c)| c.name == link.target) else {
+            continue;
+        };
+        if target.provider != Provider::Kind {
+            continue;
+        }
+        // The link's credentials point at the target's API server; the source's service
+        // mirror must reach it from inside its own cluster.
+        match target.api_server_address(index, &t.spec.defaults) {
+            Some((ip, at)) if ip.is_loopback() || ip.is_unspecified() => out.push(
+                Diagnostic::error(
+                    "E047",
+                    at,
+                    format!(
+                        "cluster `{}` is a link target but its API server address {ip} is not reachable from cluster `{}`",
+                        target.name, link.source
+                    ),
+                )
+                .with_related(format!("{path}.target"), "the link")
+                .with_hint("set apiServerAddress to an address of this machine the other cluster can reach (e.g. the host's LAN IP)"),
+            ),
+            None => out.push(
+                Diagnostic::error(
+                    "E047",
+                    format!("spec.clusters[{index}]"),
+                    format!(
+                        "cluster `{}` is a link target but has no apiServerAddress: kind listens on 127.0.0.1, which cluster `{}` cannot reach",
+                        target.name, link.source
+                    ),
+                )
+                .with_related(format!("{path}.target"), "the link")
+                .with_hint("set `apiServerAddress` (here or in spec.defaults) to an address of this machine the other cluster can reach"),
+            ),
+            Some(_) => {}
+        }
+    }
+}
+
+/// Checks `{placeholder}`s of a per-cluster template.
+fn check_template(out: &mut Vec<Diagnostic>, path: &str, template: &str) {
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        let after = &rest[start + 1..];
+        let Some(end) = after.find('}') else {
+            break;
+        };
+        let name = &after[..end];
+        if name != "cluster" && name != "context" {
+            out.push(
+                Diagnostic::error("E055", path, format!("unknown placeholder `{{{name}}}` in `{template}`"))
+                    .with_hint("the placeholders are {cluster} and {context}"),
+            );
+        }
+        rest = &after[end + 1..];
+    }
+}
+
+fn check_workloads(t: &Topology, out: &mut Vec<Diagnostic>, cluster_ref: &ClusterRef) {
+    let mut inject: HashMap<(&str, &str), (bool, String)> = HashMap::new();
+    let entries = t
+        .spec
+        .workloads
+        .iter()
+        .enumerate()
+        .map(|(i, w)| (format!("spec.workloads[{i}]"), &w.namespace, &w.clusters, w.inject))
+        .chain(
+            t.spec
+                .namespaces
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (format!("spec.namespaces[{i}]"), &n.name, &n.clusters, n.inject)),
+        );
+    for (path, namespace, clusters, wants) in entries {
+        for cluster in clusters {
+            if let Some((other, other_path)) = inject.get(&(cluster.as_str(), namespace.as_str())) {
+                if *other != wants {
+                    out.push(
+                        Diagnostic::warning(
+                            "W056",
+                            format!("{path}.inject"),
+                            format!("namespace `{namespace}` in cluster `{cluster}` is marked inject: {wants} here and inject: {other} elsewhere; meshctl injects it"),
+                        )
+                        .with_related(other_path.clone(), "the other entry")
+                        .with_hint("set `inject` the same way on every entry of the namespace"),
+                    );
+                }
+            } else {
+                inject.insert((cluster.as_str(), namespace.as_str()), (wants, path.clone()));
+            }
+        }
+    }
+
+    for (i, w) in t.spec.workloads.iter().enumerate() {
+        let path = format!("spec.workloads[{i}]");
+        for (c, cluster) in w.clusters.iter().enumerate() {
+            cluster_ref(out, format!("{path}.clusters[{c}]"), cluster);
+        }
+        if w.kustomize.is_none() && w.manifests.is_empty() {
+            out.push(
+                Diagnostic::error("E057", path.clone(), format!("workload `{}` has neither `kustomize` nor `manifests`", w.name))
+                    .with_hint("point `kustomize:` at a kustomize directory or list files under `manifests:`"),
+            );
+        }
+        if let Some(dir) = &w.kustomize {
+            check_template(out, &format!("{path}.kustomize"), dir);
+        }
+        for (m, file) in w.manifests.iter().enumerate() {
+            check_template(out, &format!("{path}.manifests[{m}]"), file);
+        }
+    }
+}
+
+fn check_splits(
+    t: &Topology,
+    out: &mut Vec<Diagnostic>,
+    declared: &Declared,
+    cluster_ref: &ClusterRef,
+    service_ref: &ServiceRef,
+) {
+    let smi = t.spec.mesh.smi_enabled();
+    for (i, split) in t.spec.splits.iter().enumerate() {
+        let path = format!("spec.splits[{i}]");
+        if !smi {
+            out.push(
+                Diagnostic::error("E049", path.clone(), "a TrafficSplit does nothing without the linkerd-smi extension, which is not enabled")
+                    .with_hint("add `smi: {version: v0.2.1}` under spec.mesh.linkerd.extensions"),
+            );
+        }
+        if !cluster_ref(out, format!("{path}.cluster"), &split.cluster) {
+            continue;
+        }
+        service_ref(out, format!("{path}.service"), &split.cluster, &split.namespace, &split.service);
+
+        let mut seen: HashMap<(&str, &str), usize> = HashMap::new();
+        for (b, backend) in split.backends.iter().enumerate() {
+            let bpath = format!("{path}.backends[{b}]");
+            if backend.weight < 0 {
+                out.push(
+                    Diagnostic::error("E050", format!("{bpath}.weight"), format!("weight {} is negative", backend.weight))
+                        .with_hint("weights are relative shares: use 0 or more"),
+                );
+            }
+            let cluster = backend.cluster(split);
+            if let Some(first) = seen.insert((backend.service.as_str(), cluster), b) {
+                out.push(
+                    Diagnostic::error("E052", bpath.clone(), format!("backend `{}` in cluster `{cluster}` is listed twice", backend.service))
+                        .with_related(format!("{path}.backends[{first}]"), "first listed here")
+                        .with_hint("merge the two entries and add their weights"),
+                );
+            }
+            let cluster_field = if backend.cluster.is_some() {
+                format!("{bpath}.cluster")
+            } else {
+                format!("{path}.cluster")
+            };
+            if !cluster_ref(out, cluster_field, cluster) {
+                continue;
+            }
+            service_ref(out, format!("{bpath}.service"), cluster, &split.namespace, &backend.service);
+            if cluster == split.cluster {
+                continue;
+            }
+            match t.link(&split.cluster, cluster) {
+                None => out.push(
+                    Diagnostic::error(
+                        "E044",
+                        format!("{bpath}.cluster"),
+                        format!(
+                            "backend `{}` runs in `{cluster}`, but no link mirrors `{cluster}` into `{}`",
+                            backend.service, split.cluster
+                        ),
+                    )
+                    .with_hint(format!("add a link `{{source: {}, target: {cluster}}}`", split.cluster)),
+                ),
+                Some(link) => {
+                    let mirror = format!("{}-{}", backend.service, link.cluster_name(t));
+                    if mirror.len() > 63 {
+                        out.push(
+                            Diagnostic::error("E059", format!("{bpath}.service"), format!("the mirrored service name `{mirror}` is longer than 63 characters"))
+                                .with_hint("shorten the service name or set a shorter `clusterName` on the link"),
+                        );
+                    }
+                }
+            }
+            let exported = t.spec.exports.iter().any(|e| {
+                e.service == backend.service
+                    && e.namespace == split.namespace
+                    && e.clusters.iter().any(|c| c == cluster)
+            });
+            if !exported && declared.clusters.contains(cluster) {
+                out.push(
+                    Diagnostic::error(
+                        "E045",
+                        format!("{bpath}.service"),
+                        format!(
+                            "backend `{}/{}` in `{cluster}` is not exported, so `{}` never gets its mirror",
+                            split.namespace, backend.service, split.cluster
+                        ),
+                    )
+                    .with_hint(format!(
+                        "add an export `{{service: {}, namespace: {}, clusters: [{cluster}]}}`",
+                        backend.service, split.namespace
+                    )),
+                );
+            }
+        }
+        if !split.backends.is_empty() && split.backends.iter().all(|b| b.weight == 0) {
+            out.push(
+                Diagnostic::error("E051", format!("{path}.backends"), format!("every backend of split `{}` has weight 0, so no traffic can flow", split.name()))
+                    .with_hint("give at least one backend a positive weight"),
+            );
+        }
+        if split.backends.is_empty() {
+            out.push(
+                Diagnostic::error("E051", format!("{path}.backends"), format!("split `{}` has no backends", split.name()))
+                    .with_hint("list at least one backend with a positive weight"),
+            );
+        }
+    }
+}
+
+fn check_ingresses(t: &Topology, out: &mut Vec<Diagnostic>, cluster_ref: &ClusterRef, service_ref: &ServiceRef) {
+    let mut hosts: HashMap<(String, String, String), String> = HashMap::new();
+    for (i, ing) in t.spec.ingresses.iter().enumerate() {
+        let path = format!("spec.ingresses[{i}]");
+        check_template(out, &format!("{path}.host"), &ing.host);
+        for (c, name) in ing.clusters.iter().enumerate() {
+            let cpath = format!("{path}.clusters[{c}]");
+            if !cluster_ref(out, cpath.clone(), name) {
+                continue;
+            }
+            let Some(cluster) = t.cluster(name) else {
+                continue;
+            };
+            if cluster.ingress_controller.is_none() {
+                out.push(
+                    Diagnostic::error("E053", cpath.clone(), format!("cluster `{name}` has no ingress controller to serve Ingress `{}`", ing.name))
+                        .with_hint(format!("add `ingressController: {{inject: true}}` to cluster `{name}`")),
+                );
+            }
+            service_ref(out, format!("{path}.service"), name, &ing.namespace, &ing.service);
+            let host = expand_template(&ing.host, cluster);
+            if !host.contains('{') && !is_dns_subdomain(&host) {
+                out.push(
+                    Diagnostic::error("E012", format!("{path}.host"), format!("host `{host}` (for cluster `{name}`) is not a valid DNS name"))
+                        .with_hint("use lowercase letters, digits, '-' and '.'"),
+                );
+            }
+            let key = (name.clone(), host.clone(), ing.path.clone());
+            if let Some(first) = hosts.insert(key, path.clone()) {
+                out.push(
+                    Diagnostic::error("E054", format!("{path}.host"), format!("host `{host}` path `{}` in cluster `{name}` is claimed by two ingresses", ing.path))
+                        .with_related(format!("{first}.host"), "the other ingress")
+                        .with_hint("use {cluster} or {context} in the host, or different paths"),
+                );
+            }
+        }
+    }
+}
