@@ -1,0 +1,1 @@
+//! GitOps: SARIF, GitHub annotations, directories of topologies (see docs/gitops.md).
