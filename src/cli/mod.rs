@@ -1,6 +1,10 @@
 //! Command-line interface: one module per subcommand.
 
+mod graph;
 mod inputs;
+mod load;
+mod plan;
+mod render;
 mod schema;
 mod validate;
 
@@ -20,6 +24,12 @@ pub struct Cli {
 enum Command {
     /// Check topology files and report every problem with its line and column.
     Validate(validate::Args),
+    /// Show what apply would do, node by node, in apply order.
+    Plan(plan::Args),
+    /// Write the objects meshctl owns, per cluster, for GitOps repos or kubectl apply.
+    Render(render::Args),
+    /// Print the dependency graph (Graphviz dot or Mermaid).
+    Graph(graph::Args),
     /// Print the JSON Schema of the topology format.
     Schema,
 }
@@ -32,11 +42,18 @@ pub enum CliError {
     Io(#[from] std::io::Error),
     #[error("{0}")]
     Usage(String),
+    #[error(transparent)]
+    Invalid(#[from] load::InvalidTopology),
+    #[error("{0}")]
+    Graph(#[from] meshctl_core::graph::GraphError),
 }
 
 pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {
         Command::Validate(args) => validate::run(args),
+        Command::Plan(args) => plan::run(args),
+        Command::Render(args) => render::run(args),
+        Command::Graph(args) => graph::run(args),
         Command::Schema => schema::run(),
     }
 }

@@ -10,6 +10,9 @@
 //! →[`graph::build`]→ Graph → (executor: observe, diff, apply).
 
 pub mod diagnostics;
+pub mod graph;
+pub mod plan;
+pub mod render;
 pub mod schema;
 pub mod topology;
 pub mod validate;

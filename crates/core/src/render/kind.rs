@@ -1,0 +1,73 @@
+//! The kind `Cluster` config (kind.x-k8s.io/v1alpha4) for a kind cluster.
+
+use super::RenderError;
+use crate::topology::{Cluster, ClusterDefaults};
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KindConfig {
+    pub kind: &'static str,
+    pub api_version: &'static str,
+    pub name: String,
+    pub networking: KindNetworking,
+    pub nodes: Vec<KindNode>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KindNetworking {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_server_address: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_server_port: Option<u16>,
+    pub pod_subnet: String,
+    pub service_subnet: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KindNode {
+    pub role: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+}
+
+/// The config `kind create cluster --config` takes for `cluster`.
+pub fn kind_config(cluster: &Cluster, defaults: &ClusterDefaults) -> Result<KindConfig, RenderError> {
+    let pod = cluster.pod_subnet.get().ok_or_else(|| RenderError::Invalid(format!("podSubnet of cluster `{}`", cluster.name)))?;
+    let service = cluster
+        .service_subnet
+        .get()
+        .ok_or_else(|| RenderError::Invalid(format!("serviceSubnet of cluster `{}`", cluster.name)))?;
+    let address = match &cluster.api_server_address {
+        Some(a) => Some(a),
+        None => defaults.api_server_address.as_ref(),
+    };
+    let image = cluster.node_image(defaults);
+    let node = |role| KindNode {
+        role,
+        image: image.clone(),
+    };
+    let nodes = std::iter::repeat_n("control-plane", cluster.nodes.control_planes as usize)
+        .chain(std::iter::repeat_n("worker", cluster.nodes.workers as usize))
+        .map(node)
+        .collect();
+    Ok(KindConfig {
+        kind: "Cluster",
+        api_version: "kind.x-k8s.io/v1alpha4",
+        name: cluster.name.clone(),
+        networking: KindNetworking {
+            api_server_address: address.and_then(|a| a.get()).map(ToString::to_string),
+            api_server_port: cluster.api_server_port,
+            pod_subnet: pod.to_string(),
+            service_subnet: service.to_string(),
+        },
+        nodes,
+    })
+}
+
+impl KindConfig {
+    pub fn to_yaml(&self) -> String {
+        serde_yaml::to_string(self).unwrap_or_default()
+    }
+}

@@ -1,0 +1,69 @@
+//! Rendering: the Kubernetes objects and kind configs meshctl itself owns, built from
+//! the topology alone as typed values (k8s-openapi types, or typed CRD structs), and
+//! deterministic byte for byte.
+
+pub mod ingress;
+pub mod kind;
+pub mod metallb;
+pub mod namespaces;
+pub mod smi;
+
+use serde::Serialize;
+use serde_json::Value;
+
+/// One Kubernetes object meshctl wants to exist, as data.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DesiredObject {
+    pub api_version: String,
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    pub name: String,
+    /// The whole object as it would be server-side applied.
+    pub body: Value,
+}
+
+/// Errors while rendering. Only reachable on a topology that did not pass validation.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("{what} could not be serialized: {source}")]
+    Serialize {
+        what: String,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("{0} is malformed; run `meshctl validate` first")]
+    Invalid(String),
+}
+
+impl DesiredObject {
+    /// Builds a desired object from any serializable Kubernetes value with
+    /// apiVersion/kind/metadata.
+    pub fn from_typed<T: Serialize>(value: &T) -> Result<Self, RenderError> {
+        let body = serde_json::to_value(value).map_err(|source| RenderError::Serialize {
+            what: std::any::type_name::<T>().to_string(),
+            source,
+        })?;
+        let text = |pointer: &str| body.pointer(pointer).and_then(Value::as_str).map(str::to_string);
+        Ok(DesiredObject {
+            api_version: text("/apiVersion").unwrap_or_default(),
+            kind: text("/kind").unwrap_or_default(),
+            namespace: text("/metadata/namespace"),
+            name: text("/metadata/name").unwrap_or_default(),
+            body,
+        })
+    }
+
+    /// `Kind/namespace/name`, for messages.
+    pub fn reference(&self) -> String {
+        match &self.namespace {
+            Some(ns) => format!("{}/{}/{}", self.kind, ns, self.name),
+            None => format!("{}/{}", self.kind, self.name),
+        }
+    }
+
+    /// The object as YAML (a document without the leading `---`).
+    pub fn to_yaml(&self) -> String {
+        serde_yaml::to_string(&self.body).unwrap_or_default()
+    }
+}

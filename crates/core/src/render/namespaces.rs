@@ -1,0 +1,36 @@
+//! Namespaces, annotated `linkerd.io/inject: enabled` where the topology meshes them, and
+//! the export label on Services (`mirror.linkerd.io/exported=true`).
+
+use super::{DesiredObject, RenderError};
+use k8s_openapi::api::core::v1::{Namespace, Service};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use std::collections::BTreeMap;
+
+pub const INJECT_ANNOTATION: &str = "linkerd.io/inject";
+pub const EXPORT_LABEL: &str = "mirror.linkerd.io/exported";
+
+pub fn namespace(name: &str, inject: bool) -> Result<DesiredObject, RenderError> {
+    let annotations = inject.then(|| BTreeMap::from([(INJECT_ANNOTATION.to_string(), "enabled".to_string())]));
+    DesiredObject::from_typed(&Namespace {
+        metadata: ObjectMeta {
+            name: Some(name.to_string()),
+            annotations,
+            ..ObjectMeta::default()
+        },
+        ..Namespace::default()
+    })
+}
+
+/// The fields meshctl owns on an exported Service: only the label. Server-side apply
+/// with this partial object adds the label without touching what the workload owns.
+pub fn export_label(namespace: &str, service: &str) -> Result<DesiredObject, RenderError> {
+    DesiredObject::from_typed(&Service {
+        metadata: ObjectMeta {
+            name: Some(service.to_string()),
+            namespace: Some(namespace.to_string()),
+            labels: Some(BTreeMap::from([(EXPORT_LABEL.to_string(), "true".to_string())])),
+            ..ObjectMeta::default()
+        },
+        ..Service::default()
+    })
+}

@@ -1,0 +1,198 @@
+//! Plans for people (terminal), for pull requests (Markdown) — JSON is the plan's own
+//! serde form.
+
+use meshctl_core::graph::{Desired, ExternalAction, Unknown};
+use meshctl_core::plan::{Action, FieldChange, Plan, PlanEntry, PlanMode};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+fn symbol(action: Action) -> &'static str {
+    match action {
+        Action::Create => "+",
+        Action::Change => "~",
+        Action::Delete => "-",
+        Action::Unchanged => " ",
+    }
+}
+
+fn value_text(value: &Option<Value>) -> String {
+    match value {
+        None => "(absent)".to_string(),
+        Some(Value::String(s)) => format!("{s:?}"),
+        Some(v) => v.to_string(),
+    }
+}
+
+/// Entries grouped by cluster (topology-wide first), each group in apply order.
+fn by_cluster(entries: &[PlanEntry]) -> BTreeMap<String, Vec<&PlanEntry>> {
+    let mut groups: BTreeMap<String, Vec<&PlanEntry>> = BTreeMap::new();
+    for e in entries {
+        let key = match &e.cluster {
+            None => String::new(),
+            Some(c) => c.clone(),
+        };
+        groups.entry(key).or_default().push(e);
+    }
+    groups
+}
+
+fn group_title(cluster: &str) -> String {
+    if cluster.is_empty() {
+        "topology-wide".to_string()
+    } else {
+        format!("cluster {cluster}")
+    }
+}
+
+/// What an external action will run or wait for, one line each.
+fn action_lines(action: &ExternalAction) -> Vec<String> {
+    match action {
+        ExternalAction::KindCreateCluster { name, .. } => vec![format!("runs: kind create cluster --name {name} --config <rendered kind config>")],
+        ExternalAction::UseExistingCluster { context } => vec![format!("uses: existing context {context}")],
+        ExternalAction::Certificates { anchor, issuer, .. } => vec![format!("keeps: trust anchor {anchor}, issuer {issuer} (reused once created; keys never shown)")],
+        ExternalAction::HelmRelease { release, namespace, chart, version, values, .. } => {
+            let mut line = format!("runs: helm upgrade --install {release} {chart} -n {namespace}");
+            if let Some(v) = version {
+                let _ = write!(line, " --version {v}");
+            }
+            for (k, v) in values {
+                let _ = write!(line, " --set {k}={v}");
+            }
+            vec![line]
+        }
+        ExternalAction::LinkerdRender { args } => vec![format!("applies: linkerd {}", args.join(" "))],
+        ExternalAction::WaitForLoadBalancer { namespace, service, .. } => {
+            vec![format!("waits: {namespace}/{service} LoadBalancer address = {}", Unknown::TEXT)]
+        }
+        ExternalAction::LinkerdLink { target_context, cluster_name, .. } => vec![
+            format!("applies: linkerd --context={target_context} multicluster link --cluster-name {cluster_name}"),
+            format!("gatewayAddress = {}", Unknown::TEXT),
+        ],
+        ExternalAction::Manifests { kustomize, files } => match kustomize {
+            Some(dir) => vec![format!("applies: kubectl kustomize {dir}")],
+            None => vec![format!("applies: {}", files.join(", "))],
+        },
+    }
+}
+
+fn change_lines(changes: &[FieldChange]) -> Vec<String> {
+    changes
+        .iter()
+        .map(|c| format!("{}: {} → {}", c.path, value_text(&c.old), value_text(&c.new)))
+        .collect()
+}
+
+fn summary_line(plan: &Plan) -> String {
+    let s = plan.summary;
+    format!(
+        "Plan: {} to create, {} to change, {} to delete, {} unchanged.",
+        s.create, s.change, s.delete, s.unchanged
+    )
+}
+
+/// Terminal form.
+pub fn human(plan: &Plan, file: &str) -> String {
+    let mut out = String::new();
+    match plan.mode {
+        PlanMode::Offline => {
+            let _ = writeln!(out, "meshctl plan {file} (topology {}): offline, no cluster contacted; every node is shown as created.\n", plan.topology);
+        }
+        PlanMode::Base => {
+            let _ = writeln!(out, "meshctl plan --base: changes to {file} (topology {})\n", plan.topology);
+        }
+    }
+    let shown: Vec<PlanEntry> = plan
+        .entries
+        .iter()
+        .filter(|e| e.action != Action::Unchanged || !e.affected_by.is_empty())
+        .cloned()
+        .collect();
+    for (cluster, entries) in by_cluster(&shown) {
+        let _ = writeln!(out, "{}", group_title(&cluster));
+        for e in entries {
+            if e.action == Action::Unchanged {
+                let affected: Vec<&str> = e.affected_by.iter().map(|i| i.0.as_str()).collect();
+                let _ = writeln!(out, "  ! {}  (unchanged; depends on changed {})", e.id, affected.join(", "));
+                continue;
+            }
+            let _ = writeln!(out, "  {} {}  [wave {}]", symbol(e.action), e.id, e.wave);
+            let _ = writeln!(out, "      {}", e.summary);
+            if e.action == Action::Change {
+                for line in change_lines(&e.changes) {
+                    let _ = writeln!(out, "      ~ {line}");
+                }
+                continue;
+            }
+            if e.action == Action::Delete {
+                continue;
+            }
+            match &e.desired {
+                Desired::Objects(objects) => {
+                    for o in objects {
+                        for line in o.to_yaml().lines() {
+                            let _ = writeln!(out, "      {line}");
+                        }
+                    }
+                }
+                Desired::Action(action) => {
+                    for line in action_lines(action) {
+                        let _ = writeln!(out, "      {line}");
+                    }
+                }
+            }
+        }
+        out.push('\n');
+    }
+    for w in &plan.warnings {
+        let _ = writeln!(out, "warning[{}]: {}", w.code, w.message);
+    }
+    let _ = writeln!(out, "{}", summary_line(plan));
+    out
+}
+
+/// Markdown for a pull-request comment or job summary: only what changes.
+pub fn markdown(plan: &Plan, file: &str) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "### meshctl plan: `{file}`\n");
+    let s = plan.summary;
+    if !plan.has_changes() {
+        let _ = writeln!(out, "No changes. {} node(s) unchanged.", s.unchanged);
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "**{} to create, {} to change, {} to delete**, {} unchanged.\n",
+        s.create, s.change, s.delete, s.unchanged
+    );
+    for w in &plan.warnings {
+        let _ = writeln!(out, "> [!WARNING]\n> {}: {}\n", w.code, w.message);
+    }
+    let _ = writeln!(out, "| | node | wave | what |\n|---|---|---|---|");
+    for e in plan.entries.iter().filter(|e| e.action != Action::Unchanged) {
+        let _ = writeln!(out, "| `{}` | `{}` | {} | {} |", symbol(e.action), e.id, e.wave, e.summary.replace('|', "\\|"));
+    }
+    out.push('\n');
+    for e in plan.entries.iter().filter(|e| e.action == Action::Change) {
+        let _ = writeln!(out, "<details><summary><code>~ {}</code></summary>\n\n```diff", e.id);
+        for c in &e.changes {
+            let _ = writeln!(out, "  {}", c.path);
+            if c.old.is_some() {
+                let _ = writeln!(out, "- {}", value_text(&c.old));
+            }
+            if c.new.is_some() {
+                let _ = writeln!(out, "+ {}", value_text(&c.new));
+            }
+        }
+        let _ = writeln!(out, "```\n</details>\n");
+    }
+    let affected: Vec<&PlanEntry> = plan.entries.iter().filter(|e| !e.affected_by.is_empty()).collect();
+    if !affected.is_empty() {
+        let _ = writeln!(out, "Unchanged nodes that depend on a change:\n");
+        for e in affected {
+            let by: Vec<String> = e.affected_by.iter().map(|i| format!("`{i}`")).collect();
+            let _ = writeln!(out, "- `{}` (depends on {})", e.id, by.join(", "));
+        }
+    }
+    out
+}
