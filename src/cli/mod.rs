@@ -1,5 +1,6 @@
 //! Command-line interface: one module per subcommand.
 
+mod certs;
 mod graph;
 mod inputs;
 mod load;
@@ -30,6 +31,8 @@ enum Command {
     Render(render::Args),
     /// Print the dependency graph (Graphviz dot or Mermaid).
     Graph(graph::Args),
+    /// The mesh's shared trust anchor and issuer.
+    Certs(certs::Args),
     /// Print the JSON Schema of the topology format.
     Schema,
 }
@@ -54,6 +57,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Plan(args) => plan::run(args),
         Command::Render(args) => render::run(args),
         Command::Graph(args) => graph::run(args),
+        Command::Certs(args) => certs::run(args),
         Command::Schema => schema::run(),
     }
 }

@@ -1,6 +1,7 @@
 //! `meshctl plan`: what apply would do. Offline (no cluster), or between two revisions of
 //! a topology with `--base`.
 
+use super::certs;
 use super::load::load_valid;
 use super::CliError;
 use crate::output::plan as render_plan;
@@ -37,6 +38,12 @@ pub struct Args {
     /// convention).
     #[arg(long)]
     detailed_exitcode: bool,
+    /// Where the mesh certificates are kept (default `.meshctl/<topology name>/`).
+    #[arg(long, value_name = "DIR")]
+    state_dir: Option<std::path::PathBuf>,
+    /// Warn when a mesh certificate expires within this long.
+    #[arg(long, value_name = "DURATION", default_value = "30d", value_parser = humantime::parse_duration)]
+    cert_warn: std::time::Duration,
 }
 
 /// The graph of a base revision; an empty file is the empty topology.
@@ -71,6 +78,14 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
             plan::offline(&t.metadata.name, &graph)
         }
     };
+    let mut plan = plan;
+    for warning in certs::plan_warnings(&args.file, &topology, args.state_dir.as_deref(), args.cert_warn) {
+        eprintln!("warning[W074]: {warning}");
+        plan.warnings.push(
+            meshctl_core::Diagnostic::warning("W074", "spec.mesh.linkerd", warning)
+                .with_hint("run `meshctl certs rotate-issuer` and apply"),
+        );
+    }
     let mut stdout = std::io::stdout().lock();
     match args.output {
         Format::Human => stdout.write_all(render_plan::human(&plan, &topology.name).as_bytes())?,

@@ -61,6 +61,7 @@ pub const CODES: &[(&str, &str)] = &[
     ("E071", "Linkerd version not allowed by policy"),
     ("E072", "malformed policy version range"),
     ("W073", "split weight changed more than policy allows"),
+    ("W074", "a mesh certificate expires soon"),
     ("E080", "subnets or pools of two topologies overlap"),
 ];
 
