@@ -53,10 +53,12 @@ pub fn load_str(text: &str) -> Result<LoadedTopology, Diagnostic> {
             Some((head, _)) => head.to_string(),
             None => full,
         };
-        let message = message
-            .strip_prefix(&format!("{path}: "))
-            .unwrap_or(&message)
-            .to_string();
+        // serde_yaml also prefixes the path it knows, which for an unknown field is the
+        // parent of the path reported here (`spec.clusters[0]: unknown field …`).
+        let message = match message.split_once(": ") {
+            Some((head, rest)) if is_path_or_ancestor(head, &path) => rest.to_string(),
+            _ => message,
+        };
         let location = inner
             .location()
             .map(|l| Location {
@@ -80,4 +82,12 @@ pub fn load_str(text: &str) -> Result<LoadedTopology, Diagnostic> {
             .with_hint(hint)
     })?;
     Ok(LoadedTopology { topology, index })
+}
+
+/// Whether `prefix` is `path` itself or one of its ancestors (`a.b` of `a.b[0].c`).
+fn is_path_or_ancestor(prefix: &str, path: &str) -> bool {
+    !prefix.is_empty()
+        && path
+            .strip_prefix(prefix)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
 }

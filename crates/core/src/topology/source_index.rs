@@ -135,6 +135,35 @@ fn child_path(parent: &str, key: &str) -> String {
     }
 }
 
+/// Deepest nesting of collections accepted (serde_yaml's own recursion limit). A topology
+/// nests a handful of levels; without a limit, `- - - …` would cost quadratic time and
+/// memory here, since every node's path repeats its ancestors'.
+const MAX_DEPTH: usize = 128;
+/// Longest YAML path indexed. The longest real one (a label key under
+/// `spec.clusters[i].loadBalancer.l2Advertisement.labels`) is under 400 bytes; the cap
+/// keeps the index linear in the file size when keys are huge.
+const MAX_PATH_LEN: usize = 1024;
+
+fn too_deep(location: Location) -> Diagnostic {
+    Diagnostic::error(
+        "E004",
+        "",
+        format!("YAML syntax error: recursion limit exceeded (more than {MAX_DEPTH} nested collections)"),
+    )
+    .with_location(Some(location))
+    .with_hint("a topology nests only a few levels: look for unclosed brackets or stray `- ` here")
+}
+
+fn path_too_long(location: Location) -> Diagnostic {
+    Diagnostic::error(
+        "E004",
+        "",
+        format!("YAML syntax error: a key path longer than {MAX_PATH_LEN} characters"),
+    )
+    .with_location(Some(location))
+    .with_hint("no topology field has a key this long: look for a missing line break or quote")
+}
+
 /// Walks `text` and returns its index, or the first structural problem as a diagnostic.
 pub fn index(text: &str) -> Result<SourceIndex, Diagnostic> {
     let offsets = Offsets::new(text);
@@ -193,6 +222,9 @@ pub fn index(text: &str) -> Result<SourceIndex, Diagnostic> {
             Event::MappingStart(..) | Event::SequenceStart(..) => {
                 root_is_null = false;
                 let is_map = matches!(event, Event::MappingStart(..));
+                if stack.len() >= MAX_DEPTH {
+                    return Err(too_deep(location));
+                }
                 match node_path(&mut stack, None, location)? {
                     Node::Value(path) => {
                         index.values.insert(path.clone(), location);
@@ -258,6 +290,20 @@ fn node_path(
     let Some(top) = stack.last_mut() else {
         return Ok(Node::Value(String::new()));
     };
+    let node = node_path_unchecked(top, scalar, location)?;
+    match &node {
+        Node::Value(path) | Node::Key(path) if path.len() > MAX_PATH_LEN => {
+            Err(path_too_long(location))
+        }
+        _ => Ok(node),
+    }
+}
+
+fn node_path_unchecked(
+    top: &mut Frame,
+    scalar: Option<&str>,
+    location: Location,
+) -> Result<Node, Diagnostic> {
     match top {
         Frame::SkipKey { .. } => Ok(Node::Skipped),
         Frame::Seq { path, next } => {
@@ -316,5 +362,10 @@ mod tests {
         assert_eq!((dup.code, dup.location.map(|l| l.line)), ("E006", Some(3)));
         let syntax = index("a: [1, 2\nb: 3\n").unwrap_err();
         assert_eq!(syntax.code, "E004");
+        let deep = index(&"- ".repeat(10_000)).unwrap_err();
+        assert_eq!((deep.code, deep.location.map(|l| l.column)), ("E004", Some(2 * MAX_DEPTH + 1)));
+        assert!(index(&"- ".repeat(MAX_DEPTH)).is_ok());
+        let long = index(&format!("{}: 1\n", "k".repeat(MAX_PATH_LEN + 1))).unwrap_err();
+        assert_eq!(long.code, "E004");
     }
 }
