@@ -2,4 +2,5 @@
 
 mod common;
 mod gitops;
+mod schema;
 mod validate;

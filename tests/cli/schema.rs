@@ -1,0 +1,46 @@
+//! `meshctl schema` and the committed schema/topology.schema.json.
+
+use crate::common::{example_text, meshctl, root};
+use serde_json::Value;
+
+fn committed() -> String {
+    std::fs::read_to_string(root().join("schema/topology.schema.json")).expect("schema/topology.schema.json is committed")
+}
+
+#[test]
+fn committed_schema_is_up_to_date() {
+    let out = meshctl().arg("schema").assert().success().get_output().stdout.clone();
+    let generated = String::from_utf8(out).expect("utf-8");
+    assert!(
+        generated == committed(),
+        "schema/topology.schema.json is stale: run `cargo run -- schema > schema/topology.schema.json`"
+    );
+}
+
+fn validator() -> jsonschema::Validator {
+    let schema: Value = serde_json::from_str(&committed()).expect("schema is JSON");
+    jsonschema::validator_for(&schema).expect("schema compiles")
+}
+
+fn yaml_to_json(text: &str) -> Value {
+    serde_yaml::from_str(text).expect("YAML parses")
+}
+
+#[test]
+fn example_validates_against_the_schema() {
+    let example = yaml_to_json(&example_text());
+    let errors: Vec<String> = validator().iter_errors(&example).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    assert!(
+        example_text().starts_with("# yaml-language-server: $schema=./schema/topology.schema.json"),
+        "editors find the schema through the first line"
+    );
+}
+
+#[test]
+fn schema_rejects_unknown_fields_and_wrong_types() {
+    let typo = yaml_to_json(&example_text().replacen("podSubnet:", "podSubnt:", 1));
+    assert!(!validator().is_valid(&typo), "unknown field is refused");
+    let wrong = yaml_to_json(&example_text().replacen("workers: 2", "workers: two", 1));
+    assert!(!validator().is_valid(&wrong), "a word where a count belongs is refused");
+}
