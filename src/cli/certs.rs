@@ -6,8 +6,8 @@
 use super::load::{load_valid, ValidTopology};
 use super::CliError;
 use meshctl_certs::{
-    describe, expiry_warnings, verify_trust, CertError, CertSource, CertStore, LabeledPem, TrustSettings,
-    VerifiedTrust,
+    describe, expiry_warnings, verify_trust, CertError, CertSource, CertStore, LabeledPem,
+    TrustSettings, VerifiedTrust,
 };
 use meshctl_core::topology::{CertificateSource, Linkerd};
 use std::path::{Path, PathBuf};
@@ -52,7 +52,10 @@ pub fn state_dir(file: &str, topology_name: &str, explicit: Option<&Path>) -> Pa
     if let Some(dir) = explicit {
         return dir.to_path_buf();
     }
-    let base = Path::new(file).parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let base = Path::new(file)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     base.join(".meshctl").join(topology_name)
 }
 
@@ -69,22 +72,37 @@ fn linkerd_of(topology: &ValidTopology) -> Result<&Linkerd, CliError> {
 /// relative to the topology file.
 pub fn trust_settings(file: &str, linkerd: &Linkerd) -> Result<TrustSettings, CliError> {
     let base = Path::new(file).parent().unwrap_or(Path::new("."));
-    let source = |spec: &Option<CertificateSource>, cn: String, validity: Option<Duration>| -> Result<CertSource, CliError> {
+    let source = |spec: &Option<CertificateSource>,
+                  cn: String,
+                  validity: Option<Duration>|
+     -> Result<CertSource, CliError> {
         match spec {
-        Some(CertificateSource::Files(files)) => Ok(CertSource::Files {
-            cert: base.join(&files.cert),
-            key: base.join(&files.key),
-        }),
-        _ => Ok(CertSource::Generate {
-            common_name: cn,
-            validity: validity.ok_or_else(|| CliError::Usage("certificate validity is malformed; run `meshctl validate`".into()))?,
-        }),
+            Some(CertificateSource::Files(files)) => Ok(CertSource::Files {
+                cert: base.join(&files.cert),
+                key: base.join(&files.key),
+            }),
+            _ => Ok(CertSource::Generate {
+                common_name: cn,
+                validity: validity.ok_or_else(|| {
+                    CliError::Usage(
+                        "certificate validity is malformed; run `meshctl validate`".into(),
+                    )
+                })?,
+            }),
         }
     };
     Ok(TrustSettings {
         trust_domain: linkerd.trust_domain.clone(),
-        anchor: source(&linkerd.trust_anchor, linkerd.anchor_common_name(), linkerd.anchor_validity())?,
-        issuer: source(&linkerd.issuer, linkerd.issuer_common_name(), linkerd.issuer_validity())?,
+        anchor: source(
+            &linkerd.trust_anchor,
+            linkerd.anchor_common_name(),
+            linkerd.anchor_validity(),
+        )?,
+        issuer: source(
+            &linkerd.issuer,
+            linkerd.issuer_common_name(),
+            linkerd.issuer_validity(),
+        )?,
     })
 }
 
@@ -111,13 +129,20 @@ fn read(path: &Path) -> Result<Vec<u8>, CliError> {
 }
 
 /// Verifies the material that exists now (without creating anything).
-pub fn verify_existing(settings: &TrustSettings, store: &CertStore) -> Result<Option<VerifiedTrust>, CliError> {
+pub fn verify_existing(
+    settings: &TrustSettings,
+    store: &CertStore,
+) -> Result<Option<VerifiedTrust>, CliError> {
     let (anchor, issuer, key) = material_paths(settings, store);
     if !(anchor.exists() && issuer.exists() && key.exists()) {
         return Ok(None);
     }
     let (a, i, k) = (read(&anchor)?, read(&issuer)?, read(&key)?);
-    let (al, il, kl) = (anchor.display().to_string(), issuer.display().to_string(), key.display().to_string());
+    let (al, il, kl) = (
+        anchor.display().to_string(),
+        issuer.display().to_string(),
+        key.display().to_string(),
+    );
     verify_trust(
         LabeledPem::new(&al, &a),
         LabeledPem::new(&il, &i),
@@ -134,14 +159,23 @@ fn cert_error(e: CertError) -> CliError {
 }
 
 /// Expiry warnings for `plan`: certificates that expire within `threshold`.
-pub fn plan_warnings(file: &str, topology: &ValidTopology, explicit: Option<&Path>, threshold: Duration) -> Vec<String> {
+pub fn plan_warnings(
+    file: &str,
+    topology: &ValidTopology,
+    explicit: Option<&Path>,
+    threshold: Duration,
+) -> Vec<String> {
     let Some(linkerd) = topology.loaded.topology.spec.mesh.linkerd.as_ref() else {
         return Vec::new();
     };
     let Ok(settings) = trust_settings(file, linkerd) else {
         return Vec::new();
     };
-    let store = CertStore::new(state_dir(file, &topology.loaded.topology.metadata.name, explicit));
+    let store = CertStore::new(state_dir(
+        file,
+        &topology.loaded.topology.metadata.name,
+        explicit,
+    ));
     match verify_existing(&settings, &store) {
         Ok(Some(verified)) => expiry_warnings(&verified, threshold),
         Ok(None) => Vec::new(),
@@ -160,14 +194,23 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
 fn open(common: &Common) -> Result<(ValidTopology, TrustSettings, CertStore), CliError> {
     let topology = load_valid(&common.file)?;
     let settings = trust_settings(&common.file, linkerd_of(&topology)?)?;
-    let store = CertStore::new(state_dir(&common.file, &topology.loaded.topology.metadata.name, common.state_dir.as_deref()));
+    let store = CertStore::new(state_dir(
+        &common.file,
+        &topology.loaded.topology.metadata.name,
+        common.state_dir.as_deref(),
+    ));
     Ok((topology, settings, store))
 }
 
 fn init(common: &Common) -> Result<ExitCode, CliError> {
     let (_, settings, store) = open(common)?;
-    let material = store.ensure(&settings, SystemTime::now()).map_err(cert_error)?;
-    for (what, source) in [("trust anchor", &material.anchor_source), ("issuer", &material.issuer_source)] {
+    let material = store
+        .ensure(&settings, SystemTime::now())
+        .map_err(cert_error)?;
+    for (what, source) in [
+        ("trust anchor", &material.anchor_source),
+        ("issuer", &material.issuer_source),
+    ] {
         println!("{what}: {:?} {}", source.origin, source.cert.display());
     }
     for note in &material.notes {
@@ -192,7 +235,10 @@ fn show(common: &Common, json: bool) -> Result<ExitCode, CliError> {
             "certificates": shown.iter().map(|(role, file, summaries)| serde_json::json!({"role": role, "file": file, "certificates": summaries})).collect::<Vec<_>>(),
             "verified": verified,
         });
-        println!("{}", serde_json::to_string_pretty(&doc).map_err(std::io::Error::from)?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&doc).map_err(std::io::Error::from)?
+        );
         return Ok(ExitCode::SUCCESS);
     }
     for (role, file, summaries) in &shown {
@@ -205,7 +251,9 @@ fn show(common: &Common, json: bool) -> Result<ExitCode, CliError> {
             println!(
                 "  CA:          {}{}",
                 s.is_ca,
-                s.path_len.map(|p| format!(" (pathLen {p})")).unwrap_or_default()
+                s.path_len
+                    .map(|p| format!(" (pathLen {p})"))
+                    .unwrap_or_default()
             );
             println!("  key usage:   {}", s.key_usages.join(", "));
             println!("  key:         {}", s.key_algorithm);
@@ -213,17 +261,30 @@ fn show(common: &Common, json: bool) -> Result<ExitCode, CliError> {
         }
     }
     if let Some(v) = &verified {
-        println!("verified: issuer chains to the anchor; issuer expires in {} days, anchor in {} days", v.days_until_issuer_expiry(), v.days_until_anchor_expiry());
+        println!(
+            "verified: issuer chains to the anchor; issuer expires in {} days, anchor in {} days",
+            v.days_until_issuer_expiry(),
+            v.days_until_anchor_expiry()
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
 
 fn rotate(common: &Common) -> Result<ExitCode, CliError> {
     let (_, settings, store) = open(common)?;
-    let rotated = store.rotate_issuer(&settings, SystemTime::now()).map_err(cert_error)?;
-    println!("issuer: new {}", rotated.material.issuer_source.cert.display());
+    let rotated = store
+        .rotate_issuer(&settings, SystemTime::now())
+        .map_err(cert_error)?;
+    println!(
+        "issuer: new {}",
+        rotated.material.issuer_source.cert.display()
+    );
     if let Some((cert, key)) = &rotated.backup {
-        println!("previous issuer kept as {} and {}", cert.display(), key.display());
+        println!(
+            "previous issuer kept as {} and {}",
+            cert.display(),
+            key.display()
+        );
     }
     println!("the trust anchor is unchanged; apply the topology to roll the new issuer out");
     Ok(ExitCode::SUCCESS)

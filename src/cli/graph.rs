@@ -26,7 +26,10 @@ pub struct Args {
 fn by_cluster(graph: &Graph) -> BTreeMap<String, Vec<&Node>> {
     let mut groups: BTreeMap<String, Vec<&Node>> = BTreeMap::new();
     for node in graph.nodes() {
-        groups.entry(node.cluster.clone().unwrap_or_default()).or_default().push(node);
+        groups
+            .entry(node.cluster.clone().unwrap_or_default())
+            .or_default()
+            .push(node);
     }
     groups
 }
@@ -36,12 +39,18 @@ fn quoted(s: &str) -> String {
 }
 
 pub fn dot(graph: &Graph) -> String {
-    let mut out = String::from("digraph meshctl {\n  rankdir=LR;\n  node [shape=box, fontsize=10];\n");
+    let mut out =
+        String::from("digraph meshctl {\n  rankdir=LR;\n  node [shape=box, fontsize=10];\n");
     for (cluster, nodes) in by_cluster(graph) {
         let indent = if cluster.is_empty() {
             "  "
         } else {
-            let _ = writeln!(out, "  subgraph \"cluster_{}\" {{\n    label=\"{}\";", quoted(&cluster), quoted(&cluster));
+            let _ = writeln!(
+                out,
+                "  subgraph \"cluster_{}\" {{\n    label=\"{}\";",
+                quoted(&cluster),
+                quoted(&cluster)
+            );
             "    "
         };
         for node in nodes {
@@ -52,7 +61,13 @@ pub fn dot(graph: &Graph) -> String {
         }
     }
     for (from, to, reason) in graph.edges() {
-        let _ = writeln!(out, "  \"{}\" -> \"{}\" [tooltip=\"{}\"];", quoted(&from.0), quoted(&to.0), quoted(reason));
+        let _ = writeln!(
+            out,
+            "  \"{}\" -> \"{}\" [tooltip=\"{}\"];",
+            quoted(&from.0),
+            quoted(&to.0),
+            quoted(reason)
+        );
     }
     out.push_str("}\n");
     out
@@ -60,13 +75,35 @@ pub fn dot(graph: &Graph) -> String {
 
 pub fn mermaid(graph: &Graph) -> String {
     // Mermaid ids must be simple; number the nodes in apply order.
-    let ids: BTreeMap<&str, String> = graph.nodes().enumerate().map(|(i, n)| (n.id.0.as_str(), format!("n{i}"))).collect();
+    let ids: BTreeMap<&str, String> = graph
+        .nodes()
+        .enumerate()
+        .map(|(i, n)| (n.id.0.as_str(), format!("n{i}")))
+        .collect();
     let mut out = String::from("flowchart LR\n");
     for (cluster, nodes) in by_cluster(graph) {
-        let title = if cluster.is_empty() { "topology-wide".to_string() } else { cluster.clone() };
-        let _ = writeln!(out, "  subgraph {}[\"{}\"]", if cluster.is_empty() { "global".to_string() } else { format!("c_{}", cluster.replace('-', "_")) }, title);
+        let title = if cluster.is_empty() {
+            "topology-wide".to_string()
+        } else {
+            cluster.clone()
+        };
+        let _ = writeln!(
+            out,
+            "  subgraph {}[\"{}\"]",
+            if cluster.is_empty() {
+                "global".to_string()
+            } else {
+                format!("c_{}", cluster.replace('-', "_"))
+            },
+            title
+        );
         for node in nodes {
-            let _ = writeln!(out, "    {}[\"{}\"]", ids[node.id.0.as_str()], node.id.0.replace('"', "'"));
+            let _ = writeln!(
+                out,
+                "    {}[\"{}\"]",
+                ids[node.id.0.as_str()],
+                node.id.0.replace('"', "'")
+            );
         }
         out.push_str("  end\n");
     }

@@ -34,14 +34,20 @@ pub fn read_inputs(args: &[String]) -> Vec<InputFile> {
             if found.is_empty() {
                 inputs.push(InputFile {
                     name: arg.clone(),
-                    bytes: Err(unreadable(arg, "the directory holds no topology (*.yaml with `kind: Topology`)")),
+                    bytes: Err(unreadable(
+                        arg,
+                        "the directory holds no topology (*.yaml with `kind: Topology`)",
+                    )),
                 });
             }
             inputs.extend(found.into_iter().map(|p| read_file(&p)));
         } else if arg.contains(['*', '?', '[']) && !path.exists() {
             match glob::glob(arg) {
                 Ok(paths) => {
-                    let mut matched: Vec<PathBuf> = paths.filter_map(Result::ok).filter(|p| p.is_file()).collect();
+                    let mut matched: Vec<PathBuf> = paths
+                        .filter_map(Result::ok)
+                        .filter(|p| p.is_file())
+                        .collect();
                     matched.sort();
                     if matched.is_empty() {
                         inputs.push(InputFile {
@@ -79,8 +85,7 @@ fn unreadable(name: &str, why: &str) -> Diagnostic {
 fn looks_like_topology(path: &Path) -> bool {
     std::fs::read(path).is_ok_and(|bytes| {
         let text = String::from_utf8_lossy(&bytes);
-        text.lines().any(|l| l.trim_end() == "kind: Topology")
-            && text.contains("meshctl.io/")
+        text.lines().any(|l| l.trim_end() == "kind: Topology") && text.contains("meshctl.io/")
     })
 }
 
@@ -96,9 +101,7 @@ fn collect_dir(dir: &Path, found: &mut Vec<PathBuf>) {
         }
         if path.is_dir() {
             collect_dir(&path, found);
-        } else if path
-            .extension()
-            .is_some_and(|e| e == "yaml" || e == "yml")
+        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml")
             && looks_like_topology(&path)
         {
             found.push(path);

@@ -17,7 +17,9 @@ pub struct ValidTopology {
 
 /// Why a command could not get a valid topology; the diagnostics are already printed.
 #[derive(Debug, thiserror::Error)]
-#[error("{file} is not a valid topology; fix the problems above (or run `meshctl validate {file}`)")]
+#[error(
+    "{file} is not a valid topology; fix the problems above (or run `meshctl validate {file}`)"
+)]
 pub struct InvalidTopology {
     pub file: String,
 }
@@ -25,7 +27,9 @@ pub struct InvalidTopology {
 pub fn load_valid(file: &str) -> Result<ValidTopology, CliError> {
     let mut results = check_inputs(&[file.to_string()]);
     if results.len() != 1 {
-        return Err(CliError::Usage(format!("`{file}` must name one topology file")));
+        return Err(CliError::Usage(format!(
+            "`{file}` must name one topology file"
+        )));
     }
     let (report, loaded) = results.remove(0);
     let has_errors = report.diagnostics.iter().any(Diagnostic::is_error);
@@ -35,13 +39,19 @@ pub fn load_valid(file: &str) -> Result<ValidTopology, CliError> {
         } else {
             ColorChoice::Never
         };
-        human::write(&mut StandardStream::stderr(color), std::slice::from_ref(&report))?;
+        human::write(
+            &mut StandardStream::stderr(color),
+            std::slice::from_ref(&report),
+        )?;
     }
     match loaded {
         Some(loaded) if !has_errors => Ok(ValidTopology {
             name: report.name,
             loaded,
         }),
-        _ => Err(InvalidTopology { file: file.to_string() }.into()),
+        _ => Err(InvalidTopology {
+            file: file.to_string(),
+        }
+        .into()),
     }
 }

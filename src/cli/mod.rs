@@ -15,7 +15,11 @@ use std::process::ExitCode;
 pub use inputs::read_inputs;
 
 #[derive(Debug, Parser)]
-#[command(name = "meshctl", version, about = "Declarative reconciler for multi-cluster Kubernetes service meshes")]
+#[command(
+    name = "meshctl",
+    version,
+    about = "Declarative reconciler for multi-cluster Kubernetes service meshes"
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,

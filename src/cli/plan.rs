@@ -49,7 +49,8 @@ pub struct Args {
 /// The graph of a base revision; an empty file is the empty topology.
 fn base_graph(file: &str) -> Result<Option<Graph>, CliError> {
     if file != "-" {
-        let bytes = std::fs::read(file).map_err(|e| CliError::Usage(format!("cannot read base {file}: {e}")))?;
+        let bytes = std::fs::read(file)
+            .map_err(|e| CliError::Usage(format!("cannot read base {file}: {e}")))?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(None);
         }
@@ -79,7 +80,12 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         }
     };
     let mut plan = plan;
-    for warning in certs::plan_warnings(&args.file, &topology, args.state_dir.as_deref(), args.cert_warn) {
+    for warning in certs::plan_warnings(
+        &args.file,
+        &topology,
+        args.state_dir.as_deref(),
+        args.cert_warn,
+    ) {
         eprintln!("warning[W074]: {warning}");
         plan.warnings.push(
             meshctl_core::Diagnostic::warning("W074", "spec.mesh.linkerd", warning)
@@ -89,7 +95,9 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     let mut stdout = std::io::stdout().lock();
     match args.output {
         Format::Human => stdout.write_all(render_plan::human(&plan, &topology.name).as_bytes())?,
-        Format::Markdown => stdout.write_all(render_plan::markdown(&plan, &topology.name).as_bytes())?,
+        Format::Markdown => {
+            stdout.write_all(render_plan::markdown(&plan, &topology.name).as_bytes())?
+        }
         Format::Json => {
             serde_json::to_writer_pretty(&mut stdout, &plan).map_err(std::io::Error::from)?;
             writeln!(stdout)?;

@@ -37,14 +37,20 @@ fn write(path: &Path, text: &str) -> Result<(), CliError> {
     if std::fs::read_to_string(path).is_ok_and(|old| old == text) {
         return Ok(());
     }
-    std::fs::write(path, text).map_err(|e| CliError::Usage(format!("cannot write {}: {e}", path.display())))
+    std::fs::write(path, text)
+        .map_err(|e| CliError::Usage(format!("cannot write {}: {e}", path.display())))
 }
 
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
     let topology = load_valid(&args.file)?;
     let t = &topology.loaded.topology;
     let graph = graph::build(t)?;
-    let header = format!("{HEADER} from {} (topology {}); edit the topology, not this file.\n", topology.name, t.metadata.name);
+    // The header names the topology, not the file path, so the bytes do not depend on
+    // where render was run from.
+    let header = format!(
+        "{HEADER} from topology {}; edit the topology, not this file.\n",
+        t.metadata.name
+    );
     let mut written: BTreeSet<PathBuf> = BTreeSet::new();
     let mut external = 0usize;
     for (wave, nodes) in graph.waves().iter().enumerate() {
@@ -60,12 +66,17 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
                         text.push_str("---\n");
                         text.push_str(&object.to_yaml());
                     }
-                    let path = dir.join(format!("{:02}-{}.yaml", wave + 1, slug(&node.id.0, cluster)));
+                    let path = dir.join(format!(
+                        "{:02}-{}.yaml",
+                        wave + 1,
+                        slug(&node.id.0, cluster)
+                    ));
                     write(&path, &text)?;
                     written.insert(path);
                 }
                 Desired::Action(ExternalAction::KindCreateCluster { config, .. }) => {
-                    let yaml = serde_yaml::to_string(config).map_err(|e| CliError::Usage(e.to_string()))?;
+                    let yaml = serde_yaml::to_string(config)
+                        .map_err(|e| CliError::Usage(e.to_string()))?;
                     let path = dir.join("kind-config.yaml");
                     write(&path, &format!("{header}{yaml}"))?;
                     written.insert(path);

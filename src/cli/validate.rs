@@ -65,7 +65,15 @@ pub fn check_inputs(files: &[String]) -> Vec<(FileReport, Option<LoadedTopology>
         .iter()
         .enumerate()
         .filter_map(|(i, (report, loaded))| {
-            loaded.as_ref().map(|loaded| (i, FleetMember { file: &report.name, loaded }))
+            loaded.as_ref().map(|loaded| {
+                (
+                    i,
+                    FleetMember {
+                        file: &report.name,
+                        loaded,
+                    },
+                )
+            })
         })
         .collect();
     if members.len() > 1 {
@@ -79,7 +87,10 @@ pub fn check_inputs(files: &[String]) -> Vec<(FileReport, Option<LoadedTopology>
 }
 
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
-    let reports: Vec<FileReport> = check_inputs(&args.files).into_iter().map(|(r, _)| r).collect();
+    let reports: Vec<FileReport> = check_inputs(&args.files)
+        .into_iter()
+        .map(|(r, _)| r)
+        .collect();
     let failed = reports.iter().any(|r| fails(&r.diagnostics, args.strict));
     let mut stdout = std::io::stdout().lock();
     match args.output {
@@ -94,14 +105,20 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
             human::write(&mut stream, &reports)?;
         }
         Format::Json => {
-            serde_json::to_writer_pretty(&mut stdout, &json::document(&reports)).map_err(std::io::Error::from)?;
+            serde_json::to_writer_pretty(&mut stdout, &json::document(&reports))
+                .map_err(std::io::Error::from)?;
             writeln!(stdout)?;
         }
         Format::Github => stdout.write_all(github::annotations(&reports).as_bytes())?,
         Format::Sarif => {
-            serde_json::to_writer_pretty(&mut stdout, &sarif::document(&reports)).map_err(std::io::Error::from)?;
+            serde_json::to_writer_pretty(&mut stdout, &sarif::document(&reports))
+                .map_err(std::io::Error::from)?;
             writeln!(stdout)?;
         }
     }
-    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }

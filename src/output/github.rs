@@ -7,7 +7,9 @@ use std::fmt::Write;
 
 /// Escapes a message (data) per the workflow-command rules.
 fn escape_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 /// Escapes a property value (also `:` and `,`).
@@ -23,11 +25,17 @@ pub fn annotations(reports: &[FileReport]) -> String {
                 Severity::Error => "error",
                 Severity::Warning => "warning",
             };
-            let mut properties = format!("file={}", escape_property(&report.name));
+            // GitHub matches annotations to repository paths, which never start with `./`.
+            let file = report.name.trim_start_matches("./");
+            let mut properties = format!("file={}", escape_property(file));
             if let Some(loc) = d.location {
                 let _ = write!(properties, ",line={},col={}", loc.line, loc.column);
             }
-            let _ = write!(properties, ",title={}", escape_property(&format!("meshctl {}", d.code)));
+            let _ = write!(
+                properties,
+                ",title={}",
+                escape_property(&format!("meshctl {}", d.code))
+            );
             let mut message = if d.path.is_empty() {
                 d.message.clone()
             } else {

@@ -31,7 +31,11 @@ fn snippet(file_id: usize, source: Option<&str>, d: &Diagnostic) -> Snippet<usiz
     let mut notes = Vec::new();
     if let Some(source) = source {
         if let Some(loc) = d.location {
-            let message = if d.path.is_empty() { String::new() } else { d.path.clone() };
+            let message = if d.path.is_empty() {
+                String::new()
+            } else {
+                d.path.clone()
+            };
             labels.push(Label::primary(file_id, span(source, loc)).with_message(message));
         }
         for related in &d.related {
@@ -67,12 +71,19 @@ pub fn write(out: &mut dyn WriteColor, reports: &[FileReport]) -> io::Result<()>
     let config = term::Config::default();
     for report in reports {
         let mut files = SimpleFiles::new();
-        let id = files.add(report.name.clone(), report.source.clone().unwrap_or_default());
+        let id = files.add(
+            report.name.clone(),
+            report.source.clone().unwrap_or_default(),
+        );
         for d in &report.diagnostics {
             let s = snippet(id, report.source.as_deref(), d);
             if report.source.is_none() || d.location.is_none() {
                 // No text to point into: say where, plainly.
-                writeln!(out, "{}[{}]: {}: {}", d.severity, d.code, report.name, d.message)?;
+                writeln!(
+                    out,
+                    "{}[{}]: {}: {}",
+                    d.severity, d.code, report.name, d.message
+                )?;
                 if let Some(hint) = &d.hint {
                     writeln!(out, "  = help: {hint}")?;
                 }

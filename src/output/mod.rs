@@ -21,7 +21,10 @@ pub fn totals(reports: &[FileReport]) -> (usize, usize) {
     reports
         .iter()
         .flat_map(|r| &r.diagnostics)
-        .fold((0, 0), |(e, w), d| if d.is_error() { (e + 1, w) } else { (e, w + 1) })
+        .fold(
+            (0, 0),
+            |(e, w), d| if d.is_error() { (e + 1, w) } else { (e, w + 1) },
+        )
 }
 
 /// Whether colour should be used on stderr/stdout: never with NO_COLOR or off a TTY.

@@ -79,7 +79,14 @@ fn action_lines(action: &ExternalAction) -> Vec<String> {
 fn change_lines(changes: &[FieldChange]) -> Vec<String> {
     changes
         .iter()
-        .map(|c| format!("{}: {} → {}", c.path, value_text(&c.old), value_text(&c.new)))
+        .map(|c| {
+            format!(
+                "{}: {} → {}",
+                c.path,
+                value_text(&c.old),
+                value_text(&c.new)
+            )
+        })
         .collect()
 }
 
@@ -99,7 +106,11 @@ pub fn human(plan: &Plan, file: &str) -> String {
             let _ = writeln!(out, "meshctl plan {file} (topology {}): offline, no cluster contacted; every node is shown as created.\n", plan.topology);
         }
         PlanMode::Base => {
-            let _ = writeln!(out, "meshctl plan --base: changes to {file} (topology {})\n", plan.topology);
+            let _ = writeln!(
+                out,
+                "meshctl plan --base: changes to {file} (topology {})\n",
+                plan.topology
+            );
         }
     }
     let shown: Vec<PlanEntry> = plan
@@ -113,7 +124,12 @@ pub fn human(plan: &Plan, file: &str) -> String {
         for e in entries {
             if e.action == Action::Unchanged {
                 let affected: Vec<&str> = e.affected_by.iter().map(|i| i.0.as_str()).collect();
-                let _ = writeln!(out, "  ! {}  (unchanged; depends on changed {})", e.id, affected.join(", "));
+                let _ = writeln!(
+                    out,
+                    "  ! {}  (unchanged; depends on changed {})",
+                    e.id,
+                    affected.join(", ")
+                );
                 continue;
             }
             let _ = writeln!(out, "  {} {}  [wave {}]", symbol(e.action), e.id, e.wave);
@@ -169,12 +185,27 @@ pub fn markdown(plan: &Plan, file: &str) -> String {
         let _ = writeln!(out, "> [!WARNING]\n> {}: {}\n", w.code, w.message);
     }
     let _ = writeln!(out, "| | node | wave | what |\n|---|---|---|---|");
-    for e in plan.entries.iter().filter(|e| e.action != Action::Unchanged) {
-        let _ = writeln!(out, "| `{}` | `{}` | {} | {} |", symbol(e.action), e.id, e.wave, e.summary.replace('|', "\\|"));
+    for e in plan
+        .entries
+        .iter()
+        .filter(|e| e.action != Action::Unchanged)
+    {
+        let _ = writeln!(
+            out,
+            "| `{}` | `{}` | {} | {} |",
+            symbol(e.action),
+            e.id,
+            e.wave,
+            e.summary.replace('|', "\\|")
+        );
     }
     out.push('\n');
     for e in plan.entries.iter().filter(|e| e.action == Action::Change) {
-        let _ = writeln!(out, "<details><summary><code>~ {}</code></summary>\n\n```diff", e.id);
+        let _ = writeln!(
+            out,
+            "<details><summary><code>~ {}</code></summary>\n\n```diff",
+            e.id
+        );
         for c in &e.changes {
             let _ = writeln!(out, "  {}", c.path);
             if c.old.is_some() {
@@ -186,7 +217,11 @@ pub fn markdown(plan: &Plan, file: &str) -> String {
         }
         let _ = writeln!(out, "```\n</details>\n");
     }
-    let affected: Vec<&PlanEntry> = plan.entries.iter().filter(|e| !e.affected_by.is_empty()).collect();
+    let affected: Vec<&PlanEntry> = plan
+        .entries
+        .iter()
+        .filter(|e| !e.affected_by.is_empty())
+        .collect();
     if !affected.is_empty() {
         let _ = writeln!(out, "Unchanged nodes that depend on a change:\n");
         for e in affected {

@@ -1,6 +1,8 @@
 //! Black-box tests of the `meshctl` binary: what a user types, what a user sees.
 
+mod certs;
 mod common;
 mod gitops;
+mod plan;
 mod schema;
 mod validate;

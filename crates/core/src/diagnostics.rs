@@ -69,7 +69,11 @@ impl Diagnostic {
         Self::new(code, Severity::Error, path, message)
     }
 
-    pub fn warning(code: &'static str, path: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn warning(
+        code: &'static str,
+        path: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Self::new(code, Severity::Warning, path, message)
     }
 

@@ -94,7 +94,12 @@ impl Plan {
         self.summary.create + self.summary.change + self.summary.delete > 0
     }
 
-    fn finish(topology: String, mode: PlanMode, entries: Vec<PlanEntry>, warnings: Vec<Diagnostic>) -> Plan {
+    fn finish(
+        topology: String,
+        mode: PlanMode,
+        entries: Vec<PlanEntry>,
+        warnings: Vec<Diagnostic>,
+    ) -> Plan {
         let mut summary = PlanSummary::default();
         for e in &entries {
             match e.action {
@@ -139,7 +144,10 @@ fn entry(graph: &Graph, node: &Node, action: Action) -> PlanEntry {
 
 /// The plan with no cluster at hand: every node is created.
 pub fn offline(topology: &str, graph: &Graph) -> Plan {
-    let entries = graph.nodes().map(|n| entry(graph, n, Action::Create)).collect();
+    let entries = graph
+        .nodes()
+        .map(|n| entry(graph, n, Action::Create))
+        .collect();
     Plan::finish(topology.to_string(), PlanMode::Offline, entries, Vec::new())
 }
 
@@ -161,7 +169,12 @@ pub fn compare(topology: &str, old: &Graph, new: &Graph, max_weight_change: Opti
                     entries.push(entry(new, node, Action::Unchanged));
                 } else {
                     if let (Some(limit), NodeKind::TrafficSplit) = (max_weight_change, node.kind) {
-                        warnings.extend(weight_warnings(&node.id, &before.desired, &node.desired, limit));
+                        warnings.extend(weight_warnings(
+                            &node.id,
+                            &before.desired,
+                            &node.desired,
+                            limit,
+                        ));
                     }
                     changed.insert(node.id.clone());
                     let mut e = entry(new, node, Action::Change);
@@ -269,7 +282,12 @@ fn shares(desired: &Desired) -> BTreeMap<String, f64> {
         .iter()
         .filter_map(|o| o.body.pointer("/spec/backends").and_then(Value::as_array))
         .flatten()
-        .filter_map(|b| Some((b.get("service")?.as_str()?.to_string(), b.get("weight")?.as_f64()?)))
+        .filter_map(|b| {
+            Some((
+                b.get("service")?.as_str()?.to_string(),
+                b.get("weight")?.as_f64()?,
+            ))
+        })
         .collect();
     let total: f64 = backends.iter().map(|(_, w)| w).sum();
     backends

@@ -84,7 +84,14 @@ struct Builder<'t> {
 }
 
 impl Builder<'_> {
-    fn node(&mut self, id: NodeId, kind: NodeKind, cluster: Option<&str>, summary: String, desired: Desired) {
+    fn node(
+        &mut self,
+        id: NodeId,
+        kind: NodeKind,
+        cluster: Option<&str>,
+        summary: String,
+        desired: Desired,
+    ) {
         self.nodes.push(Node {
             id,
             kind,
@@ -94,13 +101,21 @@ impl Builder<'_> {
         });
     }
 
-    fn objects(&mut self, id: NodeId, kind: NodeKind, cluster: &str, summary: String, objects: Vec<DesiredObject>) {
+    fn objects(
+        &mut self,
+        id: NodeId,
+        kind: NodeKind,
+        cluster: &str,
+        summary: String,
+        objects: Vec<DesiredObject>,
+    ) {
         self.node(id, kind, Some(cluster), summary, Desired::Objects(objects));
     }
 
     /// `dependent` needs `dependency` first.
     fn edge(&mut self, dependent: &NodeId, dependency: &NodeId, reason: impl Into<String>) {
-        self.edges.push((dependency.clone(), dependent.clone(), reason.into()));
+        self.edges
+            .push((dependency.clone(), dependent.clone(), reason.into()));
     }
 }
 
@@ -141,7 +156,11 @@ pub fn build(topology: &Topology) -> Result<Graph, GraphError> {
     Graph::assemble(b.nodes, b.edges)
 }
 
-fn add_cluster(b: &mut Builder, cluster: &Cluster, linkerd: Option<&Linkerd>) -> Result<(), GraphError> {
+fn add_cluster(
+    b: &mut Builder,
+    cluster: &Cluster,
+    linkerd: Option<&Linkerd>,
+) -> Result<(), GraphError> {
     let c = cluster.name.as_str();
     let t = b.topology;
     let cluster_id = ids::cluster(c);
@@ -156,18 +175,28 @@ fn add_cluster(b: &mut Builder, cluster: &Cluster, linkerd: Option<&Linkerd>) ->
                 })?,
             }
         }
-        Provider::Existing => ExternalAction::UseExistingCluster { context: cluster.context() },
+        Provider::Existing => ExternalAction::UseExistingCluster {
+            context: cluster.context(),
+        },
     };
     let summary = match cluster.provider {
         Provider::Kind => format!(
             "kind cluster {c} ({} control plane, {} workers, {})",
             cluster.nodes.control_planes,
             cluster.nodes.workers,
-            cluster.kubernetes_version(&t.spec.defaults).unwrap_or("kind's default Kubernetes")
+            cluster
+                .kubernetes_version(&t.spec.defaults)
+                .unwrap_or("kind's default Kubernetes")
         ),
         Provider::Existing => format!("existing cluster {c} (context {})", cluster.context()),
     };
-    b.node(cluster_id.clone(), NodeKind::KindCluster, Some(c), summary, Desired::Action(action));
+    b.node(
+        cluster_id.clone(),
+        NodeKind::KindCluster,
+        Some(c),
+        summary,
+        Desired::Action(action),
+    );
 
     let mut load_balancer_ready = None;
     if let Some(lb) = &cluster.load_balancer {
@@ -192,12 +221,28 @@ fn add_cluster(b: &mut Builder, cluster: &Cluster, linkerd: Option<&Linkerd>) ->
             let id = ids::pool(c, &pool.name);
             let object = render::metallb::ip_address_pool(pool)?;
             let addresses: Vec<&str> = pool.addresses.iter().map(|a| a.raw()).collect();
-            b.objects(id.clone(), NodeKind::IpAddressPool, c, format!("pool {} ({})", pool.name, addresses.join(", ")), vec![object]);
-            b.edge(&id, &release, "the IPAddressPool CRD and webhook come with MetalLB");
+            b.objects(
+                id.clone(),
+                NodeKind::IpAddressPool,
+                c,
+                format!("pool {} ({})", pool.name, addresses.join(", ")),
+                vec![object],
+            );
+            b.edge(
+                &id,
+                &release,
+                "the IPAddressPool CRD and webhook come with MetalLB",
+            );
             b.edge(&l2, &id, "announces the pool's addresses");
         }
         let object = render::metallb::l2_advertisement(lb)?;
-        b.objects(l2.clone(), NodeKind::L2Advertisement, c, "L2 advertisement of the pools".into(), vec![object]);
+        b.objects(
+            l2.clone(),
+            NodeKind::L2Advertisement,
+            c,
+            "L2 advertisement of the pools".into(),
+            vec![object],
+        );
         b.edge(&l2, &release, "the L2Advertisement CRD comes with MetalLB");
         load_balancer_ready = Some(l2);
     }
@@ -211,7 +256,11 @@ fn add_cluster(b: &mut Builder, cluster: &Cluster, linkerd: Option<&Linkerd>) ->
             Some(c),
             format!("Linkerd {} CRDs", l.version),
             Desired::Action(ExternalAction::LinkerdRender {
-                args: vec![format!("--context={context}"), "install".into(), "--crds".into()],
+                args: vec![
+                    format!("--context={context}"),
+                    "install".into(),
+                    "--crds".into(),
+                ],
             }),
         );
         b.edge(&crds, &cluster_id, "installed into the cluster");
@@ -220,7 +269,10 @@ fn add_cluster(b: &mut Builder, cluster: &Cluster, linkerd: Option<&Linkerd>) ->
             cp.clone(),
             NodeKind::LinkerdControlPlane,
             Some(c),
-            format!("Linkerd {} control plane (trust domain {})", l.version, l.trust_domain),
+            format!(
+                "Linkerd {} control plane (trust domain {})",
+                l.version, l.trust_domain
+            ),
             Desired::Action(ExternalAction::LinkerdRender {
                 args: vec![
                     format!("--context={context}"),
@@ -231,8 +283,16 @@ fn add_cluster(b: &mut Builder, cluster: &Cluster, linkerd: Option<&Linkerd>) ->
                 ],
             }),
         );
-        b.edge(&cp, &crds, "linkerd install refuses to run before its CRDs exist");
-        b.edge(&cp, &ids::certificates(), "every cluster must trust the same anchor");
+        b.edge(
+            &cp,
+            &crds,
+            "linkerd install refuses to run before its CRDs exist",
+        );
+        b.edge(
+            &cp,
+            &ids::certificates(),
+            "every cluster must trust the same anchor",
+        );
         for ext in ["viz", "multicluster", "smi"] {
             let Some(version) = l.extension_version(ext) else {
                 continue;
@@ -240,7 +300,11 @@ fn add_cluster(b: &mut Builder, cluster: &Cluster, linkerd: Option<&Linkerd>) ->
             let id = ids::extension(c, ext);
             // linkerd-smi is a CLI plugin: flags may not come before its name.
             let args = if ext == "smi" {
-                vec!["smi".into(), "install".into(), format!("--context={context}")]
+                vec![
+                    "smi".into(),
+                    "install".into(),
+                    format!("--context={context}"),
+                ]
             } else {
                 vec![format!("--context={context}"), ext.into(), "install".into()]
             };
@@ -260,14 +324,19 @@ fn add_cluster(b: &mut Builder, cluster: &Cluster, linkerd: Option<&Linkerd>) ->
                 gateway.clone(),
                 NodeKind::GatewayReady,
                 Some(c),
-                "wait for linkerd-multicluster/linkerd-gateway to get a LoadBalancer address".into(),
+                "wait for linkerd-multicluster/linkerd-gateway to get a LoadBalancer address"
+                    .into(),
                 Desired::Action(ExternalAction::WaitForLoadBalancer {
                     namespace: "linkerd-multicluster".into(),
                     service: "linkerd-gateway".into(),
                     address: Unknown,
                 }),
             );
-            b.edge(&gateway, &ids::extension(c, "multicluster"), "the gateway comes with the multicluster extension");
+            b.edge(
+                &gateway,
+                &ids::extension(c, "multicluster"),
+                "the gateway comes with the multicluster extension",
+            );
             if let Some(l2) = &load_balancer_ready {
                 b.edge(&gateway, l2, "MetalLB assigns the gateway its address");
             }
@@ -278,13 +347,19 @@ fn add_cluster(b: &mut Builder, cluster: &Cluster, linkerd: Option<&Linkerd>) ->
         let id = ids::ingress_nginx(c);
         let mut values = Vec::new();
         if ic.inject {
-            values.push(("controller.podAnnotations.linkerd\\.io/inject".to_string(), "enabled".to_string()));
+            values.push((
+                "controller.podAnnotations.linkerd\\.io/inject".to_string(),
+                "enabled".to_string(),
+            ));
         }
         b.node(
             id.clone(),
             NodeKind::IngressNginxRelease,
             Some(c),
-            format!("ingress-nginx (helm chart ingress-nginx/ingress-nginx{})", if ic.inject { ", meshed" } else { "" }),
+            format!(
+                "ingress-nginx (helm chart ingress-nginx/ingress-nginx{})",
+                if ic.inject { ", meshed" } else { "" }
+            ),
             Desired::Action(ExternalAction::HelmRelease {
                 release: "ingress-nginx".into(),
                 namespace: "ingress-nginx".into(),
@@ -296,10 +371,18 @@ fn add_cluster(b: &mut Builder, cluster: &Cluster, linkerd: Option<&Linkerd>) ->
         );
         b.edge(&id, &cluster_id, "installed into the cluster");
         if ic.inject && linkerd.is_some() {
-            b.edge(&id, &ids::control_plane(c), "the controller pods are meshed");
+            b.edge(
+                &id,
+                &ids::control_plane(c),
+                "the controller pods are meshed",
+            );
         }
         if let Some(l2) = &load_balancer_ready {
-            b.edge(&id, l2, "the controller's LoadBalancer Service needs an address");
+            b.edge(
+                &id,
+                l2,
+                "the controller's LoadBalancer Service needs an address",
+            );
         }
     }
     Ok(())
@@ -319,16 +402,31 @@ fn add_links(b: &mut Builder) {
             id.clone(),
             NodeKind::Link,
             Some(&link.source),
-            format!("link: mirror {}'s exported services into {} as <service>-{name}", link.target, link.source),
+            format!(
+                "link: mirror {}'s exported services into {} as <service>-{name}",
+                link.target, link.source
+            ),
             Desired::Action(ExternalAction::LinkerdLink {
                 target_context: target.context(),
                 cluster_name: name,
                 gateway_address: Unknown,
             }),
         );
-        b.edge(&id, &ids::extension(&link.source, "multicluster"), "the service mirror runs in the source cluster");
-        b.edge(&id, &ids::extension(&link.target, "multicluster"), "the link's credentials come from the target's multicluster install");
-        b.edge(&id, &ids::gateway(&link.target), "the Link records the target gateway's address");
+        b.edge(
+            &id,
+            &ids::extension(&link.source, "multicluster"),
+            "the service mirror runs in the source cluster",
+        );
+        b.edge(
+            &id,
+            &ids::extension(&link.target, "multicluster"),
+            "the link's credentials come from the target's multicluster install",
+        );
+        b.edge(
+            &id,
+            &ids::gateway(&link.target),
+            "the Link records the target gateway's address",
+        );
     }
 }
 
@@ -351,7 +449,13 @@ fn add_applications(b: &mut Builder, clusters: &[&Cluster]) -> Result<(), GraphE
     for (&(c, ns), &inject) in &namespaces {
         let id = ids::namespace(c, ns);
         let object = render::namespaces::namespace(ns, inject)?;
-        b.objects(id.clone(), NodeKind::Namespace, c, format!("namespace {ns}{}", if inject { " (meshed)" } else { "" }), vec![object]);
+        b.objects(
+            id.clone(),
+            NodeKind::Namespace,
+            c,
+            format!("namespace {ns}{}", if inject { " (meshed)" } else { "" }),
+            vec![object],
+        );
         b.edge(&id, &ids::cluster(c), "created in the cluster");
     }
 
@@ -359,10 +463,19 @@ fn add_applications(b: &mut Builder, clusters: &[&Cluster]) -> Result<(), GraphE
     let mut providers: BTreeMap<(&str, &str, &str), BTreeSet<NodeId>> = BTreeMap::new();
     for cluster in clusters {
         let c = cluster.name.as_str();
-        for w in t.spec.workloads.iter().filter(|w| w.clusters.iter().any(|x| x == c)) {
+        for w in t
+            .spec
+            .workloads
+            .iter()
+            .filter(|w| w.clusters.iter().any(|x| x == c))
+        {
             let id = ids::workload(c, &w.namespace, &w.name);
             let kustomize = w.kustomize.as_ref().map(|k| expand_template(k, cluster));
-            let files: Vec<String> = w.manifests.iter().map(|f| expand_template(f, cluster)).collect();
+            let files: Vec<String> = w
+                .manifests
+                .iter()
+                .map(|f| expand_template(f, cluster))
+                .collect();
             let source = kustomize.clone().unwrap_or_else(|| files.join(", "));
             b.node(
                 id.clone(),
@@ -371,19 +484,34 @@ fn add_applications(b: &mut Builder, clusters: &[&Cluster]) -> Result<(), GraphE
                 format!("workload {} from {source}", w.name),
                 Desired::Action(ExternalAction::Manifests { kustomize, files }),
             );
-            b.edge(&id, &ids::namespace(c, &w.namespace), "deployed into the namespace");
+            b.edge(
+                &id,
+                &ids::namespace(c, &w.namespace),
+                "deployed into the namespace",
+            );
             if w.inject && linkerd {
-                b.edge(&id, &ids::control_plane(c), "the proxy injector must run before the pods start");
+                b.edge(
+                    &id,
+                    &ids::control_plane(c),
+                    "the proxy injector must run before the pods start",
+                );
             }
             for s in &w.services {
-                providers.entry((c, &w.namespace, s)).or_default().insert(id.clone());
+                providers
+                    .entry((c, &w.namespace, s))
+                    .or_default()
+                    .insert(id.clone());
             }
         }
     }
     let provided_by = |b: &mut Builder, dependent: &NodeId, c: &str, ns: &str, service: &str| {
         if let Some(workloads) = providers.get(&(c, ns, service)) {
             for w in workloads {
-                b.edge(dependent, w, format!("service {ns}/{service} comes from this workload"));
+                b.edge(
+                    dependent,
+                    w,
+                    format!("service {ns}/{service} comes from this workload"),
+                );
             }
         }
     };
@@ -392,8 +520,21 @@ fn add_applications(b: &mut Builder, clusters: &[&Cluster]) -> Result<(), GraphE
         for c in &export.clusters {
             let id = ids::export(c, &export.namespace, &export.service);
             let object = render::namespaces::export_label(&export.namespace, &export.service)?;
-            b.objects(id.clone(), NodeKind::ExportLabel, c, format!("export {}/{} (mirror.linkerd.io/exported=true)", export.namespace, export.service), vec![object]);
-            b.edge(&id, &ids::extension(c, "multicluster"), "exports are mirrored by the multicluster extension");
+            b.objects(
+                id.clone(),
+                NodeKind::ExportLabel,
+                c,
+                format!(
+                    "export {}/{} (mirror.linkerd.io/exported=true)",
+                    export.namespace, export.service
+                ),
+                vec![object],
+            );
+            b.edge(
+                &id,
+                &ids::extension(c, "multicluster"),
+                "exports are mirrored by the multicluster extension",
+            );
             provided_by(b, &id, c, &export.namespace, &export.service);
         }
     }
@@ -406,13 +547,29 @@ fn add_applications(b: &mut Builder, clusters: &[&Cluster]) -> Result<(), GraphE
             .backends
             .iter()
             .map(|backend| {
-                let name = t.backend_service_name(split, backend).unwrap_or_else(|| backend.service.clone());
+                let name = t
+                    .backend_service_name(split, backend)
+                    .unwrap_or_else(|| backend.service.clone());
                 format!("{name} {}", backend.weight)
             })
             .collect();
-        b.objects(id.clone(), NodeKind::TrafficSplit, c, format!("TrafficSplit {}: {}", split.service, weights.join(" / ")), vec![object]);
-        b.edge(&id, &ids::extension(c, "smi"), "the TrafficSplit CRD and adaptor come with linkerd-smi");
-        b.edge(&id, &ids::namespace(c, &split.namespace), "lives in the namespace");
+        b.objects(
+            id.clone(),
+            NodeKind::TrafficSplit,
+            c,
+            format!("TrafficSplit {}: {}", split.service, weights.join(" / ")),
+            vec![object],
+        );
+        b.edge(
+            &id,
+            &ids::extension(c, "smi"),
+            "the TrafficSplit CRD and adaptor come with linkerd-smi",
+        );
+        b.edge(
+            &id,
+            &ids::namespace(c, &split.namespace),
+            "lives in the namespace",
+        );
         provided_by(b, &id, c, &split.namespace, &split.service);
         for backend in &split.backends {
             let bc = backend.cluster(split);
@@ -422,9 +579,17 @@ fn add_applications(b: &mut Builder, clusters: &[&Cluster]) -> Result<(), GraphE
             }
             if let Some(link) = t.link(c, bc) {
                 let name = link.cluster_name(t);
-                b.edge(&id, &ids::link(c, &name), format!("the mirror {}-{name} comes from this link", backend.service));
+                b.edge(
+                    &id,
+                    &ids::link(c, &name),
+                    format!("the mirror {}-{name} comes from this link", backend.service),
+                );
             }
-            b.edge(&id, &ids::export(bc, &split.namespace, &backend.service), "only exported services are mirrored");
+            b.edge(
+                &id,
+                &ids::export(bc, &split.namespace, &backend.service),
+                "only exported services are mirrored",
+            );
         }
     }
 
@@ -439,11 +604,24 @@ fn add_applications(b: &mut Builder, clusters: &[&Cluster]) -> Result<(), GraphE
                 id.clone(),
                 NodeKind::Ingress,
                 c,
-                format!("Ingress {} → {}:{}", expand_template(&ing.host, cluster), ing.service, ing.port),
+                format!(
+                    "Ingress {} → {}:{}",
+                    expand_template(&ing.host, cluster),
+                    ing.service,
+                    ing.port
+                ),
                 vec![object],
             );
-            b.edge(&id, &ids::ingress_nginx(c), "the nginx IngressClass comes with ingress-nginx");
-            b.edge(&id, &ids::namespace(c, &ing.namespace), "lives in the namespace");
+            b.edge(
+                &id,
+                &ids::ingress_nginx(c),
+                "the nginx IngressClass comes with ingress-nginx",
+            );
+            b.edge(
+                &id,
+                &ids::namespace(c, &ing.namespace),
+                "lives in the namespace",
+            );
             provided_by(b, &id, c, &ing.namespace, &ing.service);
         }
     }

@@ -23,7 +23,10 @@ pub struct Graph {
 }
 
 impl Graph {
-    pub(crate) fn assemble(nodes: Vec<Node>, edges: Vec<(NodeId, NodeId, String)>) -> Result<Graph, GraphError> {
+    pub(crate) fn assemble(
+        nodes: Vec<Node>,
+        edges: Vec<(NodeId, NodeId, String)>,
+    ) -> Result<Graph, GraphError> {
         let mut graph = DiGraph::new();
         let mut index = BTreeMap::new();
         for node in nodes {
@@ -35,8 +38,15 @@ impl Graph {
         for (from, to, reason) in edges {
             let lookup = |id: &NodeId| index.get(id).copied();
             let (Some(a), Some(b)) = (lookup(&from), lookup(&to)) else {
-                let missing = if lookup(&from).is_none() { from } else { to.clone() };
-                return Err(GraphError::MissingNode { from: to, to: missing });
+                let missing = if lookup(&from).is_none() {
+                    from
+                } else {
+                    to.clone()
+                };
+                return Err(GraphError::MissingNode {
+                    from: to,
+                    to: missing,
+                });
             };
             if seen.insert((a, b)) {
                 graph.add_edge(a, b, Dependency { reason });
@@ -69,7 +79,11 @@ impl Graph {
         for wave in &mut waves {
             wave.sort_by(|a, b| graph[*a].id.cmp(&graph[*b].id));
         }
-        Ok(Graph { graph, index, waves })
+        Ok(Graph {
+            graph,
+            index,
+            waves,
+        })
     }
 
     /// The graph of a topology with nothing in it (the base of a brand-new file).
@@ -148,7 +162,13 @@ impl Graph {
         let mut edges: Vec<_> = self
             .graph
             .edge_references()
-            .map(|e| (&self.graph[e.source()].id, &self.graph[e.target()].id, e.weight().reason.as_str()))
+            .map(|e| {
+                (
+                    &self.graph[e.source()].id,
+                    &self.graph[e.target()].id,
+                    e.weight().reason.as_str(),
+                )
+            })
             .collect();
         edges.sort();
         edges

@@ -33,12 +33,17 @@ pub struct KindNode {
 }
 
 /// The config `kind create cluster --config` takes for `cluster`.
-pub fn kind_config(cluster: &Cluster, defaults: &ClusterDefaults) -> Result<KindConfig, RenderError> {
-    let pod = cluster.pod_subnet.get().ok_or_else(|| RenderError::Invalid(format!("podSubnet of cluster `{}`", cluster.name)))?;
-    let service = cluster
-        .service_subnet
+pub fn kind_config(
+    cluster: &Cluster,
+    defaults: &ClusterDefaults,
+) -> Result<KindConfig, RenderError> {
+    let pod = cluster
+        .pod_subnet
         .get()
-        .ok_or_else(|| RenderError::Invalid(format!("serviceSubnet of cluster `{}`", cluster.name)))?;
+        .ok_or_else(|| RenderError::Invalid(format!("podSubnet of cluster `{}`", cluster.name)))?;
+    let service = cluster.service_subnet.get().ok_or_else(|| {
+        RenderError::Invalid(format!("serviceSubnet of cluster `{}`", cluster.name))
+    })?;
     let address = match &cluster.api_server_address {
         Some(a) => Some(a),
         None => defaults.api_server_address.as_ref(),
@@ -49,7 +54,10 @@ pub fn kind_config(cluster: &Cluster, defaults: &ClusterDefaults) -> Result<Kind
         image: image.clone(),
     };
     let nodes = std::iter::repeat_n("control-plane", cluster.nodes.control_planes as usize)
-        .chain(std::iter::repeat_n("worker", cluster.nodes.workers as usize))
+        .chain(std::iter::repeat_n(
+            "worker",
+            cluster.nodes.workers as usize,
+        ))
         .map(node)
         .collect();
     Ok(KindConfig {

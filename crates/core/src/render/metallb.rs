@@ -43,7 +43,11 @@ pub fn ip_address_pool(pool: &Pool) -> Result<DesiredObject, RenderError> {
             ..ObjectMeta::default()
         },
         spec: IpAddressPoolSpec {
-            addresses: pool.addresses.iter().map(|a| a.raw().trim().replace(' ', "")).collect(),
+            addresses: pool
+                .addresses
+                .iter()
+                .map(|a| a.raw().trim().replace(' ', ""))
+                .collect(),
         },
     })
 }

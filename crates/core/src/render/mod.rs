@@ -44,7 +44,11 @@ impl DesiredObject {
             what: std::any::type_name::<T>().to_string(),
             source,
         })?;
-        let text = |pointer: &str| body.pointer(pointer).and_then(Value::as_str).map(str::to_string);
+        let text = |pointer: &str| {
+            body.pointer(pointer)
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        };
         Ok(DesiredObject {
             api_version: text("/apiVersion").unwrap_or_default(),
             kind: text("/kind").unwrap_or_default(),

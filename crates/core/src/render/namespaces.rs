@@ -10,7 +10,8 @@ pub const INJECT_ANNOTATION: &str = "linkerd.io/inject";
 pub const EXPORT_LABEL: &str = "mirror.linkerd.io/exported";
 
 pub fn namespace(name: &str, inject: bool) -> Result<DesiredObject, RenderError> {
-    let annotations = inject.then(|| BTreeMap::from([(INJECT_ANNOTATION.to_string(), "enabled".to_string())]));
+    let annotations =
+        inject.then(|| BTreeMap::from([(INJECT_ANNOTATION.to_string(), "enabled".to_string())]));
     DesiredObject::from_typed(&Namespace {
         metadata: ObjectMeta {
             name: Some(name.to_string()),
@@ -28,7 +29,10 @@ pub fn export_label(namespace: &str, service: &str) -> Result<DesiredObject, Ren
         metadata: ObjectMeta {
             name: Some(service.to_string()),
             namespace: Some(namespace.to_string()),
-            labels: Some(BTreeMap::from([(EXPORT_LABEL.to_string(), "true".to_string())])),
+            labels: Some(BTreeMap::from([(
+                EXPORT_LABEL.to_string(),
+                "true".to_string(),
+            )])),
             ..ObjectMeta::default()
         },
         ..Service::default()

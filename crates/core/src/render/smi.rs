@@ -32,14 +32,16 @@ pub fn traffic_split(topology: &Topology, split: &Split) -> Result<DesiredObject
         .backends
         .iter()
         .map(|backend| {
-            let service = topology.backend_service_name(split, backend).ok_or_else(|| {
-                RenderError::Invalid(format!(
-                    "backend `{}` of split `{}` (no link from `{}`)",
-                    backend.service,
-                    split.name(),
-                    backend.cluster(split)
-                ))
-            })?;
+            let service = topology
+                .backend_service_name(split, backend)
+                .ok_or_else(|| {
+                    RenderError::Invalid(format!(
+                        "backend `{}` of split `{}` (no link from `{}`)",
+                        backend.service,
+                        split.name(),
+                        backend.cluster(split)
+                    ))
+                })?;
             Ok(TrafficSplitBackend {
                 service,
                 weight: backend.weight,

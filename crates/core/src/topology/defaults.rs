@@ -65,7 +65,11 @@ impl Cluster {
     pub fn load_balancer_demand(&self, topology: &Topology) -> Vec<&'static str> {
         let mut demand = Vec::new();
         if topology.spec.mesh.multicluster_enabled()
-            && topology.spec.links.iter().any(|link| link.target == self.name)
+            && topology
+                .spec
+                .links
+                .iter()
+                .any(|link| link.target == self.name)
         {
             demand.push("linkerd-multicluster/linkerd-gateway");
         }

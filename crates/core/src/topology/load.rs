@@ -24,7 +24,10 @@ pub fn load(bytes: &[u8]) -> Result<LoadedTopology, Diagnostic> {
         Diagnostic::error(
             "E002",
             "",
-            format!("the file is not UTF-8 text (invalid byte at offset {})", e.valid_up_to()),
+            format!(
+                "the file is not UTF-8 text (invalid byte at offset {})",
+                e.valid_up_to()
+            ),
         )
         .with_location(Some(Location {
             line,

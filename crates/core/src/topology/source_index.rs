@@ -30,10 +30,7 @@ impl SourceIndex {
 
     /// The location of the key of the mapping entry at `path` (falls back like `locate`).
     pub fn locate_key(&self, path: &str) -> Option<Location> {
-        self.keys
-            .get(path)
-            .copied()
-            .or_else(|| self.locate(path))
+        self.keys.get(path).copied().or_else(|| self.locate(path))
     }
 
     pub fn len(&self) -> usize {
@@ -104,10 +101,22 @@ impl<'a> Offsets<'a> {
     }
 
     fn marker(&self, marker: &Marker) -> Location {
+        let offset = self.byte(marker.index());
+        if offset >= self.text.len() {
+            // At the end of a file whose last line has no newline, the scanner has
+            // already moved to a line that does not exist: point after the last character.
+            let line_start = self.text.rfind('\n').map_or(0, |i| i + 1);
+            return Location {
+                line: self.text.matches('\n').count() + 1,
+                column: self.text[line_start..].chars().count() + 1,
+                offset: self.text.len(),
+                len: 0,
+            };
+        }
         Location {
             line: marker.line(),
             column: marker.col() + 1,
-            offset: self.byte(marker.index()),
+            offset,
             len: 0,
         }
     }
@@ -124,7 +133,9 @@ enum Frame {
         next: usize,
     },
     /// A complex (non-scalar) mapping key: skipped, counting nesting depth.
-    SkipKey { depth: usize },
+    SkipKey {
+        depth: usize,
+    },
 }
 
 fn child_path(parent: &str, key: &str) -> String {
@@ -266,8 +277,11 @@ pub fn index(text: &str) -> Result<SourceIndex, Diagnostic> {
     }
 
     if documents == 0 || root_is_null {
-        return Err(Diagnostic::error("E003", "", "the file is empty")
-            .with_hint("start from topology.example.yaml, or run `meshctl schema` for the format"));
+        return Err(
+            Diagnostic::error("E003", "", "the file is empty").with_hint(
+                "start from topology.example.yaml, or run `meshctl schema` for the format",
+            ),
+        );
     }
     Ok(index)
 }
@@ -346,9 +360,15 @@ mod tests {
     fn paths_have_positions() {
         let idx = index(TEXT).unwrap();
         assert_eq!(idx.locate("a.c").map(|l| (l.line, l.column)), Some((6, 6)));
-        assert_eq!(idx.locate("a.b[1].x").map(|l| (l.line, l.column)), Some((4, 10)));
+        assert_eq!(
+            idx.locate("a.b[1].x").map(|l| (l.line, l.column)),
+            Some((4, 10))
+        );
         assert_eq!(idx.locate("a.b[1].y[1]").map(|l| l.line), Some(5));
-        assert_eq!(idx.locate_key("a.c").map(|l| (l.line, l.column)), Some((6, 3)));
+        assert_eq!(
+            idx.locate_key("a.c").map(|l| (l.line, l.column)),
+            Some((6, 3))
+        );
         // Missing paths fall back to the nearest ancestor.
         assert_eq!(idx.locate("a.b[1].z").map(|l| l.line), Some(4));
     }
@@ -363,8 +383,14 @@ mod tests {
         let syntax = index("a: [1, 2\nb: 3\n").unwrap_err();
         assert_eq!(syntax.code, "E004");
         let deep = index(&"- ".repeat(10_000)).unwrap_err();
-        assert_eq!((deep.code, deep.location.map(|l| l.column)), ("E004", Some(2 * MAX_DEPTH + 1)));
+        assert_eq!(
+            (deep.code, deep.location.map(|l| l.column)),
+            ("E004", Some(2 * MAX_DEPTH + 1))
+        );
         assert!(index(&"- ".repeat(MAX_DEPTH)).is_ok());
+        // An error at the end of a last line without a newline stays on that line.
+        let end = index("a:\n  b: 1\n  c").unwrap_err();
+        assert_eq!(end.location.map(|l| (l.line, l.column)), Some((3, 4)));
         let long = index(&format!("{}: 1\n", "k".repeat(MAX_PATH_LEN + 1))).unwrap_err();
         assert_eq!(long.code, "E004");
     }

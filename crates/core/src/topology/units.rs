@@ -252,8 +252,12 @@ mod tests {
         assert_eq!(r.get().map(AddressRange::size), Some(10));
         let c: AddressBlock = Parsed::new("172.17.0.64/28");
         assert_eq!(c.get().map(AddressRange::size), Some(16));
-        assert!(Parsed::<AddressRange>::new("172.17.0.70-172.17.0.61").error().is_some());
-        assert!(Parsed::<AddressRange>::new("172.17.0.1-fe80::1").error().is_some());
+        assert!(Parsed::<AddressRange>::new("172.17.0.70-172.17.0.61")
+            .error()
+            .is_some());
+        assert!(Parsed::<AddressRange>::new("172.17.0.1-fe80::1")
+            .error()
+            .is_some());
         assert!(Parsed::<AddressRange>::new("nonsense").error().is_some());
     }
 

@@ -17,7 +17,10 @@ pub struct FleetMember<'a> {
 /// Overlaps between subnets and pools of different files. Each diagnostic is returned
 /// with the index of the member it belongs to (the later file of the pair).
 pub fn check_fleet(members: &[FleetMember]) -> Vec<(usize, Diagnostic)> {
-    let all: Vec<Addresses> = members.iter().map(|m| addresses(&m.loaded.topology)).collect();
+    let all: Vec<Addresses> = members
+        .iter()
+        .map(|m| addresses(&m.loaded.topology))
+        .collect();
     let mut out = Vec::new();
     for (j, later) in all.iter().enumerate() {
         for (i, earlier) in all[..j].iter().enumerate() {
@@ -29,7 +32,9 @@ pub fn check_fleet(members: &[FleetMember]) -> Vec<(usize, Diagnostic)> {
                     format!("{what} overlaps {other_what} in {}", other.file),
                 )
                 .with_location(members[j].loaded.index.locate(path))
-                .with_hint("topologies in one repository share the address plan: give each its own ranges");
+                .with_hint(
+                    "topologies in one repository share the address plan: give each its own ranges",
+                );
                 let mut diagnostic = diagnostic;
                 diagnostic.related.push(Related {
                     file: Some(other.file.to_string()),

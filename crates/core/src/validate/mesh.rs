@@ -14,19 +14,23 @@ const MIN_LINKERD: Version = Version::new(2, 12, 0);
 
 /// `stable-2.13.3` → 2.13.3. Edge releases (`edge-23.5.1`) have no comparable version.
 pub fn linkerd_stable_version(version: &str) -> Option<Version> {
-    version.strip_prefix("stable-").and_then(|v| Version::parse(v).ok())
+    version
+        .strip_prefix("stable-")
+        .and_then(|v| Version::parse(v).ok())
 }
 
 fn is_linkerd_version(version: &str) -> bool {
     linkerd_stable_version(version).is_some()
-        || version
-            .strip_prefix("edge-")
-            .is_some_and(|v| v.split('.').count() == 3 && v.split('.').all(|p| p.parse::<u32>().is_ok()))
+        || version.strip_prefix("edge-").is_some_and(|v| {
+            v.split('.').count() == 3 && v.split('.').all(|p| p.parse::<u32>().is_ok())
+        })
 }
 
 /// `v1.24.7` → 1.24.7.
 pub fn kubernetes_version(version: &str) -> Option<Version> {
-    version.strip_prefix('v').and_then(|v| Version::parse(v).ok())
+    version
+        .strip_prefix('v')
+        .and_then(|v| Version::parse(v).ok())
 }
 
 pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
@@ -41,19 +45,36 @@ fn check_linkerd(l: &Linkerd, out: &mut Vec<Diagnostic>) {
     let base = "spec.mesh.linkerd";
     if !is_linkerd_version(&l.version) {
         out.push(
-            Diagnostic::error("E060", format!("{base}.version"), format!("`{}` is not a Linkerd release name", l.version))
-                .with_hint("write it as Linkerd names its releases, e.g. `stable-2.13.3` or `edge-23.5.1`"),
+            Diagnostic::error(
+                "E060",
+                format!("{base}.version"),
+                format!("`{}` is not a Linkerd release name", l.version),
+            )
+            .with_hint(
+                "write it as Linkerd names its releases, e.g. `stable-2.13.3` or `edge-23.5.1`",
+            ),
         );
     } else if linkerd_stable_version(&l.version).is_some_and(|v| v < MIN_LINKERD) {
         out.push(
-            Diagnostic::error("E068", format!("{base}.version"), format!("Linkerd `{}` is older than {MIN_LINKERD}, the oldest release meshctl drives", l.version))
-                .with_hint("use stable-2.12.0 or later"),
+            Diagnostic::error(
+                "E068",
+                format!("{base}.version"),
+                format!(
+                    "Linkerd `{}` is older than {MIN_LINKERD}, the oldest release meshctl drives",
+                    l.version
+                ),
+            )
+            .with_hint("use stable-2.12.0 or later"),
         );
     }
     if !is_dns_subdomain(&l.trust_domain) {
         out.push(
-            Diagnostic::error("E061", format!("{base}.trustDomain"), format!("trust domain `{}` is not a DNS name", l.trust_domain))
-                .with_hint("Linkerd requires a DNS-1123 subdomain, e.g. `cluster.local`"),
+            Diagnostic::error(
+                "E061",
+                format!("{base}.trustDomain"),
+                format!("trust domain `{}` is not a DNS name", l.trust_domain),
+            )
+            .with_hint("Linkerd requires a DNS-1123 subdomain, e.g. `cluster.local`"),
         );
     }
     for (field, source) in [("trustAnchor", &l.trust_anchor), ("issuer", &l.issuer)] {
@@ -66,7 +87,9 @@ fn check_linkerd(l: &Linkerd, out: &mut Vec<Diagnostic>) {
     if let (Some(anchor), Some(issuer)) = (l.anchor_validity(), l.issuer_validity()) {
         if issuer > anchor {
             let path = match &l.issuer {
-                Some(CertificateSource::Generate(g)) if g.validity.is_some() => format!("{base}.issuer.generate.validity"),
+                Some(CertificateSource::Generate(g)) if g.validity.is_some() => {
+                    format!("{base}.issuer.generate.validity")
+                }
                 _ => format!("{base}.issuer"),
             };
             out.push(
@@ -124,7 +147,10 @@ fn check_kubernetes(t: &Topology, out: &mut Vec<Diagnostic>) {
         let Some(version) = cluster.kubernetes_version(&t.spec.defaults) else {
             continue;
         };
-        versions.entry(version.to_string()).or_default().push(&cluster.name);
+        versions
+            .entry(version.to_string())
+            .or_default()
+            .push(&cluster.name);
         if cluster.provider != Provider::Kind {
             continue;
         }
@@ -154,8 +180,15 @@ fn check_kubernetes(t: &Topology, out: &mut Vec<Diagnostic>) {
             .map(|(v, clusters)| format!("{v} ({})", clusters.join(", ")))
             .collect();
         out.push(
-            Diagnostic::warning("W067", "spec.clusters", format!("clusters run different Kubernetes versions: {}", summary.join(", ")))
-                .with_hint("keep meshed clusters on one version unless you are mid-upgrade"),
+            Diagnostic::warning(
+                "W067",
+                "spec.clusters",
+                format!(
+                    "clusters run different Kubernetes versions: {}",
+                    summary.join(", ")
+                ),
+            )
+            .with_hint("keep meshed clusters on one version unless you are mid-upgrade"),
         );
     }
 }
@@ -163,8 +196,12 @@ fn check_kubernetes(t: &Topology, out: &mut Vec<Diagnostic>) {
 fn kube_version(out: &mut Vec<Diagnostic>, path: &str, version: &str) {
     if kubernetes_version(version).is_none() {
         out.push(
-            Diagnostic::error("E066", path, format!("`{version}` is not a Kubernetes version"))
-                .with_hint("write it as `v1.24.7`"),
+            Diagnostic::error(
+                "E066",
+                path,
+                format!("`{version}` is not a Kubernetes version"),
+            )
+            .with_hint("write it as `v1.24.7`"),
         );
     }
 }
@@ -205,9 +242,16 @@ fn check_policy(t: &Topology, out: &mut Vec<Diagnostic>) {
         if let Some(req) = version_req(out, "spec.policy.linkerdVersions", range) {
             if linkerd_stable_version(&linkerd.version).is_none_or(|v| !req.matches(&v)) {
                 out.push(
-                    Diagnostic::error("E071", "spec.mesh.linkerd.version", format!("Linkerd `{}` is outside the allowed `{range}`", linkerd.version))
-                        .with_related("spec.policy.linkerdVersions", "the policy")
-                        .with_hint("pick a stable release the policy allows"),
+                    Diagnostic::error(
+                        "E071",
+                        "spec.mesh.linkerd.version",
+                        format!(
+                            "Linkerd `{}` is outside the allowed `{range}`",
+                            linkerd.version
+                        ),
+                    )
+                    .with_related("spec.policy.linkerdVersions", "the policy")
+                    .with_hint("pick a stable release the policy allows"),
                 );
             }
         }
@@ -219,8 +263,12 @@ fn version_req(out: &mut Vec<Diagnostic>, path: &str, range: &str) -> Option<Ver
         Ok(req) => Some(req),
         Err(e) => {
             out.push(
-                Diagnostic::error("E072", path, format!("`{range}` is not a version range ({e})"))
-                    .with_hint("write e.g. `>=1.24, <1.30`"),
+                Diagnostic::error(
+                    "E072",
+                    path,
+                    format!("`{range}` is not a version range ({e})"),
+                )
+                .with_hint("write e.g. `>=1.24, <1.30`"),
             );
             None
         }
@@ -233,11 +281,17 @@ mod tests {
 
     #[test]
     fn versions() {
-        assert_eq!(linkerd_stable_version("stable-2.13.3"), Some(Version::new(2, 13, 3)));
+        assert_eq!(
+            linkerd_stable_version("stable-2.13.3"),
+            Some(Version::new(2, 13, 3))
+        );
         assert!(is_linkerd_version("edge-23.5.1"));
         assert!(!is_linkerd_version("2.13.3"));
         assert_eq!(kubernetes_version("v1.24.7"), Some(Version::new(1, 24, 7)));
-        assert_eq!(image_tag("kindest/node:v1.24.7@sha256:abc"), Some("v1.24.7"));
+        assert_eq!(
+            image_tag("kindest/node:v1.24.7@sha256:abc"),
+            Some("v1.24.7")
+        );
         assert_eq!(image_tag("localhost:5000/node:v1.25.0"), Some("v1.25.0"));
         assert_eq!(image_tag("kindest/node"), None);
     }

@@ -6,10 +6,10 @@
 //! listed in [`codes::CODES`] and in docs/topology.md.
 
 pub mod codes;
+mod fleet;
 mod mesh;
 mod names;
 mod network;
-mod fleet;
 pub use fleet::{check_fleet, FleetMember};
 mod references;
 

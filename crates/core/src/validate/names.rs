@@ -27,15 +27,22 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
             Diagnostic::error(
                 "E010",
                 "apiVersion",
-                format!("apiVersion is `{}`, this meshctl reads `{API_VERSION}`", t.api_version),
+                format!(
+                    "apiVersion is `{}`, this meshctl reads `{API_VERSION}`",
+                    t.api_version
+                ),
             )
             .with_hint(format!("set `apiVersion: {API_VERSION}`")),
         );
     }
     if t.kind != KIND {
         out.push(
-            Diagnostic::error("E011", "kind", format!("kind is `{}`, expected `{KIND}`", t.kind))
-                .with_hint(format!("set `kind: {KIND}`")),
+            Diagnostic::error(
+                "E011",
+                "kind",
+                format!("kind is `{}`, expected `{KIND}`", t.kind),
+            )
+            .with_hint(format!("set `kind: {KIND}`")),
         );
     }
     label(out, "metadata.name", &t.metadata.name, "topology name");
@@ -98,20 +105,40 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
                 let pool_path = format!("{path}.loadBalancer.pools[{p}].name");
                 subdomain(out, &pool_path, &pool.name, "pool name");
                 if let Some(first) = pools.insert(&pool.name, p) {
-                    duplicate(out, &pool_path, &format!("pool `{}`", pool.name), &format!("{path}.loadBalancer.pools[{first}].name"));
+                    duplicate(
+                        out,
+                        &pool_path,
+                        &format!("pool `{}`", pool.name),
+                        &format!("{path}.loadBalancer.pools[{first}].name"),
+                    );
                 }
             }
-            subdomain(out, &format!("{path}.loadBalancer.l2Advertisement.name"), &lb.l2_advertisement.name, "L2Advertisement name");
+            subdomain(
+                out,
+                &format!("{path}.loadBalancer.l2Advertisement.name"),
+                &lb.l2_advertisement.name,
+                "L2Advertisement name",
+            );
         }
     }
 
     for (i, link) in t.spec.links.iter().enumerate() {
         if let Some(name) = &link.cluster_name {
-            label(out, &format!("spec.links[{i}].clusterName"), name, "link cluster name");
+            label(
+                out,
+                &format!("spec.links[{i}].clusterName"),
+                name,
+                "link cluster name",
+            );
         }
     }
     for (i, ns) in t.spec.namespaces.iter().enumerate() {
-        label(out, &format!("spec.namespaces[{i}].name"), &ns.name, "namespace");
+        label(
+            out,
+            &format!("spec.namespaces[{i}].name"),
+            &ns.name,
+            "namespace",
+        );
     }
     let mut workloads: HashMap<&str, usize> = HashMap::new();
     for (i, w) in t.spec.workloads.iter().enumerate() {
@@ -119,15 +146,35 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
         label(out, &format!("{path}.name"), &w.name, "workload name");
         label(out, &format!("{path}.namespace"), &w.namespace, "namespace");
         for (s, service) in w.services.iter().enumerate() {
-            label(out, &format!("{path}.services[{s}]"), service, "service name");
+            label(
+                out,
+                &format!("{path}.services[{s}]"),
+                service,
+                "service name",
+            );
         }
         if let Some(first) = workloads.insert(&w.name, i) {
-            duplicate(out, &format!("{path}.name"), &format!("workload `{}`", w.name), &format!("spec.workloads[{first}].name"));
+            duplicate(
+                out,
+                &format!("{path}.name"),
+                &format!("workload `{}`", w.name),
+                &format!("spec.workloads[{first}].name"),
+            );
         }
     }
     for (i, e) in t.spec.exports.iter().enumerate() {
-        label(out, &format!("spec.exports[{i}].namespace"), &e.namespace, "namespace");
-        label(out, &format!("spec.exports[{i}].service"), &e.service, "service name");
+        label(
+            out,
+            &format!("spec.exports[{i}].namespace"),
+            &e.namespace,
+            "namespace",
+        );
+        label(
+            out,
+            &format!("spec.exports[{i}].service"),
+            &e.service,
+            "service name",
+        );
     }
     let mut splits: HashMap<(&str, &str, &str), usize> = HashMap::new();
     for (i, s) in t.spec.splits.iter().enumerate() {
@@ -136,17 +183,42 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
         label(out, &format!("{path}.service"), &s.service, "service name");
         subdomain(out, &format!("{path}.name"), s.name(), "TrafficSplit name");
         if let Some(first) = splits.insert((&s.cluster, &s.namespace, s.name()), i) {
-            duplicate(out, &path, &format!("TrafficSplit `{}/{}` in cluster `{}`", s.namespace, s.name(), s.cluster), &format!("spec.splits[{first}]"));
+            duplicate(
+                out,
+                &path,
+                &format!(
+                    "TrafficSplit `{}/{}` in cluster `{}`",
+                    s.namespace,
+                    s.name(),
+                    s.cluster
+                ),
+                &format!("spec.splits[{first}]"),
+            );
         }
     }
     let mut ingresses: HashMap<(&str, &str), usize> = HashMap::new();
     for (i, ing) in t.spec.ingresses.iter().enumerate() {
         let path = format!("spec.ingresses[{i}]");
         subdomain(out, &format!("{path}.name"), &ing.name, "Ingress name");
-        label(out, &format!("{path}.namespace"), &ing.namespace, "namespace");
-        label(out, &format!("{path}.service"), &ing.service, "service name");
+        label(
+            out,
+            &format!("{path}.namespace"),
+            &ing.namespace,
+            "namespace",
+        );
+        label(
+            out,
+            &format!("{path}.service"),
+            &ing.service,
+            "service name",
+        );
         if let Some(first) = ingresses.insert((&ing.namespace, &ing.name), i) {
-            duplicate(out, &format!("{path}.name"), &format!("Ingress `{}/{}`", ing.namespace, ing.name), &format!("spec.ingresses[{first}].name"));
+            duplicate(
+                out,
+                &format!("{path}.name"),
+                &format!("Ingress `{}/{}`", ing.namespace, ing.name),
+                &format!("spec.ingresses[{first}].name"),
+            );
         }
     }
 }

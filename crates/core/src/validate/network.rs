@@ -19,9 +19,13 @@ pub(super) struct Subnet<'a> {
 impl Subnet<'_> {
     /// `10.97.0.0/12 (10.96.0.0-10.111.255.255)`: the text and the addresses it spans.
     pub fn describe(&self) -> String {
-        format!("{} {} ({})", self.field, self.text, AddressRange::from_net(&self.net))
+        format!(
+            "{} {} ({})",
+            self.field,
+            self.text,
+            AddressRange::from_net(&self.net)
+        )
     }
-
 }
 
 /// A pool address block with where it is written.
@@ -41,8 +45,11 @@ pub(super) fn parsed<'a, T: Unit>(
 ) -> Option<&'a T> {
     if let Some(error) = value.error() {
         out.push(
-            Diagnostic::error("E020", path, error.to_string())
-                .with_hint(format!("write a {} such as `{}`", T::WHAT, T::EXAMPLE)),
+            Diagnostic::error("E020", path, error.to_string()).with_hint(format!(
+                "write a {} such as `{}`",
+                T::WHAT,
+                T::EXAMPLE
+            )),
         );
     }
     value.get()
@@ -73,7 +80,11 @@ pub(super) fn addresses(t: &Topology) -> Addresses<'_> {
                 });
             }
         }
-        for (p, pool) in cluster.load_balancer.iter().flat_map(|lb| lb.pools.iter().enumerate()) {
+        for (p, pool) in cluster
+            .load_balancer
+            .iter()
+            .flat_map(|lb| lb.pools.iter().enumerate())
+        {
             for (a, block) in pool.addresses.iter().enumerate() {
                 if let Some(range) = block.get() {
                     blocks.push(Block {
@@ -118,14 +129,25 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
                             &field_path,
                             format!("`{net}` has host bits set; it means `{}`", net.trunc()),
                         )
-                        .with_hint(format!("write `{}` so the range is what it looks like", net.trunc())),
+                        .with_hint(format!(
+                            "write `{}` so the range is what it looks like",
+                            net.trunc()
+                        )),
                     );
                 }
             }
         }
-        for (p, pool) in cluster.load_balancer.iter().flat_map(|lb| lb.pools.iter().enumerate()) {
+        for (p, pool) in cluster
+            .load_balancer
+            .iter()
+            .flat_map(|lb| lb.pools.iter().enumerate())
+        {
             for (a, block) in pool.addresses.iter().enumerate() {
-                parsed(out, &format!("{path}.loadBalancer.pools[{p}].addresses[{a}]"), block);
+                parsed(
+                    out,
+                    &format!("{path}.loadBalancer.pools[{p}].addresses[{a}]"),
+                    block,
+                );
             }
         }
     }
@@ -147,7 +169,9 @@ fn subnet_overlaps(subnets: &[Subnet], node_network: Option<&IpNet>, out: &mut V
                     &b.path,
                     format!(
                         "{} of cluster `{}` overlaps its {}",
-                        b.describe(), b.cluster, a.describe()
+                        b.describe(),
+                        b.cluster,
+                        a.describe()
                     ),
                 )
                 .with_hint("pods and services of a cluster need disjoint ranges")
@@ -166,7 +190,9 @@ fn subnet_overlaps(subnets: &[Subnet], node_network: Option<&IpNet>, out: &mut V
                     suggestion(b.net, subnets)
                 ))
             };
-            out.push(diagnostic.with_related(&a.path, format!("{} of cluster `{}`", a.field, a.cluster)));
+            out.push(
+                diagnostic.with_related(&a.path, format!("{} of cluster `{}`", a.field, a.cluster)),
+            );
         }
         if let Some(network) = node_network {
             if nets_overlap(network, &b.net) {
@@ -180,7 +206,9 @@ fn subnet_overlaps(subnets: &[Subnet], node_network: Option<&IpNet>, out: &mut V
                         ),
                     )
                     .with_related("spec.network.subnet", "the node network")
-                    .with_hint("cluster subnets must be disjoint from the network the nodes sit on"),
+                    .with_hint(
+                        "cluster subnets must be disjoint from the network the nodes sit on",
+                    ),
                 );
             }
         }

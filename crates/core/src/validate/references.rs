@@ -59,12 +59,20 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
         }
         let known: Vec<&str> = t.spec.clusters.iter().map(|c| c.name.as_str()).collect();
         out.push(
-            Diagnostic::error("E040", path, format!("unknown cluster `{name}`"))
-                .with_hint(format!("use one of the clusters declared in spec.clusters: {}", known.join(", "))),
+            Diagnostic::error("E040", path, format!("unknown cluster `{name}`")).with_hint(
+                format!(
+                    "use one of the clusters declared in spec.clusters: {}",
+                    known.join(", ")
+                ),
+            ),
         );
         false
     };
-    let service_ref = |out: &mut Vec<Diagnostic>, path: String, cluster: &str, namespace: &str, service: &str| {
+    let service_ref = |out: &mut Vec<Diagnostic>,
+                       path: String,
+                       cluster: &str,
+                       namespace: &str,
+                       service: &str| {
         if !declared.provides(cluster, namespace, service) {
             out.push(
                 Diagnostic::error(
@@ -100,8 +108,19 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
             if !cluster_ref(out, cpath.clone(), cluster) {
                 continue;
             }
-            service_ref(out, format!("{path}.service"), cluster, &export.namespace, &export.service);
-            let consumers: Vec<_> = t.spec.links.iter().filter(|l| &l.target == cluster).collect();
+            service_ref(
+                out,
+                format!("{path}.service"),
+                cluster,
+                &export.namespace,
+                &export.service,
+            );
+            let consumers: Vec<_> = t
+                .spec
+                .links
+                .iter()
+                .filter(|l| &l.target == cluster)
+                .collect();
             if consumers.is_empty() {
                 out.push(
                     Diagnostic::warning(
@@ -117,7 +136,9 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
             }
             for link in consumers {
                 if declared.clusters.contains(link.source.as_str())
-                    && !declared.namespaces.contains(&(link.source.as_str(), export.namespace.as_str()))
+                    && !declared
+                        .namespaces
+                        .contains(&(link.source.as_str(), export.namespace.as_str()))
                 {
                     out.push(
                         Diagnostic::error(
@@ -154,7 +175,12 @@ fn needs_multicluster(path: &str, what: &str) -> Diagnostic {
 type ClusterRef<'c> = dyn Fn(&mut Vec<Diagnostic>, String, &str) -> bool + 'c;
 type ServiceRef<'c> = dyn Fn(&mut Vec<Diagnostic>, String, &str, &str, &str) + 'c;
 
-fn check_links(t: &Topology, out: &mut Vec<Diagnostic>, cluster_ref: &ClusterRef, multicluster: bool) {
+fn check_links(
+    t: &Topology,
+    out: &mut Vec<Diagnostic>,
+    cluster_ref: &ClusterRef,
+    multicluster: bool,
+) {
     let mut seen: HashMap<(&str, &str), usize> = HashMap::new();
     for (i, link) in t.spec.links.iter().enumerate() {
         let path = format!("spec.links[{i}]");
@@ -184,7 +210,13 @@ fn check_links(t: &Topology, out: &mut Vec<Diagnostic>, cluster_ref: &ClusterRef
         if !(source_ok && target_ok) {
             continue;
         }
-        let Some((index, target)) = t.spec.clusters.iter().enumerate().find(|(_, c)| c.name == link.target) else {
+        let Some((index, target)) = t
+            .spec
+            .clusters
+            .iter()
+            .enumerate()
+            .find(|(_, c)| c.name == link.target)
+        else {
             continue;
         };
         if target.provider != Provider::Kind {
@@ -233,8 +265,12 @@ fn check_template(out: &mut Vec<Diagnostic>, path: &str, template: &str) {
         let name = &after[..end];
         if name != "cluster" && name != "context" {
             out.push(
-                Diagnostic::error("E055", path, format!("unknown placeholder `{{{name}}}` in `{template}`"))
-                    .with_hint("the placeholders are {cluster} and {context}"),
+                Diagnostic::error(
+                    "E055",
+                    path,
+                    format!("unknown placeholder `{{{name}}}` in `{template}`"),
+                )
+                .with_hint("the placeholders are {cluster} and {context}"),
             );
         }
         rest = &after[end + 1..];
@@ -248,14 +284,22 @@ fn check_workloads(t: &Topology, out: &mut Vec<Diagnostic>, cluster_ref: &Cluste
         .workloads
         .iter()
         .enumerate()
-        .map(|(i, w)| (format!("spec.workloads[{i}]"), &w.namespace, &w.clusters, w.inject))
-        .chain(
-            t.spec
-                .namespaces
-                .iter()
-                .enumerate()
-                .map(|(i, n)| (format!("spec.namespaces[{i}]"), &n.name, &n.clusters, n.inject)),
-        );
+        .map(|(i, w)| {
+            (
+                format!("spec.workloads[{i}]"),
+                &w.namespace,
+                &w.clusters,
+                w.inject,
+            )
+        })
+        .chain(t.spec.namespaces.iter().enumerate().map(|(i, n)| {
+            (
+                format!("spec.namespaces[{i}]"),
+                &n.name,
+                &n.clusters,
+                n.inject,
+            )
+        }));
     for (path, namespace, clusters, wants) in entries {
         for cluster in clusters {
             if let Some((other, other_path)) = inject.get(&(cluster.as_str(), namespace.as_str())) {
@@ -271,7 +315,10 @@ fn check_workloads(t: &Topology, out: &mut Vec<Diagnostic>, cluster_ref: &Cluste
                     );
                 }
             } else {
-                inject.insert((cluster.as_str(), namespace.as_str()), (wants, path.clone()));
+                inject.insert(
+                    (cluster.as_str(), namespace.as_str()),
+                    (wants, path.clone()),
+                );
             }
         }
     }
@@ -283,8 +330,17 @@ fn check_workloads(t: &Topology, out: &mut Vec<Diagnostic>, cluster_ref: &Cluste
         }
         if w.kustomize.is_none() && w.manifests.is_empty() {
             out.push(
-                Diagnostic::error("E057", path.clone(), format!("workload `{}` has neither `kustomize` nor `manifests`", w.name))
-                    .with_hint("point `kustomize:` at a kustomize directory or list files under `manifests:`"),
+                Diagnostic::error(
+                    "E057",
+                    path.clone(),
+                    format!(
+                        "workload `{}` has neither `kustomize` nor `manifests`",
+                        w.name
+                    ),
+                )
+                .with_hint(
+                    "point `kustomize:` at a kustomize directory or list files under `manifests:`",
+                ),
             );
         }
         if let Some(dir) = &w.kustomize {
@@ -315,23 +371,40 @@ fn check_splits(
         if !cluster_ref(out, format!("{path}.cluster"), &split.cluster) {
             continue;
         }
-        service_ref(out, format!("{path}.service"), &split.cluster, &split.namespace, &split.service);
+        service_ref(
+            out,
+            format!("{path}.service"),
+            &split.cluster,
+            &split.namespace,
+            &split.service,
+        );
 
         let mut seen: HashMap<(&str, &str), usize> = HashMap::new();
         for (b, backend) in split.backends.iter().enumerate() {
             let bpath = format!("{path}.backends[{b}]");
             if backend.weight < 0 {
                 out.push(
-                    Diagnostic::error("E050", format!("{bpath}.weight"), format!("weight {} is negative", backend.weight))
-                        .with_hint("weights are relative shares: use 0 or more"),
+                    Diagnostic::error(
+                        "E050",
+                        format!("{bpath}.weight"),
+                        format!("weight {} is negative", backend.weight),
+                    )
+                    .with_hint("weights are relative shares: use 0 or more"),
                 );
             }
             let cluster = backend.cluster(split);
             if let Some(first) = seen.insert((backend.service.as_str(), cluster), b) {
                 out.push(
-                    Diagnostic::error("E052", bpath.clone(), format!("backend `{}` in cluster `{cluster}` is listed twice", backend.service))
-                        .with_related(format!("{path}.backends[{first}]"), "first listed here")
-                        .with_hint("merge the two entries and add their weights"),
+                    Diagnostic::error(
+                        "E052",
+                        bpath.clone(),
+                        format!(
+                            "backend `{}` in cluster `{cluster}` is listed twice",
+                            backend.service
+                        ),
+                    )
+                    .with_related(format!("{path}.backends[{first}]"), "first listed here")
+                    .with_hint("merge the two entries and add their weights"),
                 );
             }
             let cluster_field = if backend.cluster.is_some() {
@@ -342,7 +415,13 @@ fn check_splits(
             if !cluster_ref(out, cluster_field, cluster) {
                 continue;
             }
-            service_ref(out, format!("{bpath}.service"), cluster, &split.namespace, &backend.service);
+            service_ref(
+                out,
+                format!("{bpath}.service"),
+                cluster,
+                &split.namespace,
+                &backend.service,
+            );
             if cluster == split.cluster {
                 continue;
             }
@@ -392,20 +471,36 @@ fn check_splits(
         }
         if !split.backends.is_empty() && split.backends.iter().all(|b| b.weight == 0) {
             out.push(
-                Diagnostic::error("E051", format!("{path}.backends"), format!("every backend of split `{}` has weight 0, so no traffic can flow", split.name()))
-                    .with_hint("give at least one backend a positive weight"),
+                Diagnostic::error(
+                    "E051",
+                    format!("{path}.backends"),
+                    format!(
+                        "every backend of split `{}` has weight 0, so no traffic can flow",
+                        split.name()
+                    ),
+                )
+                .with_hint("give at least one backend a positive weight"),
             );
         }
         if split.backends.is_empty() {
             out.push(
-                Diagnostic::error("E051", format!("{path}.backends"), format!("split `{}` has no backends", split.name()))
-                    .with_hint("list at least one backend with a positive weight"),
+                Diagnostic::error(
+                    "E051",
+                    format!("{path}.backends"),
+                    format!("split `{}` has no backends", split.name()),
+                )
+                .with_hint("list at least one backend with a positive weight"),
             );
         }
     }
 }
 
-fn check_ingresses(t: &Topology, out: &mut Vec<Diagnostic>, cluster_ref: &ClusterRef, service_ref: &ServiceRef) {
+fn check_ingresses(
+    t: &Topology,
+    out: &mut Vec<Diagnostic>,
+    cluster_ref: &ClusterRef,
+    service_ref: &ServiceRef,
+) {
     let mut hosts: HashMap<(String, String, String), String> = HashMap::new();
     for (i, ing) in t.spec.ingresses.iter().enumerate() {
         let path = format!("spec.ingresses[{i}]");
@@ -420,16 +515,35 @@ fn check_ingresses(t: &Topology, out: &mut Vec<Diagnostic>, cluster_ref: &Cluste
             };
             if cluster.ingress_controller.is_none() {
                 out.push(
-                    Diagnostic::error("E053", cpath.clone(), format!("cluster `{name}` has no ingress controller to serve Ingress `{}`", ing.name))
-                        .with_hint(format!("add `ingressController: {{inject: true}}` to cluster `{name}`")),
+                    Diagnostic::error(
+                        "E053",
+                        cpath.clone(),
+                        format!(
+                            "cluster `{name}` has no ingress controller to serve Ingress `{}`",
+                            ing.name
+                        ),
+                    )
+                    .with_hint(format!(
+                        "add `ingressController: {{inject: true}}` to cluster `{name}`"
+                    )),
                 );
             }
-            service_ref(out, format!("{path}.service"), name, &ing.namespace, &ing.service);
+            service_ref(
+                out,
+                format!("{path}.service"),
+                name,
+                &ing.namespace,
+                &ing.service,
+            );
             let host = expand_template(&ing.host, cluster);
             if !host.contains('{') && !is_dns_subdomain(&host) {
                 out.push(
-                    Diagnostic::error("E012", format!("{path}.host"), format!("host `{host}` (for cluster `{name}`) is not a valid DNS name"))
-                        .with_hint("use lowercase letters, digits, '-' and '.'"),
+                    Diagnostic::error(
+                        "E012",
+                        format!("{path}.host"),
+                        format!("host `{host}` (for cluster `{name}`) is not a valid DNS name"),
+                    )
+                    .with_hint("use lowercase letters, digits, '-' and '.'"),
                 );
             }
             let key = (name.clone(), host.clone(), ing.path.clone());

@@ -1,0 +1,287 @@
+//! `meshctl plan`, `render` and `graph`: the offline half of the product.
+
+use crate::common::{example_text, example_with, meshctl, write};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+fn json_plan(args: &[&str]) -> Value {
+    let out = meshctl()
+        .args(args)
+        .args(["--output", "json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    serde_json::from_slice(&out).expect("plan --output json is JSON")
+}
+
+#[test]
+fn offline_plan_creates_every_node_in_waves() {
+    let plan = json_plan(&["plan", "topology.example.yaml", "--offline"]);
+    assert_eq!(plan["version"], 1);
+    assert_eq!(plan["mode"], "offline");
+    assert_eq!(plan["topology"], "linkerd-multicluster-demo");
+    let entries = plan["entries"].as_array().expect("entries");
+    assert!(entries.iter().all(|e| e["action"] == "create"));
+    assert_eq!(
+        plan["summary"]["create"].as_u64(),
+        Some(entries.len() as u64)
+    );
+    // Dependencies always come in an earlier wave than their dependents.
+    let waves: BTreeMap<&str, u64> = entries
+        .iter()
+        .map(|e| {
+            (
+                e["id"].as_str().unwrap_or(""),
+                e["wave"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    for e in entries {
+        for dep in e["dependsOn"].as_array().expect("dependsOn") {
+            let dep_id = dep["id"].as_str().expect("id");
+            assert!(
+                waves[dep_id] < waves[e["id"].as_str().expect("id")],
+                "{dep_id} before {}",
+                e["id"]
+            );
+        }
+    }
+    // The gateway address is only known after apply.
+    let gateway = entries
+        .iter()
+        .find(|e| e["id"] == "demo3/linkerd-multicluster/gateway-ready")
+        .expect("gateway node");
+    assert_eq!(
+        gateway["desired"]["action"]["address"],
+        "(known after apply)"
+    );
+}
+
+#[test]
+fn plan_without_offline_says_it_fell_back() {
+    meshctl()
+        .args(["plan", "topology.example.yaml"])
+        .assert()
+        .success()
+        .stderr(predicates::str::contains("showing the offline plan"))
+        .stdout(predicates::str::contains(
+            "+ demo/test/TrafficSplit/podinfo",
+        ))
+        .stdout(predicates::str::contains(
+            "Plan: 35 to create, 0 to change, 0 to delete",
+        ));
+}
+
+#[test]
+fn detailed_exitcode_follows_terraform() {
+    meshctl()
+        .args([
+            "plan",
+            "--offline",
+            "--detailed-exitcode",
+            "topology.example.yaml",
+        ])
+        .assert()
+        .code(2);
+    meshctl()
+        .args([
+            "plan",
+            "--base",
+            "topology.example.yaml",
+            "topology.example.yaml",
+            "--detailed-exitcode",
+        ])
+        .assert()
+        .code(0)
+        .stdout(predicates::str::contains(
+            "0 to create, 0 to change, 0 to delete",
+        ));
+}
+
+#[test]
+fn invalid_topology_stops_plan_with_its_diagnostics() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = write(
+        dir.path(),
+        "bad.yaml",
+        &example_with("serviceSubnet: 10.97.0.0/16", "serviceSubnet: 10.96.0.0/12"),
+    );
+    meshctl()
+        .args(["plan", "--offline"])
+        .arg(&bad)
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("E023"))
+        .stderr(predicates::str::contains("is not a valid topology"));
+}
+
+#[test]
+fn base_plan_in_markdown_shows_only_the_changed_split() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let old = "        - service: podinfo\n          cluster: demo\n          weight: 50";
+    let new = write(
+        dir.path(),
+        "new.yaml",
+        &example_with(old, &old.replace("50", "30")),
+    );
+    let out = meshctl()
+        .args(["plan", "--base", "topology.example.yaml"])
+        .arg(&new)
+        .args(["--output", "markdown", "--detailed-exitcode"])
+        .assert()
+        .code(2)
+        .get_output()
+        .stdout
+        .clone();
+    let md = String::from_utf8(out).expect("utf-8");
+    assert!(
+        md.contains("| `~` | `demo3/test/TrafficSplit/podinfo` |"),
+        "{md}"
+    );
+    assert!(md.contains("- 50\n+ 30"), "{md}");
+    assert!(
+        md.contains("**0 to create, 1 to change, 0 to delete**"),
+        "{md}"
+    );
+    assert!(
+        !md.contains("IPAddressPool") && !md.contains("demo/test/TrafficSplit"),
+        "{md}"
+    );
+}
+
+#[test]
+fn base_plan_from_an_empty_file_creates_everything() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let empty = write(dir.path(), "empty.yaml", "");
+    let plan = json_plan(&[
+        "plan",
+        "--base",
+        empty.to_str().expect("utf-8 path"),
+        "topology.example.yaml",
+    ]);
+    assert_eq!(plan["summary"]["create"], 35);
+    assert_eq!(plan["summary"]["unchanged"], 0);
+}
+
+fn read_tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    for cluster in std::fs::read_dir(dir).expect("render dir") {
+        let cluster = cluster.expect("entry").path();
+        for file in std::fs::read_dir(&cluster).expect("cluster dir") {
+            let path = file.expect("entry").path();
+            let name = path
+                .strip_prefix(dir)
+                .expect("inside")
+                .display()
+                .to_string();
+            files.insert(name, std::fs::read(&path).expect("readable"));
+        }
+    }
+    files
+}
+
+#[test]
+fn render_writes_per_cluster_files_deterministically() {
+    let a = tempfile::tempdir().expect("tempdir");
+    let b = tempfile::tempdir().expect("tempdir");
+    for dir in [&a, &b] {
+        meshctl()
+            .args(["render", "topology.example.yaml", "-o"])
+            .arg(dir.path())
+            .assert()
+            .success();
+    }
+    let first = read_tree(a.path());
+    assert_eq!(
+        first,
+        read_tree(b.path()),
+        "two renders give identical bytes"
+    );
+    let names: Vec<&str> = first.keys().map(String::as_str).collect();
+    for expected in [
+        "demo/kind-config.yaml",
+        "demo/02-namespace-test.yaml",
+        "demo/03-metallb-system-ipaddresspool-first-pool.yaml",
+        "demo/07-test-trafficsplit-podinfo.yaml",
+        "demo3/06-test-ingress-frontend.yaml",
+    ] {
+        assert!(names.contains(&expected), "{expected} in {names:?}");
+    }
+    let split =
+        String::from_utf8(first["demo/07-test-trafficsplit-podinfo.yaml"].clone()).expect("utf-8");
+    assert!(
+        split.contains("  - service: podinfo-kind-demo3\n    weight: 50\n"),
+        "{split}"
+    );
+    let kind = String::from_utf8(first["demo3/kind-config.yaml"].clone()).expect("utf-8");
+    assert!(
+        kind.contains("serviceSubnet: 10.97.0.0/16") && kind.contains("name: demo3"),
+        "{kind}"
+    );
+
+    // A second render into the same directory changes nothing, and a stale file it
+    // wrote earlier is removed when its node goes away.
+    let mtime = |p: &Path| {
+        std::fs::metadata(p)
+            .and_then(|m| m.modified())
+            .expect("mtime")
+    };
+    let ns = a.path().join("demo/02-namespace-test.yaml");
+    let before = mtime(&ns);
+    let without_ingress = example_text()
+        .split("  ingresses:")
+        .next()
+        .expect("text")
+        .to_string();
+    let topo = write(a.path(), "t.yaml", &without_ingress);
+    meshctl()
+        .args(["render"])
+        .arg(&topo)
+        .arg("-o")
+        .arg(a.path())
+        .assert()
+        .success();
+    assert_eq!(before, mtime(&ns), "unchanged files are not rewritten");
+    assert!(
+        !a.path().join("demo/06-test-ingress-frontend.yaml").exists(),
+        "stale rendered file removed"
+    );
+}
+
+#[test]
+fn graph_formats_cluster_nodes_by_cluster() {
+    let dot = meshctl()
+        .args(["graph", "topology.example.yaml"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let dot = String::from_utf8(dot).expect("utf-8");
+    assert!(dot.starts_with("digraph meshctl {"));
+    assert!(dot.contains("subgraph \"cluster_demo3\""));
+    assert!(
+        dot.contains(
+            "\"demo/linkerd-multicluster/Link/kind-demo3\" -> \"demo/test/TrafficSplit/podinfo\""
+        ),
+        "{dot}"
+    );
+    let mermaid = meshctl()
+        .args(["graph", "topology.example.yaml", "--format", "mermaid"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let mermaid = String::from_utf8(mermaid).expect("utf-8");
+    assert!(mermaid.starts_with("flowchart LR\n"));
+    assert!(mermaid.contains("subgraph c_demo3[\"demo3\"]"));
+    assert_eq!(
+        mermaid.matches(" --> ").count(),
+        dot.matches(" -> ").count(),
+        "same edges in both formats"
+    );
+}
