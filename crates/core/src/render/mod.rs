@@ -13,6 +13,7 @@ use serde_json::Value;
 
 /// One Kubernetes object meshctl wants to exist, as data.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct DesiredObject {
     pub api_version: String,
     pub kind: String,
