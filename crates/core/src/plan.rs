@@ -36,6 +36,9 @@ pub struct PlanEntry {
     pub id: NodeId,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cluster: Option<String>,
+    /// The cluster's kubeconfig context.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
     pub kind: NodeKind,
     /// Apply wave (1-based) in the graph the entry comes from.
     pub wave: usize,
@@ -124,6 +127,7 @@ fn entry(graph: &Graph, node: &Node, action: Action) -> PlanEntry {
     PlanEntry {
         id: node.id.clone(),
         cluster: node.cluster.clone(),
+        context: node.context.clone(),
         kind: node.kind,
         wave: graph.wave_of(&node.id).map_or(0, |w| w + 1),
         action,

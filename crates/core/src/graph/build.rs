@@ -92,10 +92,14 @@ impl Builder<'_> {
         summary: String,
         desired: Desired,
     ) {
+        let context = cluster
+            .and_then(|c| self.topology.cluster(c))
+            .map(Cluster::context);
         self.nodes.push(Node {
             id,
             kind,
             cluster: cluster.map(str::to_string),
+            context,
             summary,
             desired,
         });

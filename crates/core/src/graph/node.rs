@@ -126,6 +126,9 @@ pub struct Node {
     pub kind: NodeKind,
     /// The cluster it lives in; `None` for topology-wide nodes (certificates).
     pub cluster: Option<String>,
+    /// That cluster's kubeconfig context.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
     /// One line for humans: what this node is.
     pub summary: String,
     pub desired: Desired,
