@@ -16,7 +16,9 @@ fn main() -> ExitCode {
     match cli::run(args) {
         Ok(code) => code,
         // `meshctl plan … | head` closing the pipe early is not an error.
-        Err(cli::CliError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(cli::CliError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            ExitCode::SUCCESS
+        }
         Err(error) => {
             eprintln!("error: {error}");
             ExitCode::FAILURE

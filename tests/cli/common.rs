@@ -36,7 +36,11 @@ pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 /// The example with `from` replaced by `to` (exactly once, so a typo in a test fails).
 pub fn example_with(from: &str, to: &str) -> String {
     let text = example_text();
-    assert_eq!(text.matches(from).count(), 1, "`{from}` must occur once in the example");
+    assert_eq!(
+        text.matches(from).count(),
+        1,
+        "`{from}` must occur once in the example"
+    );
     text.replacen(from, to, 1)
 }
 

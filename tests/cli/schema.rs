@@ -4,12 +4,19 @@ use crate::common::{example_text, meshctl, root};
 use serde_json::Value;
 
 fn committed() -> String {
-    std::fs::read_to_string(root().join("schema/topology.schema.json")).expect("schema/topology.schema.json is committed")
+    std::fs::read_to_string(root().join("schema/topology.schema.json"))
+        .expect("schema/topology.schema.json is committed")
 }
 
 #[test]
 fn committed_schema_is_up_to_date() {
-    let out = meshctl().arg("schema").assert().success().get_output().stdout.clone();
+    let out = meshctl()
+        .arg("schema")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     let generated = String::from_utf8(out).expect("utf-8");
     assert!(
         generated == committed(),
@@ -29,7 +36,10 @@ fn yaml_to_json(text: &str) -> Value {
 #[test]
 fn example_validates_against_the_schema() {
     let example = yaml_to_json(&example_text());
-    let errors: Vec<String> = validator().iter_errors(&example).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    let errors: Vec<String> = validator()
+        .iter_errors(&example)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
     assert!(errors.is_empty(), "{errors:?}");
     assert!(
         example_text().starts_with("# yaml-language-server: $schema=./schema/topology.schema.json"),
@@ -42,5 +52,8 @@ fn schema_rejects_unknown_fields_and_wrong_types() {
     let typo = yaml_to_json(&example_text().replacen("podSubnet:", "podSubnt:", 1));
     assert!(!validator().is_valid(&typo), "unknown field is refused");
     let wrong = yaml_to_json(&example_text().replacen("workers: 2", "workers: two", 1));
-    assert!(!validator().is_valid(&wrong), "a word where a count belongs is refused");
+    assert!(
+        !validator().is_valid(&wrong),
+        "a word where a count belongs is refused"
+    );
 }

@@ -9,8 +9,11 @@ use serde_json::{json, Value};
 use std::path::PathBuf;
 
 fn example_text() -> String {
-    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../topology.example.yaml"))
-        .expect("topology.example.yaml is in the repository")
+    std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../topology.example.yaml"
+    ))
+    .expect("topology.example.yaml is in the repository")
 }
 
 fn topology(text: &str) -> Topology {
@@ -32,7 +35,11 @@ fn id(s: &str) -> NodeId {
 }
 
 fn objects<'g>(g: &'g Graph, node: &str) -> &'g [DesiredObject] {
-    match &g.node(&id(node)).unwrap_or_else(|| panic!("node {node} exists")).desired {
+    match &g
+        .node(&id(node))
+        .unwrap_or_else(|| panic!("node {node} exists"))
+        .desired
+    {
         Desired::Objects(objects) => objects,
         other => panic!("{node} renders objects, not {other:?}"),
     }
@@ -48,9 +55,15 @@ fn body(g: &Graph, node: &str) -> Value {
 fn kind_configs_match_the_walkthrough() {
     let g = example_graph();
     let image = "kindest/node:v1.24.7@sha256:577c630ce8e509131eab1aea12c022190978dd2f745aac5eb1fe65c0807eb315";
-    for (cluster, pod, service) in [("demo", "10.244.0.0/16", "10.96.0.0/16"), ("demo3", "10.245.0.0/16", "10.97.0.0/16")] {
-        let node = g.node(&id(&format!("{cluster}/kind-cluster"))).expect("cluster node");
-        let Desired::Action(ExternalAction::KindCreateCluster { name, config }) = &node.desired else {
+    for (cluster, pod, service) in [
+        ("demo", "10.244.0.0/16", "10.96.0.0/16"),
+        ("demo3", "10.245.0.0/16", "10.97.0.0/16"),
+    ] {
+        let node = g
+            .node(&id(&format!("{cluster}/kind-cluster")))
+            .expect("cluster node");
+        let Desired::Action(ExternalAction::KindCreateCluster { name, config }) = &node.desired
+        else {
             panic!("kind cluster node creates a kind cluster");
         };
         assert_eq!(name, cluster);
@@ -74,9 +87,15 @@ fn kind_configs_match_the_walkthrough() {
 #[test]
 fn metallb_objects_match_the_walkthrough() {
     let g = example_graph();
-    for (cluster, range) in [("demo", "172.17.0.61-172.17.0.70"), ("demo3", "172.17.0.71-172.17.0.80")] {
+    for (cluster, range) in [
+        ("demo", "172.17.0.61-172.17.0.70"),
+        ("demo3", "172.17.0.71-172.17.0.80"),
+    ] {
         assert_eq!(
-            body(&g, &format!("{cluster}/metallb-system/IPAddressPool/first-pool")),
+            body(
+                &g,
+                &format!("{cluster}/metallb-system/IPAddressPool/first-pool")
+            ),
             json!({
                 "apiVersion": "metallb.io/v1beta1",
                 "kind": "IPAddressPool",
@@ -85,7 +104,10 @@ fn metallb_objects_match_the_walkthrough() {
             })
         );
         assert_eq!(
-            body(&g, &format!("{cluster}/metallb-system/L2Advertisement/example")),
+            body(
+                &g,
+                &format!("{cluster}/metallb-system/L2Advertisement/example")
+            ),
             json!({
                 "apiVersion": "metallb.io/v1beta1",
                 "kind": "L2Advertisement",
@@ -98,7 +120,10 @@ fn metallb_objects_match_the_walkthrough() {
 #[test]
 fn traffic_splits_name_the_mirrors() {
     let g = example_graph();
-    for (cluster, mirror) in [("demo", "podinfo-kind-demo3"), ("demo3", "podinfo-kind-demo")] {
+    for (cluster, mirror) in [
+        ("demo", "podinfo-kind-demo3"),
+        ("demo3", "podinfo-kind-demo"),
+    ] {
         assert_eq!(
             body(&g, &format!("{cluster}/test/TrafficSplit/podinfo")),
             json!({
@@ -159,7 +184,10 @@ fn namespace_and_export_label() {
 }
 
 fn dependency_ids(g: &Graph, node: &str) -> Vec<String> {
-    g.dependencies(&id(node)).into_iter().map(|(n, _)| n.id.0.clone()).collect()
+    g.dependencies(&id(node))
+        .into_iter()
+        .map(|(n, _)| n.id.0.clone())
+        .collect()
 }
 
 #[test]
@@ -172,12 +200,19 @@ fn remote_split_depends_on_link_export_and_gateway() {
         "demo/linkerd/smi",
         "demo/test/Workload/podinfo",
     ] {
-        assert!(split.contains(&needed.to_string()), "split depends on {needed}: {split:?}");
+        assert!(
+            split.contains(&needed.to_string()),
+            "split depends on {needed}: {split:?}"
+        );
     }
     let link = dependency_ids(&g, "demo/linkerd-multicluster/Link/kind-demo3");
     assert_eq!(
         link,
-        ["demo/linkerd/multicluster", "demo3/linkerd-multicluster/gateway-ready", "demo3/linkerd/multicluster"]
+        [
+            "demo/linkerd/multicluster",
+            "demo3/linkerd-multicluster/gateway-ready",
+            "demo3/linkerd/multicluster"
+        ]
     );
     let gateway = dependency_ids(&g, "demo3/linkerd-multicluster/gateway-ready");
     assert!(gateway.contains(&"demo3/metallb-system/L2Advertisement/example".to_string()));
@@ -185,7 +220,12 @@ fn remote_split_depends_on_link_export_and_gateway() {
     for node in g.nodes() {
         let wave = g.wave_of(&node.id).expect("every node has a wave");
         for (dep, reason) in g.dependencies(&node.id) {
-            assert!(g.wave_of(&dep.id).expect("wave") < wave, "{} before {}", dep.id, node.id);
+            assert!(
+                g.wave_of(&dep.id).expect("wave") < wave,
+                "{} before {}",
+                dep.id,
+                node.id
+            );
             assert!(!reason.reason.is_empty());
         }
     }
@@ -196,7 +236,10 @@ fn rendering_is_deterministic_and_order_independent() {
     let text = example_text();
     let a = plan::offline("x", &example_graph());
     let b = plan::offline("x", &example_graph());
-    assert_eq!(serde_json::to_string(&a).ok(), serde_json::to_string(&b).ok());
+    assert_eq!(
+        serde_json::to_string(&a).ok(),
+        serde_json::to_string(&b).ok()
+    );
 
     // Swap the two clusters, the two links and the two splits in the file.
     let mut t = topology(&text);
@@ -204,7 +247,12 @@ fn rendering_is_deterministic_and_order_independent() {
     t.spec.links.reverse();
     t.spec.splits.reverse();
     let shuffled = plan::offline("x", &graph::build(&t).expect("graph"));
-    let ids = |p: &plan::Plan| p.entries.iter().map(|e| (e.wave, e.id.0.clone())).collect::<Vec<_>>();
+    let ids = |p: &plan::Plan| {
+        p.entries
+            .iter()
+            .map(|e| (e.wave, e.id.0.clone()))
+            .collect::<Vec<_>>()
+    };
     assert_eq!(ids(&a), ids(&shuffled));
     let order = ids(&a);
     let mut sorted = order.clone();
@@ -217,25 +265,62 @@ fn base_plan_of_one_weight_change_shows_only_that_split() {
     let text = example_text();
     let old = "        - service: podinfo\n          weight: 50\n        - service: podinfo\n          cluster: demo3\n          weight: 50";
     assert_eq!(text.matches(old).count(), 1);
-    let new_text = text.replace(old, &old.replacen("weight: 50", "weight: 70", 1).replacen("weight: 50", "weight: 30", 1));
-    let p = plan::compare("x", &example_graph(), &graph::build(&topology(&new_text)).expect("graph"), None);
-    let changed: Vec<&str> = p.entries.iter().filter(|e| e.action != Action::Unchanged).map(|e| e.id.0.as_str()).collect();
+    let new_text = text.replace(
+        old,
+        &old.replacen("weight: 50", "weight: 70", 1)
+            .replacen("weight: 50", "weight: 30", 1),
+    );
+    let p = plan::compare(
+        "x",
+        &example_graph(),
+        &graph::build(&topology(&new_text)).expect("graph"),
+        None,
+    );
+    let changed: Vec<&str> = p
+        .entries
+        .iter()
+        .filter(|e| e.action != Action::Unchanged)
+        .map(|e| e.id.0.as_str())
+        .collect();
     assert_eq!(changed, ["demo/test/TrafficSplit/podinfo"]);
-    let entry = &p.entries.iter().find(|e| e.action == Action::Change).expect("one change");
-    let paths: Vec<(&str, Option<&Value>, Option<&Value>)> =
-        entry.changes.iter().map(|c| (c.path.as_str(), c.old.as_ref(), c.new.as_ref())).collect();
+    let entry = &p
+        .entries
+        .iter()
+        .find(|e| e.action == Action::Change)
+        .expect("one change");
+    let paths: Vec<(&str, Option<&Value>, Option<&Value>)> = entry
+        .changes
+        .iter()
+        .map(|c| (c.path.as_str(), c.old.as_ref(), c.new.as_ref()))
+        .collect();
     assert_eq!(
         paths,
         [
-            ("TrafficSplit/test/podinfo: spec.backends[0].weight", Some(&json!(50)), Some(&json!(70))),
-            ("TrafficSplit/test/podinfo: spec.backends[1].weight", Some(&json!(50)), Some(&json!(30))),
+            (
+                "TrafficSplit/test/podinfo: spec.backends[0].weight",
+                Some(&json!(50)),
+                Some(&json!(70))
+            ),
+            (
+                "TrafficSplit/test/podinfo: spec.backends[1].weight",
+                Some(&json!(50)),
+                Some(&json!(30))
+            ),
         ]
     );
-    assert_eq!((p.summary.change, p.summary.create, p.summary.delete), (1, 0, 0));
+    assert_eq!(
+        (p.summary.change, p.summary.create, p.summary.delete),
+        (1, 0, 0)
+    );
 
     // With a policy of at most 10 points per change, a 20-point move warns.
     let with_policy = new_text.replace("spec:\n", "spec:\n  policy:\n    maxWeightChange: 10\n");
-    let p = plan::compare("x", &example_graph(), &graph::build(&topology(&with_policy)).expect("graph"), Some(10));
+    let p = plan::compare(
+        "x",
+        &example_graph(),
+        &graph::build(&topology(&with_policy)).expect("graph"),
+        Some(10),
+    );
     assert_eq!(p.warnings.iter().filter(|w| w.code == "W073").count(), 2);
 }
 
@@ -246,14 +331,25 @@ fn removed_ingresses_are_deleted_in_reverse_order() {
     t.spec.ingresses.clear();
     let fewer = graph::build(&t).expect("graph");
     let p = plan::compare("x", &full, &fewer, None);
-    let deleted: Vec<&str> = p.entries.iter().filter(|e| e.action == Action::Delete).map(|e| e.id.0.as_str()).collect();
-    assert_eq!(deleted, ["demo3/test/Ingress/frontend", "demo/test/Ingress/frontend"]);
+    let deleted: Vec<&str> = p
+        .entries
+        .iter()
+        .filter(|e| e.action == Action::Delete)
+        .map(|e| e.id.0.as_str())
+        .collect();
+    assert_eq!(
+        deleted,
+        ["demo3/test/Ingress/frontend", "demo/test/Ingress/frontend"]
+    );
 }
 
 /// The real CRDs from ../shared/crds (upstream files, not copied into this repo).
 fn crd_schema(file: &str, version: &str) -> Value {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/crds").join(file);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{} must be readable: {e}", path.display()));
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/crds")
+        .join(file);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{} must be readable: {e}", path.display()));
     let crd: Value = serde_yaml::from_str(&text).expect("CRD parses");
     crd["spec"]["versions"]
         .as_array()
@@ -275,18 +371,26 @@ fn rendered_custom_resources_validate_against_the_real_crds() {
     let mut checked = 0;
     for (file, kind) in cases {
         for node in g.nodes() {
-            let Desired::Objects(objects) = &node.desired else { continue };
+            let Desired::Objects(objects) = &node.desired else {
+                continue;
+            };
             for object in objects.iter().filter(|o| o.kind == kind) {
                 let version = object.api_version.rsplit('/').next().expect("version");
                 let schema = crd_schema(file, version);
                 let validator = jsonschema::validator_for(&schema).expect("CRD schema compiles");
-                let errors: Vec<String> = validator.iter_errors(&object.body).map(|e| e.to_string()).collect();
+                let errors: Vec<String> = validator
+                    .iter_errors(&object.body)
+                    .map(|e| e.to_string())
+                    .collect();
                 assert!(errors.is_empty(), "{} fails {file}: {errors:?}", node.id);
                 checked += 1;
             }
         }
     }
-    assert_eq!(checked, 6, "two pools, two L2Advertisements, two TrafficSplits");
+    assert_eq!(
+        checked, 6,
+        "two pools, two L2Advertisements, two TrafficSplits"
+    );
 
     // The check has teeth: a pool without addresses is refused.
     let schema = crd_schema("metallb-ipaddresspools.yaml", "v1beta1");
