@@ -1,1 +1,787 @@
-//! `meshctl validate`.
+//! `meshctl validate`: what a user sees for good, wrong and broken topologies — the exit
+//! code, the diagnostic code, the line it points at and a message that says what to do.
+
+use crate::common::{example_text, example_with, line_of, meshctl, root, write};
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::time::Duration;
+
+/// Generous: every input here is handled in milliseconds; this only turns a hang into a
+/// failure instead of a stuck test run.
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What one `meshctl validate` run printed.
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(args: &[&str], stdin: Option<Vec<u8>>) -> Run {
+    let mut cmd = meshctl();
+    cmd.arg("validate").args(args).timeout(TIMEOUT);
+    if let Some(input) = stdin {
+        cmd.write_stdin(input);
+    }
+    let output = cmd.output().expect("meshctl runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(
+        !stderr.contains("panicked") && !stdout.contains("panicked"),
+        "meshctl panicked on {args:?}:\n{stderr}"
+    );
+    let code = output
+        .status
+        .code()
+        .unwrap_or_else(|| panic!("meshctl was killed (timeout or signal) on {args:?}:\n{stderr}"));
+    Run {
+        code,
+        stdout,
+        stderr,
+    }
+}
+
+/// `meshctl validate --output json FILE`: exit code and the parsed document.
+fn json_run(file: &Path) -> (i32, Value) {
+    let out = run(
+        &["--output", "json", file.to_str().expect("utf-8 path")],
+        None,
+    );
+    let doc: Value = serde_json::from_str(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "--output json prints JSON ({e}):\n{}\n{}",
+            out.stdout, out.stderr
+        )
+    });
+    (out.code, doc)
+}
+
+fn diagnostics(doc: &Value) -> &Vec<Value> {
+    doc["diagnostics"]
+        .as_array()
+        .expect("diagnostics is an array")
+}
+
+/// The diagnostics with `code`, asserting there is at least one.
+fn with_code<'a>(doc: &'a Value, code: &str) -> Vec<&'a Value> {
+    let found: Vec<&Value> = diagnostics(doc)
+        .iter()
+        .filter(|d| d["code"] == code)
+        .collect();
+    assert!(
+        !found.is_empty(),
+        "expected a {code} diagnostic, got:\n{doc:#}"
+    );
+    found
+}
+
+fn line(d: &Value) -> usize {
+    d["line"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("diagnostic has a line: {d:#}")) as usize
+}
+
+/// Validates `text` written to a temp file, as JSON.
+fn validate_text(text: &str) -> (i32, Value) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = write(dir.path(), "topology.yaml", text);
+    json_run(&path)
+}
+
+// ---------------------------------------------------------------------------------------
+// The example and the walkthrough's subnet bug
+
+#[test]
+fn example_is_valid() {
+    let out = run(&["topology.example.yaml"], None);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("valid"), "{}", out.stdout);
+
+    let (code, doc) = json_run(&root().join("topology.example.yaml"));
+    assert_eq!(code, 0);
+    assert!(diagnostics(&doc).is_empty(), "{doc:#}");
+    assert_eq!(doc["summary"]["errors"], 0);
+    assert_eq!(doc["summary"]["warnings"], 0);
+}
+
+#[test]
+fn dash_reads_stdin() {
+    let out = run(&["-"], Some(example_text().into_bytes()));
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("valid"), "{}", out.stdout);
+
+    let broken = example_with(
+        "workers: 2\n      podSubnet: 10.244",
+        "workers: two\n      podSubnet: 10.244",
+    );
+    let out = run(&["--output", "json", "-"], Some(broken.into_bytes()));
+    assert_eq!(out.code, 1);
+    let doc: Value = serde_json::from_str(&out.stdout).expect("json");
+    let d = &with_code(&doc, "E007")[0];
+    assert_eq!(d["file"], "<stdin>");
+    assert_eq!(line(d), line_of(&example_text(), "workers: 2", 0));
+}
+
+#[test]
+fn walkthrough_service_subnets_overlap() {
+    let text = example_text()
+        .replacen(
+            "serviceSubnet: 10.96.0.0/16",
+            "serviceSubnet: 10.96.0.0/12",
+            1,
+        )
+        .replacen(
+            "serviceSubnet: 10.97.0.0/16",
+            "serviceSubnet: 10.97.0.0/12",
+            1,
+        );
+    assert_eq!(
+        example_text()
+            .matches("serviceSubnet: 10.96.0.0/16")
+            .count(),
+        1
+    );
+    assert_eq!(
+        example_text()
+            .matches("serviceSubnet: 10.97.0.0/16")
+            .count(),
+        1
+    );
+    let demo_line = line_of(&text, "serviceSubnet: 10.96.0.0/12", 0);
+    let demo3_line = line_of(&text, "serviceSubnet: 10.97.0.0/12", 0);
+
+    let (code, doc) = validate_text(&text);
+    assert_eq!(code, 1, "{doc:#}");
+    let overlaps = with_code(&doc, "E023");
+    assert_eq!(overlaps.len(), 1, "one overlap, reported once: {doc:#}");
+    let d = overlaps[0];
+    assert_eq!(d["severity"], "error");
+    assert_eq!(d["path"], "spec.clusters[1].serviceSubnet");
+    assert_eq!(line(d), demo3_line);
+    let message = d["message"].as_str().unwrap();
+    assert!(
+        message.contains("`demo`") && message.contains("`demo3`"),
+        "{message}"
+    );
+    assert!(
+        message.contains("10.96.0.0-10.111.255.255"),
+        "says what a /12 spans: {message}"
+    );
+    let related = &d["related"][0];
+    assert_eq!(related["path"], "spec.clusters[0].serviceSubnet");
+    assert_eq!(related["line"].as_u64(), Some(demo_line as u64));
+
+    // The human output points at both lines too.
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "walkthrough.yaml", &text);
+    let out = run(&[path.to_str().unwrap()], None);
+    assert_eq!(out.code, 1);
+    assert!(out.stdout.contains("E023"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains(&format!("walkthrough.yaml:{demo3_line}:")),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains(&format!("{demo_line} │")),
+        "{}",
+        out.stdout
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Every problem at once, each at its line
+
+/// The example with ten independent mistakes, each marked by a `# <code>` comment so the
+/// test finds its line.
+const TEN_MISTAKES: &str = r#"apiVersion: meshctl.io/v1alpha1
+kind: Topology
+metadata:
+  name: ten-mistakes
+spec:
+  network:
+    name: kind
+    subnet: 172.17.0.0/16
+  defaults:
+    kubernetesVersion: v1.24.7
+    apiServerAddress: 192.168.1.61
+  mesh:
+    linkerd:
+      version: stable-2.13.3
+      trustAnchor:
+        generate:
+          commonName: root.linkerd.cluster.local
+          validity: 87600h
+      issuer:
+        generate:
+          commonName: identity.linkerd.cluster.lokal # E063
+          validity: 100000h # E062
+      extensions:
+        viz: {}
+        multicluster: {}
+        smi: {}
+  clusters:
+    - name: demo
+      nodes: {controlPlanes: 1, workers: 2}
+      podSubnet: 10.244.0.0/33 # E020
+      serviceSubnet: 10.96.0.0/16
+      loadBalancer:
+        pools:
+          - name: first-pool
+            addresses:
+              - 172.18.0.61-172.18.0.70 # E025
+      ingressController: {}
+    - name: demo3
+      nodes: {controlPlanes: 1, workers: 2}
+      podSubnet: 10.245.0.0/16
+      serviceSubnet: 10.97.0.0/16
+      loadBalancer:
+        pools:
+          - name: first-pool
+            addresses:
+              - 172.17.0.71-172.17.0.80
+          - name: second-pool
+            addresses:
+              - 172.17.0.78-172.17.0.90 # E026
+  links:
+    - source: demo
+      target: demo3
+    - source: demo3
+      target: demo
+    - source: demo
+      target: demo9 # E040
+    - source: demo3
+      target: demo3 # E041
+  workloads:
+    - name: podinfo
+      namespace: test
+      clusters: [demo, demo3]
+      kustomize: examples/workloads/overlays/{context}
+      inject: true
+      services: [podinfo, frontend]
+  exports:
+    - service: podinfo
+      namespace: test
+      clusters: [demo, demo3]
+    - service: backend # E043
+      namespace: test
+      clusters: [demo]
+  splits:
+    - namespace: test
+      cluster: demo
+      service: podinfo
+      backends:
+        - service: podinfo
+          weight: -50 # E050
+        - service: podinfo
+          cluster: demo3
+          weight: 50
+  ingresses:
+    - name: frontend
+      namespace: test
+      clusters: [demo, demo3] # E053
+      host: frontend-{context}.127-0-0-1.sslip.io
+      service: frontend
+      port: 8080
+"#;
+
+#[test]
+fn ten_independent_mistakes_are_all_reported_at_their_lines() {
+    let expected: BTreeSet<(String, usize)> = TEN_MISTAKES
+        .lines()
+        .filter_map(|l| l.split_once(" # ").map(|(_, code)| code.trim().to_string()))
+        .map(|code| {
+            let at = line_of(TEN_MISTAKES, &format!("# {code}"), 0);
+            (code, at)
+        })
+        .collect();
+    assert_eq!(expected.len(), 10);
+
+    let (code, doc) = validate_text(TEN_MISTAKES);
+    assert_eq!(code, 1);
+    let found: BTreeSet<(String, usize)> = diagnostics(&doc)
+        .iter()
+        .map(|d| (d["code"].as_str().unwrap().to_string(), line(d)))
+        .collect();
+    assert_eq!(
+        found, expected,
+        "exactly the ten mistakes, each at its line:\n{doc:#}"
+    );
+    assert_eq!(doc["summary"]["errors"], 10, "{doc:#}");
+    for d in diagnostics(&doc) {
+        assert_eq!(d["severity"], "error");
+        assert!(
+            d["hint"].as_str().is_some_and(|h| !h.is_empty()),
+            "every error says what to do: {d:#}"
+        );
+        assert!(d["column"].as_u64().is_some_and(|c| c >= 1), "{d:#}");
+    }
+    // Messages name what is wrong.
+    let message = |code: &str| {
+        with_code(&doc, code)[0]["message"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert!(message("E040").contains("demo9"));
+    assert!(message("E041").contains("demo3"));
+    assert!(message("E020").contains("10.244.0.0/33"));
+    assert!(message("E043").contains("test/backend"));
+    assert!(message("E053").contains("demo3"));
+    assert!(message("E063").contains("identity.linkerd.cluster.local"));
+    assert!(message("E062").contains("100000h") && message("E062").contains("87600h"));
+}
+
+// ---------------------------------------------------------------------------------------
+// Output shape and exit codes
+
+#[test]
+fn json_output_has_the_documented_shape() {
+    let text = example_with("podSubnet: 10.245.0.0/16", "podSubnet: 10.245.0.0/99");
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "bad.yaml", &text);
+    let (code, doc) = json_run(&path);
+    assert_eq!(code, 1);
+    assert_eq!(doc["version"], 1);
+    let d = &diagnostics(&doc)[0];
+    for key in [
+        "file", "code", "severity", "path", "line", "column", "message", "hint",
+    ] {
+        assert!(d.get(key).is_some(), "diagnostic has `{key}`: {d:#}");
+    }
+    assert_eq!(d["file"], path.to_str().unwrap());
+    assert_eq!(d["code"], "E020");
+    assert_eq!(d["severity"], "error");
+    assert_eq!(d["path"], "spec.clusters[1].podSubnet");
+    assert_eq!(line(d), line_of(&text, "podSubnet: 10.245.0.0/99", 0));
+    assert_eq!(d["column"], 18);
+    let summary = &doc["summary"];
+    assert_eq!(
+        (&summary["files"], &summary["errors"], &summary["warnings"]),
+        (&1.into(), &1.into(), &0.into())
+    );
+
+    // A whole-file problem still has every key; line and column are null, not missing.
+    let (code, doc) = json_run(&root().join("does/not/exist.yaml"));
+    assert_eq!(code, 1);
+    let d = &diagnostics(&doc)[0];
+    assert_eq!(d["code"], "E001");
+    for key in [
+        "file", "code", "severity", "path", "line", "column", "message", "hint",
+    ] {
+        assert!(d.get(key).is_some(), "diagnostic has `{key}`: {d:#}");
+    }
+    assert!(d["line"].is_null());
+}
+
+#[test]
+fn strict_fails_on_warnings() {
+    // Host bits set: 10.96.5.0/16 means 10.96.0.0/16 — a warning, nothing else.
+    let text = example_with("serviceSubnet: 10.96.0.0/16", "serviceSubnet: 10.96.5.0/16");
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "hostbits.yaml", &text);
+    let file = path.to_str().unwrap();
+
+    let (code, doc) = json_run(&path);
+    assert_eq!(code, 0, "warnings alone pass: {doc:#}");
+    assert_eq!(diagnostics(&doc).len(), 1, "{doc:#}");
+    let d = &with_code(&doc, "W021")[0];
+    assert_eq!(d["severity"], "warning");
+    assert_eq!(line(d), line_of(&text, "10.96.5.0/16", 0));
+    assert!(d["hint"].as_str().unwrap().contains("10.96.0.0/16"));
+    assert_eq!(doc["summary"]["warnings"], 1);
+
+    let out = run(&["--strict", file], None);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(out.stdout.contains("W021"));
+    let out = run(&["--strict", "--output", "json", file], None);
+    assert_eq!(out.code, 1);
+}
+
+#[test]
+fn usage_error_exits_2() {
+    let out = run(&[], None);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("Usage"), "{}", out.stderr);
+    let out = run(&["--output", "yaml", "topology.example.yaml"], None);
+    assert_eq!(out.code, 2, "an unknown output format is a usage error");
+}
+
+#[test]
+fn unreadable_file_names_the_file() {
+    let out = run(&["no/such/topology.yaml"], None);
+    assert_eq!(out.code, 1);
+    assert!(out.stdout.contains("E001"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("no/such/topology.yaml"),
+        "{}",
+        out.stdout
+    );
+
+    // One unreadable file does not hide the others' results.
+    let out = run(
+        &[
+            "--output",
+            "json",
+            "no/such/topology.yaml",
+            "topology.example.yaml",
+        ],
+        None,
+    );
+    assert_eq!(out.code, 1);
+    let doc: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(doc["summary"]["files"], 2);
+    assert_eq!(diagnostics(&doc).len(), 1);
+}
+
+// ---------------------------------------------------------------------------------------
+// The offline Linkerd multicluster checks
+
+#[test]
+fn linked_kind_cluster_with_loopback_api_server() {
+    // Both clusters are link targets and inherit the default address: one error each,
+    // at the line that sets it.
+    let text = example_with(
+        "apiServerAddress: 192.168.1.61",
+        "apiServerAddress: 127.0.0.1",
+    );
+    let (code, doc) = validate_text(&text);
+    assert_eq!(code, 1);
+    let found = with_code(&doc, "E047");
+    assert_eq!(found.len(), 2, "{doc:#}");
+    let at = line_of(&text, "apiServerAddress: 127.0.0.1", 0);
+    assert!(found
+        .iter()
+        .all(|d| line(d) == at && d["path"] == "spec.defaults.apiServerAddress"));
+    let messages: Vec<&str> = found
+        .iter()
+        .map(|d| d["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("`demo`") && m.contains("127.0.0.1")),
+        "{messages:?}"
+    );
+    assert!(
+        messages.iter().any(|m| m.contains("`demo3`")),
+        "{messages:?}"
+    );
+
+    // 0.0.0.0 on one cluster only: one error, at that cluster's line.
+    let text = example_with(
+        "podSubnet: 10.245.0.0/16\n",
+        "podSubnet: 10.245.0.0/16\n      apiServerAddress: 0.0.0.0\n",
+    );
+    let (code, doc) = validate_text(&text);
+    assert_eq!(code, 1);
+    let found = with_code(&doc, "E047");
+    assert_eq!(found.len(), 1, "{doc:#}");
+    assert_eq!(found[0]["path"], "spec.clusters[1].apiServerAddress");
+    assert_eq!(
+        line(found[0]),
+        line_of(&text, "apiServerAddress: 0.0.0.0", 0)
+    );
+    assert!(found[0]["message"].as_str().unwrap().contains("demo3"));
+
+    // No address at all: kind listens on 127.0.0.1, so the same problem.
+    let text = example_with("    apiServerAddress: 192.168.1.61\n", "");
+    let (code, doc) = validate_text(&text);
+    assert_eq!(code, 1);
+    assert_eq!(with_code(&doc, "E047").len(), 2, "{doc:#}");
+}
+
+/// Two clusters, `west` linked to `east`, `shop/api` exported from `east` — but nothing
+/// creates namespace `shop` in `west`, where the mirror would land.
+const MISSING_NAMESPACE: &str = r#"apiVersion: meshctl.io/v1alpha1
+kind: Topology
+metadata:
+  name: shop
+spec:
+  network:
+    subnet: 172.17.0.0/16
+  defaults:
+    apiServerAddress: 192.168.1.61
+  mesh:
+    linkerd:
+      version: stable-2.13.3
+      extensions:
+        multicluster: {}
+  clusters:
+    - name: east
+      podSubnet: 10.244.0.0/16
+      serviceSubnet: 10.96.0.0/16
+      loadBalancer:
+        pools:
+          - name: pool
+            addresses: [172.17.0.61-172.17.0.70]
+    - name: west
+      podSubnet: 10.245.0.0/16
+      serviceSubnet: 10.97.0.0/16
+  links:
+    - source: west
+      target: east
+  workloads:
+    - name: api
+      namespace: shop
+      clusters: [east]
+      manifests: [api.yaml]
+      services: [api]
+  exports:
+    - service: api
+      namespace: shop
+      clusters: [east]
+"#;
+
+#[test]
+fn exported_namespace_missing_where_mirrored() {
+    let (code, doc) = validate_text(MISSING_NAMESPACE);
+    assert_eq!(code, 1, "{doc:#}");
+    assert_eq!(diagnostics(&doc).len(), 1, "{doc:#}");
+    let d = with_code(&doc, "E046")[0];
+    assert_eq!(d["path"], "spec.exports[0].namespace");
+    assert_eq!(
+        line(d),
+        line_of(
+            MISSING_NAMESPACE,
+            "namespace: shop",
+            line_of(MISSING_NAMESPACE, "exports:", 0)
+        )
+    );
+    let message = d["message"].as_str().unwrap();
+    assert!(
+        message.contains("`west`") && message.contains("shop"),
+        "{message}"
+    );
+
+    // The fix: create the namespace in the cluster that gets the mirror.
+    let fixed =
+        format!("{MISSING_NAMESPACE}  namespaces:\n    - name: shop\n      clusters: [west]\n");
+    let (code, doc) = validate_text(&fixed);
+    assert_eq!(code, 0, "{doc:#}");
+}
+
+#[test]
+fn split_without_smi_extension() {
+    let text = example_with("        smi:\n          version: v0.2.1\n", "");
+    let (code, doc) = validate_text(&text);
+    assert_eq!(code, 1);
+    let found = with_code(&doc, "E049");
+    assert_eq!(found.len(), 2, "one per split: {doc:#}");
+    assert_eq!(diagnostics(&doc).len(), 2, "{doc:#}");
+    let splits = line_of(&text, "splits:", 0);
+    let first = line_of(&text, "- name: podinfo", splits);
+    let second = line_of(&text, "- name: podinfo", first);
+    let lines: BTreeSet<usize> = found.iter().map(|d| line(d)).collect();
+    assert_eq!(lines, BTreeSet::from([first, second]));
+    assert!(found[0]["hint"].as_str().unwrap().contains("smi"));
+}
+
+// ---------------------------------------------------------------------------------------
+// Broken files: a clear error with code and line, never a panic or a hang
+
+/// Validates raw bytes and returns the only diagnostic, asserting exit 1 and `code`.
+fn only_diagnostic(bytes: &[u8], code: &str) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("broken.yaml");
+    std::fs::write(&path, bytes).unwrap();
+    let (exit, doc) = json_run(&path);
+    assert_eq!(exit, 1, "{doc:#}");
+    let all = diagnostics(&doc);
+    assert_eq!(all.len(), 1, "{doc:#}");
+    assert_eq!(all[0]["code"], code, "{doc:#}");
+    all[0].clone()
+}
+
+#[test]
+fn yaml_syntax_error() {
+    let text = example_with(
+        "  name: linkerd-multicluster-demo\n",
+        "  name: [linkerd-multicluster-demo\n",
+    );
+    let d = only_diagnostic(text.as_bytes(), "E004");
+    let at = line_of(&text, "[linkerd-multicluster-demo", 0);
+    // The parser notices the unclosed `[` at or just after it.
+    assert!(
+        (at..=at + 2).contains(&line(&d)),
+        "line {} for a `[` on line {at}",
+        line(&d)
+    );
+    assert!(d["message"].as_str().unwrap().contains("YAML syntax error"));
+}
+
+#[test]
+fn unknown_field_typo() {
+    let text = example_with("podSubnet: 10.244.0.0/16", "podSubnt: 10.244.0.0/16");
+    let d = only_diagnostic(text.as_bytes(), "E007");
+    assert_eq!(line(&d), line_of(&text, "podSubnt", 0));
+    assert_eq!(d["path"], "spec.clusters[0].podSubnt");
+    let message = d["message"].as_str().unwrap();
+    assert!(
+        message.contains("unknown field `podSubnt`") && message.contains("podSubnet"),
+        "{message}"
+    );
+}
+
+#[test]
+fn wrong_type() {
+    let text = example_with("      port: 8080", "      port: eighty");
+    let d = only_diagnostic(text.as_bytes(), "E007");
+    assert_eq!(line(&d), line_of(&text, "port: eighty", 0));
+    assert_eq!(d["path"], "spec.ingresses[0].port");
+    assert!(d["message"].as_str().unwrap().contains("eighty"));
+}
+
+#[test]
+fn missing_field() {
+    let text = example_with("      podSubnet: 10.245.0.0/16\n", "");
+    let d = only_diagnostic(text.as_bytes(), "E007");
+    assert!(
+        d["message"].as_str().unwrap().contains("podSubnet"),
+        "{d:#}"
+    );
+    let demo3 = line_of(&text, "- name: demo3", 0);
+    let next = line_of(&text, "links:", demo3);
+    assert!(
+        (demo3..next).contains(&line(&d)),
+        "points into cluster demo3: {d:#}"
+    );
+}
+
+#[test]
+fn empty_files() {
+    for text in ["", "\n\n", "# just a comment\n", "---\n", "~\n"] {
+        let d = only_diagnostic(text.as_bytes(), "E003");
+        assert!(
+            d["message"].as_str().unwrap().contains("empty"),
+            "{text:?}: {d:#}"
+        );
+    }
+}
+
+#[test]
+fn non_utf8_bytes() {
+    let mut bytes =
+        b"apiVersion: meshctl.io/v1alpha1\nkind: Topology\nmetadata:\n  name: caf".to_vec();
+    bytes.extend_from_slice(&[0xe9, b'\n']); // Latin-1 "é"
+    let d = only_diagnostic(&bytes, "E002");
+    assert_eq!(line(&d), 4);
+    assert!(d["message"].as_str().unwrap().contains("UTF-8"));
+}
+
+#[test]
+fn multi_document_file() {
+    let text = format!("{}---\napiVersion: v1\nkind: Namespace\n", example_text());
+    let d = only_diagnostic(text.as_bytes(), "E005");
+    assert_eq!(line(&d), line_of(&text, "---", 0));
+    assert!(d["hint"].as_str().unwrap().contains("---"));
+}
+
+#[test]
+fn duplicate_key() {
+    let text = example_with("      port: 8080\n", "      port: 8080\n      port: 8081\n");
+    let d = only_diagnostic(text.as_bytes(), "E006");
+    assert_eq!(line(&d), line_of(&text, "port: 8081", 0));
+    let message = d["message"].as_str().unwrap();
+    assert!(message.contains("`port`"), "{message}");
+    assert!(
+        message.contains(&format!("line {}", line_of(&text, "port: 8080", 0))),
+        "{message}"
+    );
+}
+
+/// "Billion laughs": nine levels of nine aliases, 9^9 strings if anyone expanded them.
+fn alias_bomb() -> String {
+    let mut items = vec!["&a lol".to_string()];
+    for level in 1..10u8 {
+        let name = (b'a' + level) as char;
+        let previous = (b'a' + level - 1) as char;
+        items.push(format!(
+            "&{name} [{}]",
+            vec![format!("*{previous}"); 9].join(", ")
+        ));
+    }
+    format!("[{}]", items.join(", "))
+}
+
+#[test]
+fn alias_bomb_is_rejected_quickly() {
+    let text = example_with(
+        "services: [podinfo, frontend]",
+        &format!("services: {}", alias_bomb()),
+    );
+    let d = only_diagnostic(text.as_bytes(), "E007");
+    assert_eq!(line(&d), line_of(&text, "services: [&a", 0));
+
+    // The same bomb in a field meshctl does not know.
+    let text = format!("laughs: {}\nbomb: *j\n", alias_bomb());
+    let d = only_diagnostic(text.as_bytes(), "E007");
+    assert_eq!(line(&d), 1);
+}
+
+#[test]
+fn deep_nesting_is_rejected_quickly() {
+    for text in [
+        "[".repeat(10_000),
+        format!("spec: {}", "{a: ".repeat(10_000)),
+        "- ".repeat(10_000),
+    ] {
+        let d = only_diagnostic(text.as_bytes(), "E004");
+        assert_eq!(line(&d), 1);
+        assert!(
+            d["message"].as_str().unwrap().contains("recursion limit"),
+            "{d:#}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The corpus of broken files
+
+/// `# expect: E004` on the first line of a fixture.
+fn expected_code(bytes: &[u8], name: &str) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let first = text.lines().next().unwrap_or_default();
+    first
+        .strip_prefix("# expect: ")
+        .map(|code| code.trim().to_string())
+        .unwrap_or_else(|| panic!("{name} must start with `# expect: <code>`"))
+}
+
+#[test]
+fn every_broken_fixture_fails_with_its_code() {
+    let dir = root().join("tests/fixtures/broken");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("tests/fixtures/broken exists")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    assert!(files.len() >= 15, "the corpus has a file per failure mode");
+    for path in files {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let bytes = std::fs::read(&path).unwrap();
+        let expected = expected_code(&bytes, &name);
+        let (code, doc) = json_run(&path);
+        assert_eq!(code, 1, "{name} fails: {doc:#}");
+        let codes: Vec<&str> = diagnostics(&doc)
+            .iter()
+            .filter_map(|d| d["code"].as_str())
+            .collect();
+        assert!(
+            codes.contains(&expected.as_str()),
+            "{name} reports {expected}, got {codes:?}"
+        );
+        for d in diagnostics(&doc) {
+            if let Some(line) = d["line"].as_u64() {
+                let lines = bytes.split(|b| *b == b'\n').count() as u64;
+                assert!(
+                    (1..=lines).contains(&line),
+                    "{name}: line {line} is inside the file: {d:#}"
+                );
+            }
+        }
+    }
+}

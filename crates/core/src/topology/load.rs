@@ -15,34 +15,38 @@ pub struct LoadedTopology {
     pub index: SourceIndex,
 }
 
-/// Parses a topology from raw bytes (a file or stdin).
-pub fn load(bytes: &[u8]) -> Result<LoadedTopology, Diagnostic> {
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        let valid = &bytes[..e.valid_up_to()];
-        let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
-        let column = valid.len() - valid.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1) + 1;
-        Diagnostic::error(
-            "E002",
-            "",
-            format!(
-                "the file is not UTF-8 text (invalid byte at offset {})",
-                e.valid_up_to()
-            ),
-        )
-        .with_location(Some(Location {
-            line,
-            column,
-            offset: e.valid_up_to(),
-            len: 0,
-        }))
-        .with_hint("save the file as UTF-8")
-    })?;
+/// Parses a topology from raw bytes (a file or stdin). The error is the one diagnostic
+/// that says why the bytes are not a topology at all.
+pub fn load(bytes: &[u8]) -> Result<LoadedTopology, Box<Diagnostic>> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| {
+            let valid = &bytes[..e.valid_up_to()];
+            let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
+            let column =
+                valid.len() - valid.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1) + 1;
+            Diagnostic::error(
+                "E002",
+                "",
+                format!(
+                    "the file is not UTF-8 text (invalid byte at offset {})",
+                    e.valid_up_to()
+                ),
+            )
+            .with_location(Some(Location {
+                line,
+                column,
+                offset: e.valid_up_to(),
+                len: 0,
+            }))
+            .with_hint("save the file as UTF-8")
+        })
+        .map_err(Box::new)?;
     load_str(text)
 }
 
 /// Parses a topology from text.
-pub fn load_str(text: &str) -> Result<LoadedTopology, Diagnostic> {
-    let index = source_index::index(text)?;
+pub fn load_str(text: &str) -> Result<LoadedTopology, Box<Diagnostic>> {
+    let index = source_index::index(text).map_err(Box::new)?;
     let deserializer = serde_yaml::Deserializer::from_str(text);
     let topology: Topology = serde_path_to_error::deserialize(deserializer).map_err(|err| {
         let path = match err.path().to_string() {
@@ -80,9 +84,11 @@ pub fn load_str(text: &str) -> Result<LoadedTopology, Diagnostic> {
         } else {
             "give the value the type the schema expects (see docs/topology.md)"
         };
-        Diagnostic::error("E007", path, message)
-            .with_location(location)
-            .with_hint(hint)
+        Box::new(
+            Diagnostic::error("E007", path, message)
+                .with_location(location)
+                .with_hint(hint),
+        )
     })?;
     Ok(LoadedTopology { topology, index })
 }

@@ -1,10 +1,9 @@
 //! The topology: its typed model, the units it is written in, loading it from text with
 //! positions, and the defaults computed from it.
 
-// Loading fails with exactly one diagnostic per file, so a large error type costs
-// nothing worth boxing for.
+// The event walk fails with exactly one diagnostic per file (boxed at the public
+// `load` boundary), so its large error type costs nothing worth boxing for inside.
 mod defaults;
-#[allow(clippy::result_large_err)]
 mod load;
 mod model;
 #[allow(clippy::result_large_err)]
