@@ -21,7 +21,7 @@ use time::OffsetDateTime;
 
 use crate::error::CertError;
 use crate::fsutil::{self, CERT_MODE, KEY_MODE};
-use crate::generate::{generate_anchor, generate_issuer};
+use crate::generate::{generate_anchor, generate_issuer, GeneratedCert};
 use crate::keys::SecretPem;
 use crate::profile::issuer_common_name;
 use crate::settings::{validate_trust_domain, CertSource, TrustSettings};
@@ -101,6 +101,20 @@ struct PendingWrite {
     path: PathBuf,
     contents: String,
     mode: u32,
+}
+
+/// Queues a generated pair: the key first, so a certificate never exists without it.
+fn stage_pair(pending: &mut Vec<PendingWrite>, cert: &Path, key: &Path, generated: &GeneratedCert) {
+    pending.push(PendingWrite {
+        path: key.to_path_buf(),
+        contents: generated.key_pem.expose_pem().to_owned(),
+        mode: KEY_MODE,
+    });
+    pending.push(PendingWrite {
+        path: cert.to_path_buf(),
+        contents: generated.cert_pem.clone(),
+        mode: CERT_MODE,
+    });
 }
 
 impl CertStore {
@@ -186,16 +200,7 @@ impl CertStore {
                         }
                     }
                     let generated = generate_anchor(common_name, *validity, now)?;
-                    pending.push(PendingWrite {
-                        path: key.clone(),
-                        contents: generated.key_pem.expose_pem().to_owned(),
-                        mode: KEY_MODE,
-                    });
-                    pending.push(PendingWrite {
-                        path: cert.clone(),
-                        contents: generated.cert_pem.clone(),
-                        mode: CERT_MODE,
-                    });
+                    stage_pair(&mut pending, &cert, &key, &generated);
                     (
                         generated.cert_pem,
                         source(Origin::Created, &cert, &key),
@@ -250,16 +255,7 @@ impl CertStore {
                             now,
                             &mut notes,
                         )?;
-                        pending.push(PendingWrite {
-                            path: key.clone(),
-                            contents: generated.key_pem.expose_pem().to_owned(),
-                            mode: KEY_MODE,
-                        });
-                        pending.push(PendingWrite {
-                            path: cert.clone(),
-                            contents: generated.cert_pem.clone(),
-                            mode: CERT_MODE,
-                        });
+                        stage_pair(&mut pending, &cert, &key, &generated);
                         (
                             generated.cert_pem,
                             generated.key_pem,

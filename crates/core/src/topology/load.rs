@@ -75,14 +75,17 @@ pub fn load_str(text: &str) -> Result<LoadedTopology, Box<Diagnostic>> {
                 len: 0,
             })
             .or_else(|| index.locate(&path));
-        let hint = if message.contains("unknown field") {
-            "remove or rename the field; `meshctl schema` lists every allowed field"
+        let hint = if let Some(suggestion) = did_you_mean(&message) {
+            format!("did you mean `{suggestion}`? `meshctl schema` lists every allowed field")
+        } else if message.contains("unknown field") {
+            "remove or rename the field; `meshctl schema` lists every allowed field".to_string()
         } else if message.contains("missing field") {
-            "add the field; docs/topology.md describes it"
+            "add the field; docs/topology.md describes it".to_string()
         } else if message.contains("recursion limit") || message.contains("repetition limit") {
             "the file nests or repeats aliases too deeply to be a topology; write the values out"
+                .to_string()
         } else {
-            "give the value the type the schema expects (see docs/topology.md)"
+            "give the value the type the schema expects (see docs/topology.md)".to_string()
         };
         Box::new(
             Diagnostic::error("E007", path, message)
@@ -99,4 +102,35 @@ fn is_path_or_ancestor(prefix: &str, path: &str) -> bool {
         && path
             .strip_prefix(prefix)
             .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
+}
+
+/// For serde's "unknown field `podSubnt`, expected one of `name`, …", the allowed field
+/// closest to the typo, when it is close enough to be a typo.
+fn did_you_mean(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("unknown field `")?;
+    let (typo, rest) = rest.split_once('`')?;
+    let expected = rest.split_once("expected ")?.1;
+    expected
+        .split(['`', ',', ' '])
+        .filter(|w| !w.is_empty() && *w != "one" && *w != "of" && *w != "or")
+        .map(|candidate| (strsim::jaro_winkler(typo, candidate), candidate))
+        .filter(|(score, _)| *score > 0.85)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, candidate)| candidate.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::did_you_mean;
+
+    #[test]
+    fn suggests_the_field_a_typo_meant() {
+        let message =
+            "unknown field `podSubnt`, expected one of `name`, `podSubnet`, `serviceSubnet`";
+        assert_eq!(did_you_mean(message).as_deref(), Some("podSubnet"));
+        let far = "unknown field `banana`, expected one of `name`, `podSubnet`";
+        assert_eq!(did_you_mean(far), None);
+        let two = "unknown field `workrs`, expected `controlPlanes` or `workers`";
+        assert_eq!(did_you_mean(two).as_deref(), Some("workers"));
+    }
 }

@@ -61,6 +61,31 @@ pub(super) struct Addresses<'a> {
     pub blocks: Vec<Block<'a>>,
 }
 
+/// Any address range a topology claims (a subnet or a pool block), for comparisons
+/// across topologies.
+pub(super) struct Claim {
+    pub path: String,
+    pub range: AddressRange,
+    /// e.g. "serviceSubnet 10.96.0.0/16 of cluster `demo`".
+    pub what: String,
+}
+
+impl Addresses<'_> {
+    pub fn claims(&self) -> Vec<Claim> {
+        let subnets = self.subnets.iter().map(|s| Claim {
+            path: s.path.clone(),
+            range: AddressRange::from_net(&s.net),
+            what: format!("{} {} of cluster `{}`", s.field, s.text, s.cluster),
+        });
+        let blocks = self.blocks.iter().map(|b| Claim {
+            path: b.path.clone(),
+            range: b.range,
+            what: format!("pool `{}` ({}) of cluster `{}`", b.pool, b.text, b.cluster),
+        });
+        subnets.chain(blocks).collect()
+    }
+}
+
 pub(super) fn addresses(t: &Topology) -> Addresses<'_> {
     let mut subnets = Vec::new();
     let mut blocks = Vec::new();
