@@ -108,7 +108,9 @@ pub fn mermaid(graph: &Graph) -> String {
         out.push_str("  end\n");
     }
     for (from, to, _) in graph.edges() {
-        let _ = writeln!(out, "  {} --> {}", ids[from.0.as_str()], ids[to.0.as_str()]);
+        if let (Some(a), Some(b)) = (ids.get(from.0.as_str()), ids.get(to.0.as_str())) {
+            let _ = writeln!(out, "  {a} --> {b}");
+        }
     }
     out
 }

@@ -8,7 +8,11 @@ use meshctl_core::{Diagnostic, Location, Severity};
 use std::io;
 
 fn span(source: &str, location: Location) -> std::ops::Range<usize> {
-    let start = location.offset.min(source.len());
+    let mut start = location.offset.min(source.len());
+    // Never slice inside a UTF-8 character, whatever offset a parser reported.
+    while !source.is_char_boundary(start) {
+        start -= 1;
+    }
     // A zero-width location still underlines one character so the caret shows.
     let end = if location.len == 0 {
         source[start..]
@@ -17,7 +21,11 @@ fn span(source: &str, location: Location) -> std::ops::Range<usize> {
             .filter(|c| *c != '\n')
             .map_or(start, |c| start + c.len_utf8())
     } else {
-        (start + location.len).min(source.len())
+        let mut end = (start + location.len).min(source.len());
+        while !source.is_char_boundary(end) {
+            end -= 1;
+        }
+        end
     };
     start..end
 }

@@ -398,3 +398,37 @@ fn rendered_custom_resources_validate_against_the_real_crds() {
     let bad = json!({"apiVersion": "metallb.io/v1beta1", "kind": "IPAddressPool", "metadata": {"name": "x"}, "spec": {}});
     assert!(!validator.is_valid(&bad));
 }
+
+#[test]
+fn small_valid_topologies_build_graphs() {
+    let head = "apiVersion: meshctl.io/v1alpha1\nkind: Topology\nmetadata: {name: t}\nspec:\n";
+    let cases = [
+        // One bare kind cluster: just the cluster.
+        (
+            "  clusters:\n  - {name: a, podSubnet: 10.0.0.0/16, serviceSubnet: 10.1.0.0/16}\n",
+            vec!["a/kind-cluster"],
+        ),
+        // An existing cluster with Linkerd and a local-only split (no multicluster).
+        (
+            "  mesh:\n    linkerd:\n      version: stable-2.13.3\n      extensions: {smi: {}}\n  clusters:\n  - {name: a, provider: existing, context: prod, podSubnet: 10.0.0.0/16, serviceSubnet: 10.1.0.0/16}\n  workloads:\n  - {name: app, namespace: web, clusters: [a], manifests: [app.yaml], services: [v1, v2]}\n  splits:\n  - {namespace: web, cluster: a, service: v1, backends: [{service: v1, weight: 9}, {service: v2, weight: 1}]}\n",
+            vec![
+                "a/kind-cluster",
+                "trust/certificates",
+                "a/Namespace/web",
+                "a/linkerd/crds",
+                "a/linkerd/control-plane",
+                "a/web/Workload/app",
+                "a/linkerd/smi",
+                "a/web/TrafficSplit/v1",
+            ],
+        ),
+    ];
+    for (spec, expected) in cases {
+        let g = graph::build(&topology(&format!("{head}{spec}"))).expect("graph");
+        let mut ids: Vec<String> = g.nodes().map(|n| n.id.0.clone()).collect();
+        let mut expected: Vec<String> = expected.into_iter().map(String::from).collect();
+        ids.sort();
+        expected.sort();
+        assert_eq!(ids, expected);
+    }
+}

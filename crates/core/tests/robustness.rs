@@ -173,7 +173,24 @@ fn check_location(bytes: &[u8], location: Location, what: &str) -> Result<(), Te
 
 fn check(bytes: &[u8]) -> Result<(), TestCaseError> {
     let diagnostics = match load(bytes) {
-        Ok(loaded) => validate(&loaded),
+        Ok(loaded) => {
+            let diagnostics = validate(&loaded);
+            // Whatever passes validation must build a graph and plan: nothing downstream
+            // may trip over a topology validate accepted.
+            if !diagnostics.iter().any(|d| d.is_error()) {
+                let graph = meshctl_core::graph::build(&loaded.topology);
+                prop_assert!(
+                    graph.is_ok(),
+                    "valid topology fails graph::build: {:?}",
+                    graph.err()
+                );
+                if let Ok(graph) = graph {
+                    let plan = meshctl_core::plan::offline("mutated", &graph);
+                    prop_assert_eq!(plan.entries.len(), graph.len());
+                }
+            }
+            diagnostics
+        }
         Err(diagnostic) => vec![*diagnostic],
     };
     for d in &diagnostics {

@@ -15,8 +15,12 @@ use std::collections::{BTreeMap, BTreeSet};
 pub enum GraphError {
     #[error("dependency cycle: {}", .0.iter().map(|n| n.0.as_str()).collect::<Vec<_>>().join(" → "))]
     Cycle(Vec<NodeId>),
-    #[error("{from} depends on {to}, which the topology does not declare; run `meshctl validate`")]
-    MissingNode { from: NodeId, to: NodeId },
+    #[error("{dependent} depends on {dependency}, but {missing} is not declared by the topology; run `meshctl validate`")]
+    MissingNode {
+        dependent: NodeId,
+        dependency: NodeId,
+        missing: NodeId,
+    },
     #[error(transparent)]
     Render(#[from] RenderError),
 }

@@ -35,17 +35,20 @@ impl Graph {
             index.insert(id, ix);
         }
         let mut seen = BTreeSet::new();
-        for (from, to, reason) in edges {
-            let lookup = |id: &NodeId| index.get(id).copied();
-            let (Some(a), Some(b)) = (lookup(&from), lookup(&to)) else {
-                let missing = if lookup(&from).is_none() {
-                    from
+        for (dependency, dependent, reason) in edges {
+            let (Some(a), Some(b)) = (
+                index.get(&dependency).copied(),
+                index.get(&dependent).copied(),
+            ) else {
+                let missing = if index.contains_key(&dependency) {
+                    dependent.clone()
                 } else {
-                    to.clone()
+                    dependency.clone()
                 };
                 return Err(GraphError::MissingNode {
-                    from: to,
-                    to: missing,
+                    dependent,
+                    dependency,
+                    missing,
                 });
             };
             if seen.insert((a, b)) {
@@ -172,5 +175,62 @@ impl Graph {
             .collect();
         edges.sort();
         edges
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(id: &str) -> Node {
+        Node {
+            id: NodeId(id.to_string()),
+            kind: NodeKind::Namespace,
+            cluster: Some("c".to_string()),
+            context: None,
+            summary: id.to_string(),
+            desired: Desired::Objects(Vec::new()),
+        }
+    }
+
+    fn edge(from: &str, to: &str) -> (NodeId, NodeId, String) {
+        (NodeId(from.into()), NodeId(to.into()), "test".into())
+    }
+
+    #[test]
+    fn a_cycle_is_an_error_naming_its_nodes() {
+        let nodes = ["a", "b", "c", "d"].map(node).to_vec();
+        let edges = vec![
+            edge("d", "a"),
+            edge("a", "b"),
+            edge("b", "c"),
+            edge("c", "a"),
+        ];
+        let err = Graph::assemble(nodes, edges).expect_err("cycle");
+        assert_eq!(err.to_string(), "dependency cycle: a → b → c");
+    }
+
+    #[test]
+    fn waves_follow_dependencies() {
+        let nodes = ["a", "b", "c", "d"].map(node).to_vec();
+        let edges = vec![edge("a", "b"), edge("b", "c"), edge("a", "d")];
+        let graph = Graph::assemble(nodes, edges).expect("acyclic");
+        let waves: Vec<Vec<&str>> = graph
+            .waves()
+            .iter()
+            .map(|w| w.iter().map(|n| n.id.0.as_str()).collect())
+            .collect();
+        assert_eq!(waves, [vec!["a"], vec!["b", "d"], vec!["c"]]);
+        assert_eq!(
+            graph.dependents(&NodeId("a".into())).len(),
+            3,
+            "b, c and d all wait for a"
+        );
+    }
+
+    #[test]
+    fn an_edge_to_an_undeclared_node_is_an_error() {
+        let err = Graph::assemble(vec![node("a")], vec![edge("a", "ghost")]).expect_err("missing");
+        assert!(err.to_string().contains("ghost"), "{err}");
     }
 }
