@@ -20,8 +20,10 @@ pub const KIND: &str = "Topology";
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Topology {
     /// Must be `meshctl.io/v1alpha1`.
+    #[schemars(extend("const" = "meshctl.io/v1alpha1"))]
     pub api_version: String,
     /// Must be `Topology`.
+    #[schemars(extend("const" = "Topology"))]
     pub kind: String,
     pub metadata: Metadata,
     pub spec: TopologySpec,
