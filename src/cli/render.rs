@@ -1,10 +1,11 @@
 //! `meshctl render FILE -o DIR`: the objects meshctl owns, one file per node, per
-//! cluster, in apply order — for an Argo CD / Flux repository or `kubectl apply -f`.
+//! cluster, in apply order, with a `kustomization.yaml` listing them — for an Argo CD /
+//! Flux repository or `kubectl apply -k DIR/<cluster>`.
 
 use super::load::load_valid;
 use super::CliError;
 use meshctl_core::graph::{self, Desired, ExternalAction};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -52,6 +53,8 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         t.metadata.name
     );
     let mut written: BTreeSet<PathBuf> = BTreeSet::new();
+    // Per cluster, the object files in apply order, for its kustomization.yaml.
+    let mut resources: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     let mut external = 0usize;
     for (wave, nodes) in graph.waves().iter().enumerate() {
         for node in nodes {
@@ -66,13 +69,11 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
                         text.push_str("---\n");
                         text.push_str(&object.to_yaml());
                     }
-                    let path = dir.join(format!(
-                        "{:02}-{}.yaml",
-                        wave + 1,
-                        slug(&node.id.0, cluster)
-                    ));
+                    let file = format!("{:02}-{}.yaml", wave + 1, slug(&node.id.0, cluster));
+                    let path = dir.join(&file);
                     write(&path, &text)?;
                     written.insert(path);
+                    resources.entry(cluster).or_default().push(file);
                 }
                 Desired::Action(ExternalAction::KindCreateCluster { config, .. }) => {
                     let yaml = serde_yaml::to_string(config)
@@ -84,6 +85,17 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
                 Desired::Action(_) => external += 1,
             }
         }
+    }
+    // A kustomization per cluster lists only the objects, so `kubectl apply -k DIR/<cluster>`,
+    // Argo CD and Flux apply them and leave kind-config.yaml (not a Kubernetes object) alone.
+    for (cluster, files) in &resources {
+        let mut text = format!("{header}apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n");
+        for file in files {
+            text.push_str(&format!("  - {file}\n"));
+        }
+        let path = args.output.join(cluster).join("kustomization.yaml");
+        write(&path, &text)?;
+        written.insert(path);
     }
     let mut removed = 0usize;
     for cluster in &t.spec.clusters {

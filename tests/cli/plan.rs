@@ -216,6 +216,35 @@ fn render_writes_per_cluster_files_deterministically() {
         split.contains("  - service: podinfo-kind-demo3\n    weight: 50\n"),
         "{split}"
     );
+    // The kustomization lists the object files, in apply order, and not the kind config.
+    let kustomization = String::from_utf8(first["demo/kustomization.yaml"].clone()).expect("utf-8");
+    let listed: Vec<&str> = kustomization
+        .lines()
+        .filter_map(|l| l.strip_prefix("  - "))
+        .collect();
+    let objects: Vec<&str> = names
+        .iter()
+        .filter_map(|n| n.strip_prefix("demo/"))
+        .filter(|n| n.as_bytes()[0].is_ascii_digit())
+        .collect();
+    assert_eq!(listed, objects, "{kustomization}");
+    if let Ok(out) = std::process::Command::new("kubectl")
+        .arg("kustomize")
+        .arg(a.path().join("demo"))
+        .output()
+    {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let built = String::from_utf8_lossy(&out.stdout).to_string();
+        assert_eq!(
+            built.matches("\nkind: ").count() + usize::from(built.starts_with("kind: ")),
+            6,
+            "{built}"
+        );
+    }
     let kind = String::from_utf8(first["demo3/kind-config.yaml"].clone()).expect("utf-8");
     assert!(
         kind.contains("serviceSubnet: 10.97.0.0/16") && kind.contains("name: demo3"),
