@@ -44,7 +44,7 @@ pub fn check_inputs(files: &[String]) -> Vec<(FileReport, Option<LoadedTopology>
                 Ok(bytes) => {
                     let source = String::from_utf8(bytes.clone()).ok();
                     match load(&bytes) {
-                        Err(diagnostic) => (source, None, vec![*diagnostic]),
+                        Err(diagnostics) => (source, None, diagnostics),
                         Ok(loaded) => {
                             let diagnostics = validate(&loaded);
                             (source, Some(loaded), diagnostics)

@@ -619,9 +619,55 @@ fn unknown_field_typo() {
     assert_eq!(line(&d), line_of(&text, "podSubnt", 0));
     assert_eq!(d["path"], "spec.clusters[0].podSubnt");
     let message = d["message"].as_str().unwrap();
+    assert_eq!(message, "unknown field `podSubnt`");
+    let hint = d["hint"].as_str().unwrap();
+    assert!(hint.starts_with("did you mean `podSubnet`?"), "{hint}");
+}
+
+#[test]
+fn structural_and_semantic_mistakes_are_reported_together() {
+    // A typo in one cluster and semantic mistakes elsewhere: the typo does not hide the
+    // rest.
+    let text = example_with("podSubnet: 10.244.0.0/16", "podSubnt: 10.244.0.0/16")
+        .replacen(
+            "serviceSubnet: 10.97.0.0/16",
+            "serviceSubnet: 10.96.0.0/16",
+            1,
+        )
+        .replacen(
+            "    - source: demo\n      target: demo3",
+            "    - source: demo\n      target: demo9",
+            1,
+        );
+    let out = meshctl()
+        .args(["validate", "--output", "json", "-"])
+        .write_stdin(text.as_bytes())
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let codes: Vec<(&str, u64)> = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["code"].as_str().unwrap(), d["line"].as_u64().unwrap()))
+        .collect();
     assert!(
-        message.contains("unknown field `podSubnt`") && message.contains("podSubnet"),
-        "{message}"
+        codes.contains(&("E007", line_of(&text, "podSubnt", 0) as u64)),
+        "{codes:?}"
+    );
+    assert!(
+        codes.contains(&(
+            "E023",
+            line_of(&text, "serviceSubnet: 10.96.0.0/16", 60) as u64
+        )),
+        "{codes:?}"
+    );
+    assert!(
+        codes.contains(&("E040", line_of(&text, "target: demo9", 0) as u64)),
+        "{codes:?}"
     );
 }
 

@@ -191,7 +191,7 @@ fn check(bytes: &[u8]) -> Result<(), TestCaseError> {
             }
             diagnostics
         }
-        Err(diagnostic) => vec![*diagnostic],
+        Err(diagnostics) => diagnostics,
     };
     for d in &diagnostics {
         prop_assert!(

@@ -6,6 +6,7 @@
 
 use super::model::Topology;
 use super::source_index::{self, SourceIndex};
+use super::structure;
 use crate::diagnostics::{Diagnostic, Location};
 
 /// A topology together with where each of its paths is in the file.
@@ -13,11 +14,14 @@ use crate::diagnostics::{Diagnostic, Location};
 pub struct LoadedTopology {
     pub topology: Topology,
     pub index: SourceIndex,
+    /// Problems found while loading that did not stop it (unknown fields, which were
+    /// dropped); `validate` reports them with everything else.
+    pub problems: Vec<Diagnostic>,
 }
 
-/// Parses a topology from raw bytes (a file or stdin). The error is the one diagnostic
-/// that says why the bytes are not a topology at all.
-pub fn load(bytes: &[u8]) -> Result<LoadedTopology, Box<Diagnostic>> {
+/// Parses a topology from raw bytes (a file or stdin). The error lists why the bytes are
+/// not a topology at all: one syntax-level problem, or every structural one.
+pub fn load(bytes: &[u8]) -> Result<LoadedTopology, Vec<Diagnostic>> {
     let text = std::str::from_utf8(bytes)
         .map_err(|e| {
             let valid = &bytes[..e.valid_up_to()];
@@ -40,13 +44,30 @@ pub fn load(bytes: &[u8]) -> Result<LoadedTopology, Box<Diagnostic>> {
             }))
             .with_hint("save the file as UTF-8")
         })
-        .map_err(Box::new)?;
+        .map_err(|d| vec![d])?;
     load_str(text)
 }
 
 /// Parses a topology from text.
-pub fn load_str(text: &str) -> Result<LoadedTopology, Box<Diagnostic>> {
-    let index = source_index::index(text).map_err(Box::new)?;
+pub fn load_str(text: &str) -> Result<LoadedTopology, Vec<Diagnostic>> {
+    let index = source_index::index(text).map_err(|d| vec![d])?;
+    if let Some(structure) = structure::check(text, &index) {
+        if !structure.problems.is_empty() {
+            // Only unknown fields: go on with them removed, so validation reports the
+            // rest too; the problems travel with the topology and fail validation.
+            let repaired = structure
+                .repaired
+                .and_then(|doc| serde_json::from_value::<Topology>(doc).ok());
+            return match repaired {
+                Some(topology) => Ok(LoadedTopology {
+                    topology,
+                    index,
+                    problems: structure.problems,
+                }),
+                None => Err(structure.problems),
+            };
+        }
+    }
     let deserializer = serde_yaml::Deserializer::from_str(text);
     let topology: Topology = serde_path_to_error::deserialize(deserializer).map_err(|err| {
         let path = match err.path().to_string() {
@@ -87,13 +108,15 @@ pub fn load_str(text: &str) -> Result<LoadedTopology, Box<Diagnostic>> {
         } else {
             "give the value the type the schema expects (see docs/topology.md)".to_string()
         };
-        Box::new(
-            Diagnostic::error("E007", path, message)
-                .with_location(location)
-                .with_hint(hint),
-        )
+        vec![Diagnostic::error("E007", path, message)
+            .with_location(location)
+            .with_hint(hint)]
     })?;
-    Ok(LoadedTopology { topology, index })
+    Ok(LoadedTopology {
+        topology,
+        index,
+        problems: Vec::new(),
+    })
 }
 
 /// Whether `prefix` is `path` itself or one of its ancestors (`a.b` of `a.b[0].c`).
@@ -110,13 +133,10 @@ fn did_you_mean(message: &str) -> Option<String> {
     let rest = message.strip_prefix("unknown field `")?;
     let (typo, rest) = rest.split_once('`')?;
     let expected = rest.split_once("expected ")?.1;
-    expected
+    let allowed = expected
         .split(['`', ',', ' '])
-        .filter(|w| !w.is_empty() && *w != "one" && *w != "of" && *w != "or")
-        .map(|candidate| (strsim::jaro_winkler(typo, candidate), candidate))
-        .filter(|(score, _)| *score > 0.85)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, candidate)| candidate.to_string())
+        .filter(|w| !w.is_empty() && *w != "one" && *w != "of" && *w != "or");
+    structure::closest(typo, allowed).map(str::to_string)
 }
 
 #[cfg(test)]

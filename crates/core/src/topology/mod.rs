@@ -8,6 +8,7 @@ mod load;
 mod model;
 #[allow(clippy::result_large_err)]
 mod source_index;
+mod structure;
 pub mod units;
 
 pub use defaults::*;

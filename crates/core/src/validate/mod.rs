@@ -19,7 +19,7 @@ use crate::topology::LoadedTopology;
 /// Runs every check and returns all problems found, errors and warnings, in file order.
 pub fn validate(loaded: &LoadedTopology) -> Vec<Diagnostic> {
     let topology = &loaded.topology;
-    let mut out = Vec::new();
+    let mut out = loaded.problems.clone();
     names::check(topology, &mut out);
     network::check(topology, &mut out);
     references::check(topology, &mut out);
