@@ -56,7 +56,7 @@ Written by `scripts/bench.sh` (do not edit by hand); numbers from one run on a
 MetalLB pool, ingress, podinfo exported and a 50/50 split with the next cluster
 (about 1,700 graph nodes).
 
-| topology | load (parse + positions) | validate | graph | plan --base |
+| topology | load (parse, positions, schema check) | validate | graph | plan --base |
 | --- | --- | --- | --- | --- |
 {chr(10).join(rows)}
 

@@ -1,5 +1,5 @@
 //! How fast the offline pipeline is on topologies much larger than the example:
-//! load (parse + position index), validate, build the graph, plan. `scripts/bench.sh`
+//! load (parse, position index, schema check), validate, build the graph, plan. `scripts/bench.sh`
 //! runs this and writes docs/benchmarks.md.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
