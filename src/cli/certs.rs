@@ -10,6 +10,7 @@ use meshctl_certs::{
     TrustSettings, VerifiedTrust,
 };
 use meshctl_core::topology::{CertificateSource, Linkerd};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
@@ -204,6 +205,7 @@ fn open(common: &Common) -> Result<(ValidTopology, TrustSettings, CertStore), Cl
 
 fn init(common: &Common) -> Result<ExitCode, CliError> {
     let (_, settings, store) = open(common)?;
+    let mut out = std::io::stdout().lock();
     let material = store
         .ensure(&settings, SystemTime::now())
         .map_err(cert_error)?;
@@ -211,16 +213,17 @@ fn init(common: &Common) -> Result<ExitCode, CliError> {
         ("trust anchor", &material.anchor_source),
         ("issuer", &material.issuer_source),
     ] {
-        println!("{what}: {:?} {}", source.origin, source.cert.display());
+        writeln!(out, "{what}: {:?} {}", source.origin, source.cert.display())?;
     }
     for note in &material.notes {
-        println!("note: {note}");
+        writeln!(out, "note: {note}")?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
 fn show(common: &Common, json: bool) -> Result<ExitCode, CliError> {
     let (_, settings, store) = open(common)?;
+    let mut out = std::io::stdout().lock();
     let (anchor, issuer, _) = material_paths(&settings, &store);
     let mut shown = Vec::new();
     for (role, path) in [("trust anchor", &anchor), ("issuer", &issuer)] {
@@ -235,57 +238,66 @@ fn show(common: &Common, json: bool) -> Result<ExitCode, CliError> {
             "certificates": shown.iter().map(|(role, file, summaries)| serde_json::json!({"role": role, "file": file, "certificates": summaries})).collect::<Vec<_>>(),
             "verified": verified,
         });
-        println!(
+        writeln!(
+            out,
             "{}",
             serde_json::to_string_pretty(&doc).map_err(std::io::Error::from)?
-        );
+        )?;
         return Ok(ExitCode::SUCCESS);
     }
     for (role, file, summaries) in &shown {
-        println!("{role}: {file}");
+        writeln!(out, "{role}: {file}")?;
         for s in summaries {
-            println!("  subject:     {}", s.subject);
-            println!("  issuer:      {}", s.issuer);
-            println!("  serial:      {}", s.serial);
-            println!("  valid:       {} → {}", s.not_before, s.not_after);
-            println!(
+            writeln!(out, "  subject:     {}", s.subject)?;
+            writeln!(out, "  issuer:      {}", s.issuer)?;
+            writeln!(out, "  serial:      {}", s.serial)?;
+            writeln!(out, "  valid:       {} → {}", s.not_before, s.not_after)?;
+            writeln!(
+                out,
                 "  CA:          {}{}",
                 s.is_ca,
                 s.path_len
                     .map(|p| format!(" (pathLen {p})"))
                     .unwrap_or_default()
-            );
-            println!("  key usage:   {}", s.key_usages.join(", "));
-            println!("  key:         {}", s.key_algorithm);
-            println!("  sha256:      {}", s.sha256_fingerprint);
+            )?;
+            writeln!(out, "  key usage:   {}", s.key_usages.join(", "))?;
+            writeln!(out, "  key:         {}", s.key_algorithm)?;
+            writeln!(out, "  sha256:      {}", s.sha256_fingerprint)?;
         }
     }
     if let Some(v) = &verified {
-        println!(
+        writeln!(
+            out,
             "verified: issuer chains to the anchor; issuer expires in {} days, anchor in {} days",
             v.days_until_issuer_expiry(),
             v.days_until_anchor_expiry()
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
 fn rotate(common: &Common) -> Result<ExitCode, CliError> {
     let (_, settings, store) = open(common)?;
+    let mut out = std::io::stdout().lock();
     let rotated = store
         .rotate_issuer(&settings, SystemTime::now())
         .map_err(cert_error)?;
-    println!(
+    writeln!(
+        out,
         "issuer: new {}",
         rotated.material.issuer_source.cert.display()
-    );
+    )?;
     if let Some((cert, key)) = &rotated.backup {
-        println!(
+        writeln!(
+            out,
             "previous issuer kept as {} and {}",
             cert.display(),
             key.display()
-        );
+        )?;
     }
-    println!("the trust anchor is unchanged; apply the topology to roll the new issuer out");
+    writeln!(
+        out,
+        "the trust anchor is unchanged; apply the topology to roll the new issuer out"
+    )?;
     Ok(ExitCode::SUCCESS)
 }

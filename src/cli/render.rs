@@ -30,16 +30,23 @@ fn slug(id: &str, cluster: &str) -> String {
         .to_lowercase()
 }
 
+/// An I/O failure on `path`, saying which path and what to check.
+fn io_error(what: &str, path: &Path, e: std::io::Error) -> CliError {
+    CliError::Usage(format!(
+        "cannot {what} {}: {e}; check that the output directory is writable",
+        path.display()
+    ))
+}
+
 fn write(path: &Path, text: &str) -> Result<(), CliError> {
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
+        std::fs::create_dir_all(dir).map_err(|e| io_error("create", dir, e))?;
     }
     // Unchanged files are not rewritten, so mtimes (and GitOps diffs) stay quiet.
     if std::fs::read_to_string(path).is_ok_and(|old| old == text) {
         return Ok(());
     }
-    std::fs::write(path, text)
-        .map_err(|e| CliError::Usage(format!("cannot write {}: {e}", path.display())))
+    std::fs::write(path, text).map_err(|e| io_error("write", path, e))
 }
 
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
@@ -106,7 +113,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
             let path = entry.path();
             let ours = std::fs::read_to_string(&path).is_ok_and(|text| text.starts_with(HEADER));
             if ours && !written.contains(&path) {
-                std::fs::remove_file(&path)?;
+                std::fs::remove_file(&path).map_err(|e| io_error("remove stale", &path, e))?;
                 removed += 1;
             }
         }
