@@ -831,3 +831,44 @@ fn every_broken_fixture_fails_with_its_code() {
         }
     }
 }
+
+#[test]
+fn kind_clusters_sharing_an_api_server_port_clash() {
+    let text = example_with(
+        "      context: kind-demo\n",
+        "      context: kind-demo\n      apiServerPort: 6443\n",
+    )
+    .replacen(
+        "      context: kind-demo3\n",
+        "      context: kind-demo3\n      apiServerPort: 6443\n",
+        1,
+    );
+    let d = only_diagnostic(text.as_bytes(), "E018");
+    assert_eq!(
+        line(&d),
+        line_of(
+            &text,
+            "apiServerPort: 6443",
+            line_of(&text, "name: demo3", 0)
+        )
+    );
+    let message = d["message"].as_str().unwrap();
+    assert!(
+        message.contains("`demo`")
+            && message.contains("`demo3`")
+            && message.contains("192.168.1.61:6443"),
+        "{message}"
+    );
+    // Different ports are fine.
+    let second = text.rfind("apiServerPort: 6443").unwrap();
+    let fixed = format!(
+        "{}apiServerPort: 6444{}",
+        &text[..second],
+        &text[second + "apiServerPort: 6443".len()..]
+    );
+    meshctl()
+        .args(["validate", "-"])
+        .write_stdin(fixed.as_bytes())
+        .assert()
+        .success();
+}

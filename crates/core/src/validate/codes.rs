@@ -22,6 +22,10 @@ pub const CODES: &[(&str, &str)] = &[
     ("E016", "no clusters"),
     ("E017", "existing cluster without a context"),
     (
+        "E018",
+        "two kind clusters would listen on the same API server address and port",
+    ),
+    (
         "E020",
         "malformed CIDR, address range, IP address or duration",
     ),

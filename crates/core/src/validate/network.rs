@@ -177,9 +177,38 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
         }
     }
 
+    api_server_clashes(t, out);
     let Addresses { subnets, blocks } = addresses(t);
     subnet_overlaps(&subnets, node_network.as_ref(), out);
     pool_checks(t, &blocks, &subnets, node_network.as_ref(), out);
+}
+
+/// Two kind clusters on one machine cannot both listen on the same address and port.
+fn api_server_clashes(t: &Topology, out: &mut Vec<Diagnostic>) {
+    let mut seen: std::collections::HashMap<(std::net::IpAddr, u16), usize> =
+        std::collections::HashMap::new();
+    for (i, cluster) in t.spec.clusters.iter().enumerate() {
+        let (Provider::Kind, Some(port)) = (cluster.provider, cluster.api_server_port) else {
+            continue;
+        };
+        let Some((address, _)) = cluster.api_server_address(i, &t.spec.defaults) else {
+            continue;
+        };
+        if let Some(first) = seen.insert((address, port), i) {
+            out.push(
+                Diagnostic::error(
+                    "E018",
+                    format!("spec.clusters[{i}].apiServerPort"),
+                    format!(
+                        "kind clusters `{}` and `{}` would both listen on {address}:{port}",
+                        t.spec.clusters[first].name, cluster.name
+                    ),
+                )
+                .with_related(format!("spec.clusters[{first}].apiServerPort"), "the other cluster's port")
+                .with_hint("give each kind cluster its own apiServerPort, or leave it unset so kind picks a free one"),
+            );
+        }
+    }
 }
 
 fn subnet_overlaps(subnets: &[Subnet], node_network: Option<&IpNet>, out: &mut Vec<Diagnostic>) {
