@@ -15,7 +15,7 @@ pub struct InputFile {
 /// files that declare a meshctl Topology (kustomize manifests beside them are skipped);
 /// arguments with `*`, `?` or `[` are globs.
 pub fn read_inputs(args: &[String]) -> Vec<InputFile> {
-    let mut inputs = Vec::new();
+    let mut inputs: Vec<InputFile> = Vec::new();
     for arg in args {
         if arg == "-" {
             let mut bytes = Vec::new();
@@ -66,6 +66,13 @@ pub fn read_inputs(args: &[String]) -> Vec<InputFile> {
             inputs.push(read_file(path));
         }
     }
+    // The same file named twice (`validate a.yaml .`) is checked once, or it would
+    // overlap itself.
+    let mut seen = std::collections::HashSet::new();
+    inputs.retain(|input| {
+        let key = std::fs::canonicalize(&input.name).unwrap_or_else(|_| PathBuf::from(&input.name));
+        input.name == "<stdin>" || seen.insert(key)
+    });
     inputs
 }
 

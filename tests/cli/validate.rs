@@ -872,3 +872,19 @@ fn kind_clusters_sharing_an_api_server_port_clash() {
         .assert()
         .success();
 }
+
+#[test]
+fn a_file_named_twice_is_checked_once() {
+    // Otherwise its pools and subnets would "overlap" themselves (E080).
+    meshctl()
+        .args([
+            "validate",
+            "topology.example.yaml",
+            "./topology.example.yaml",
+            "--output",
+            "json",
+        ])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("\"files\": 1"));
+}
