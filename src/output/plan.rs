@@ -48,10 +48,23 @@ fn group_title(cluster: &str) -> String {
 /// What an external action will run or wait for, one line each.
 fn action_lines(action: &ExternalAction) -> Vec<String> {
     match action {
-        ExternalAction::KindCreateCluster { name, .. } => vec![format!("runs: kind create cluster --name {name} --config <rendered kind config>")],
-        ExternalAction::UseExistingCluster { context } => vec![format!("uses: existing context {context}")],
-        ExternalAction::Certificates { anchor, issuer, .. } => vec![format!("keeps: trust anchor {anchor}, issuer {issuer} (reused once created; keys never shown)")],
-        ExternalAction::HelmRelease { release, namespace, chart, version, values, .. } => {
+        ExternalAction::KindCreateCluster { name, .. } => vec![format!(
+            "runs: kind create cluster --name {name} --config <rendered kind config>"
+        )],
+        ExternalAction::UseExistingCluster { context } => {
+            vec![format!("uses: existing context {context}")]
+        }
+        ExternalAction::Certificates { anchor, issuer, .. } => vec![format!(
+            "keeps: trust anchor {anchor}, issuer {issuer} (reused once created; keys never shown)"
+        )],
+        ExternalAction::HelmRelease {
+            release,
+            namespace,
+            chart,
+            version,
+            values,
+            ..
+        } => {
             let mut line = format!("runs: helm upgrade --install {release} {chart} -n {namespace}");
             if let Some(v) = version {
                 let _ = write!(line, " --version {v}");
@@ -61,14 +74,28 @@ fn action_lines(action: &ExternalAction) -> Vec<String> {
             }
             vec![line]
         }
-        ExternalAction::LinkerdRender { args } => vec![format!("applies: linkerd {}", args.join(" "))],
-        ExternalAction::WaitForLoadBalancer { namespace, service, .. } => {
-            vec![format!("waits: {namespace}/{service} LoadBalancer address = {}", Unknown::TEXT)]
+        ExternalAction::LinkerdRender { args } => {
+            vec![format!("applies: linkerd {}", args.join(" "))]
         }
-        ExternalAction::LinkerdLink { target_context, cluster_name, .. } => vec![
-            format!("applies: linkerd --context={target_context} multicluster link --cluster-name {cluster_name}"),
-            format!("gatewayAddress = {}", Unknown::TEXT),
-        ],
+        ExternalAction::WaitForLoadBalancer {
+            namespace, service, ..
+        } => {
+            vec![format!(
+                "waits: {namespace}/{service} LoadBalancer address = {}",
+                Unknown::TEXT
+            )]
+        }
+        ExternalAction::LinkerdLink {
+            target_context,
+            cluster_name,
+            expected,
+        } => {
+            let mut lines = vec![format!(
+                "applies: linkerd --context={target_context} multicluster link --cluster-name {cluster_name}"
+            )];
+            lines.extend(expected.to_yaml().lines().map(str::to_string));
+            lines
+        }
         ExternalAction::Manifests { kustomize, files } => match kustomize {
             Some(dir) => vec![format!("applies: kubectl kustomize {dir}")],
             None => vec![format!("applies: {}", files.join(", "))],

@@ -392,6 +392,30 @@ fn rendered_custom_resources_validate_against_the_real_crds() {
         "two pools, two L2Advertisements, two TrafficSplits"
     );
 
+    // The Links `linkerd multicluster link` is expected to produce.
+    let link_schema = crd_schema("linkerd-multicluster-links.yaml", "v1alpha1");
+    let link_validator = jsonschema::validator_for(&link_schema).expect("Link CRD compiles");
+    let mut links = 0;
+    for node in g.nodes() {
+        if let Desired::Action(ExternalAction::LinkerdLink { expected, .. }) = &node.desired {
+            let errors: Vec<String> = link_validator
+                .iter_errors(&expected.body)
+                .map(|e| e.to_string())
+                .collect();
+            assert!(
+                errors.is_empty(),
+                "{} fails the Link CRD: {errors:?}",
+                node.id
+            );
+            assert_eq!(
+                expected.body["spec"]["gatewayPort"], "4143",
+                "ports are strings in 2.13"
+            );
+            links += 1;
+        }
+    }
+    assert_eq!(links, 2, "a Link each way");
+
     // The check has teeth: a pool without addresses is refused.
     let schema = crd_schema("metallb-ipaddresspools.yaml", "v1beta1");
     let validator = jsonschema::validator_for(&schema).expect("schema");

@@ -159,7 +159,7 @@ pub fn build(topology: &Topology) -> Result<Graph, GraphError> {
     for cluster in &clusters {
         add_cluster(&mut b, cluster, linkerd)?;
     }
-    add_links(&mut b);
+    add_links(&mut b)?;
     add_applications(&mut b, &clusters)?;
     Graph::assemble(b.nodes, b.edges)
 }
@@ -396,7 +396,7 @@ fn add_cluster(
     Ok(())
 }
 
-fn add_links(b: &mut Builder) {
+fn add_links(b: &mut Builder) -> Result<(), GraphError> {
     let t = b.topology;
     let mut links: Vec<_> = t.spec.links.iter().collect();
     links.sort_by(|a, x| (&a.source, &a.target).cmp(&(&x.source, &x.target)));
@@ -417,7 +417,7 @@ fn add_links(b: &mut Builder) {
             Desired::Action(ExternalAction::LinkerdLink {
                 target_context: target.context(),
                 cluster_name: name,
-                gateway_address: Unknown,
+                expected: render::link::expected_link(t, link)?,
             }),
         );
         b.edge(
@@ -436,6 +436,7 @@ fn add_links(b: &mut Builder) {
             "the Link records the target gateway's address",
         );
     }
+    Ok(())
 }
 
 fn add_applications(b: &mut Builder, clusters: &[&Cluster]) -> Result<(), GraphError> {

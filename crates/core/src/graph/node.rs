@@ -93,8 +93,9 @@ pub enum ExternalAction {
     LinkerdLink {
         target_context: String,
         cluster_name: String,
-        /// The target's gateway address, unknown until apply.
-        gateway_address: Unknown,
+        /// The Link the command is expected to produce (its gateway address is unknown
+        /// until apply); the executor checks the live Link against it.
+        expected: DesiredObject,
     },
     /// `kubectl kustomize <dir>` or plain manifest files, applied to the namespace.
     Manifests {

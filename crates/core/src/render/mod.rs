@@ -4,6 +4,7 @@
 
 pub mod ingress;
 pub mod kind;
+pub mod link;
 pub mod metallb;
 pub mod namespaces;
 pub mod smi;
