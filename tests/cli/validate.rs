@@ -888,3 +888,14 @@ fn a_file_named_twice_is_checked_once() {
         .success()
         .stdout(predicates::str::contains("\"files\": 1"));
 }
+
+#[test]
+fn kind_cluster_needs_a_control_plane() {
+    let text = example_with(
+        "        controlPlanes: 1\n        workers: 2\n      podSubnet: 10.245.0.0/16",
+        "        controlPlanes: 0\n        workers: 2\n      podSubnet: 10.245.0.0/16",
+    );
+    let d = only_diagnostic(text.as_bytes(), "E019");
+    assert_eq!(line(&d), line_of(&text, "controlPlanes: 0", 0));
+    assert!(d["message"].as_str().unwrap().contains("`demo3`"));
+}

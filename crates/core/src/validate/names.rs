@@ -69,6 +69,18 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
                 .with_hint("give every cluster its own name"),
             );
         }
+        if cluster.provider == Provider::Kind && cluster.nodes.control_planes == 0 {
+            out.push(
+                Diagnostic::error(
+                    "E019",
+                    format!("{path}.nodes.controlPlanes"),
+                    format!("kind cluster `{}` has no control-plane node", cluster.name),
+                )
+                .with_hint(
+                    "kind needs at least one control plane: set `controlPlanes: 1` (or 3 for HA)",
+                ),
+            );
+        }
         if cluster.provider == Provider::Existing && cluster.context.is_none() {
             out.push(
                 Diagnostic::error(
