@@ -86,7 +86,10 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         args.state_dir.as_deref(),
         args.cert_warn,
     ) {
-        eprintln!("warning[W074]: {warning}");
+        // The human plan lists its warnings itself; machine formats get them on stderr too.
+        if args.output != Format::Human {
+            eprintln!("warning[W074]: {warning}");
+        }
         plan.warnings.push(
             meshctl_core::Diagnostic::warning("W074", "spec.mesh.linkerd", warning)
                 .with_hint("run `meshctl certs rotate-issuer` and apply"),
