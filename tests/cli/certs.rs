@@ -186,26 +186,14 @@ fn byo_issuer_not_signed_by_byo_anchor_is_refused_naming_both_files() {
         .assert()
         .success();
     let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::copy(
-        state(a.path()).join("trust-anchor.crt"),
-        dir.path().join("ca.crt"),
-    )
-    .expect("copy");
-    std::fs::copy(
-        state(a.path()).join("trust-anchor.key"),
-        dir.path().join("ca.key"),
-    )
-    .expect("copy");
-    std::fs::copy(
-        state(b.path()).join("issuer.crt"),
-        dir.path().join("issuer.crt"),
-    )
-    .expect("copy");
-    std::fs::copy(
-        state(b.path()).join("issuer.key"),
-        dir.path().join("issuer.key"),
-    )
-    .expect("copy");
+    for (from, file, to) in [
+        (&a, "trust-anchor.crt", "ca.crt"),
+        (&a, "trust-anchor.key", "ca.key"),
+        (&b, "issuer.crt", "issuer.crt"),
+        (&b, "issuer.key", "issuer.key"),
+    ] {
+        std::fs::copy(state(from.path()).join(file), dir.path().join(to)).expect("copy");
+    }
     let from = "      trustAnchor:\n        generate:\n          commonName: root.linkerd.cluster.local\n          validity: 87600h\n      issuer:\n        generate:\n          commonName: identity.linkerd.cluster.local\n          validity: 8760h\n";
     assert!(example_text().contains(from));
     let byo = example_text().replace(
