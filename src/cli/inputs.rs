@@ -12,8 +12,9 @@ pub struct InputFile {
 }
 
 /// Expands arguments in order. Directories are searched recursively for `*.yaml`/`*.yml`
-/// files that declare a meshctl Topology (kustomize manifests beside them are skipped);
-/// arguments with `*`, `?` or `[` are globs.
+/// files meant as meshctl topologies (kustomize manifests beside them are skipped; see
+/// [`collect_dir`]); arguments with `*`, `?` or `[` are globs. A file named explicitly is
+/// read whatever it is (a FIFO too: that is the caller's choice).
 pub fn read_inputs(args: &[String]) -> Vec<InputFile> {
     let mut inputs: Vec<InputFile> = Vec::new();
     for arg in args {
@@ -36,7 +37,7 @@ pub fn read_inputs(args: &[String]) -> Vec<InputFile> {
                     name: arg.clone(),
                     bytes: Err(unreadable(
                         arg,
-                        "the directory holds no topology (*.yaml with `kind: Topology`)",
+                        "the directory holds no topology (*.yaml or *.yml with a `meshctl.io/` apiVersion or `kind: Topology`)",
                     )),
                 });
             }
@@ -87,15 +88,52 @@ fn unreadable(name: &str, why: &str) -> Diagnostic {
         .with_hint("check the path and that the file is readable")
 }
 
-/// Whether a YAML file in a directory is a topology (cheap textual test; the real
-/// parse happens later).
+/// Whether a YAML file found in a directory is meant as a meshctl topology (a cheap
+/// textual test; the real parse happens later). A top-level `apiVersion:` naming
+/// `meshctl.io/` or a top-level `kind: Topology` is enough, so a topology with a mistyped
+/// kind or apiVersion is still picked up and fails validation (E010/E011) instead of being
+/// skipped; kustomizations and Kubernetes manifests have neither. Quoted values, CRLF line
+/// ends and a UTF-8 byte-order mark are tolerated.
 fn looks_like_topology(path: &Path) -> bool {
-    std::fs::read(path).is_ok_and(|bytes| {
-        let text = String::from_utf8_lossy(&bytes);
-        text.lines().any(|l| l.trim_end() == "kind: Topology") && text.contains("meshctl.io/")
+    std::fs::read(path).is_ok_and(|bytes| declares_topology(&String::from_utf8_lossy(&bytes)))
+}
+
+fn declares_topology(text: &str) -> bool {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    text.lines().any(|line| {
+        if let Some(value) = top_level_value(line, "apiVersion") {
+            value.contains("meshctl.io/")
+        } else if let Some(value) = top_level_value(line, "kind") {
+            value == "Topology"
+        } else {
+            false
+        }
     })
 }
 
+/// The value of `key: value` on an unindented line (the key may be quoted), without
+/// quotes, a trailing comment or a trailing `\r`.
+fn top_level_value<'a>(line: &'a str, key: &str) -> Option<&'a str> {
+    let rest = [format!("\"{key}\""), format!("'{key}'"), key.to_string()]
+        .iter()
+        .find_map(|k| line.strip_prefix(k.as_str()))?;
+    let value = rest.trim_start_matches([' ', '\t']).strip_prefix(':')?;
+    let value = match value.find(" #") {
+        Some(comment) => &value[..comment],
+        None => value,
+    };
+    let value = value.trim();
+    Some(
+        ["\"", "'"]
+            .iter()
+            .find_map(|q| value.strip_prefix(q)?.strip_suffix(q))
+            .unwrap_or(value),
+    )
+}
+
+/// Searches `dir` for topology files. Symlinked directories are not entered (no loops,
+/// no walking out of the tree); only regular files are read, a symlink to one included,
+/// so a FIFO, socket or device named `*.yaml` cannot block the walk.
 fn collect_dir(dir: &Path, found: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
@@ -106,12 +144,49 @@ fn collect_dir(dir: &Path, found: &mut Vec<PathBuf>) {
         if hidden || entry.file_name() == "target" {
             continue;
         }
-        if path.is_dir() {
+        let Ok(file_type) = entry.file_type() else {
+            continue;
+        };
+        if file_type.is_dir() {
             collect_dir(&path, found);
-        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml")
+            continue;
+        }
+        let regular = file_type.is_file()
+            || (file_type.is_symlink() && std::fs::metadata(&path).is_ok_and(|m| m.is_file()));
+        if regular
+            && path.extension().is_some_and(|e| e == "yaml" || e == "yml")
             && looks_like_topology(&path)
         {
             found.push(path);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::declares_topology;
+
+    #[test]
+    fn topologies_are_recognised_by_apiversion_or_kind() {
+        for text in [
+            "apiVersion: meshctl.io/v1alpha1\nkind: Topology\n",
+            "apiVersion: meshctl.io/v1alpha1\r\nkind: Topology\r\n",
+            "\u{feff}apiVersion: \"meshctl.io/v1alpha1\"\r\nkind: 'Topology'\r\n",
+            "# comment\n---\napiVersion: meshctl.io/v1alpha1\nkind: Topolgy\n",
+            "apiVersion: meshctl.io/v1alpha1\nKind: Topology\n",
+            "apiVersion: v1\nkind: \"Topology\" # typo in the apiVersion\n",
+            "\"apiVersion\": meshctl.io/v2\n",
+        ] {
+            assert!(declares_topology(text), "{text:?}");
+        }
+        for text in [
+            "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n",
+            "apiVersion: apps/v1\nkind: Deployment\n",
+            "apiVersion: v1\nkind: ConfigMap\ndata:\n  t.yaml: |\n    apiVersion: meshctl.io/v1alpha1\n    kind: Topology\n",
+            "not: a topology\n",
+            "",
+        ] {
+            assert!(!declares_topology(text), "{text:?}");
         }
     }
 }

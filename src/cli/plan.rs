@@ -2,13 +2,15 @@
 //! a topology with `--base`.
 
 use super::certs;
-use super::load::load_valid;
+use super::load::{load_valid, ValidTopology};
 use super::CliError;
-use crate::output::plan as render_plan;
+use crate::output::{self, plan as render_plan};
 use clap::ValueEnum;
 use meshctl_core::graph::{self, Graph};
 use meshctl_core::plan::{self, Plan};
-use std::io::Write;
+use meshctl_core::topology::load;
+use meshctl_core::validate::validate;
+use std::io::{Read, Write};
 use std::process::ExitCode;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -46,43 +48,140 @@ pub struct Args {
     cert_warn: std::time::Duration,
 }
 
-/// The graph of a base revision; an empty file is the empty topology.
-fn base_graph(file: &str) -> Result<Option<Graph>, CliError> {
-    if file != "-" {
-        let bytes = std::fs::read(file)
-            .map_err(|e| CliError::Usage(format!("cannot read base {file}: {e}")))?;
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Ok(None);
-        }
+/// The earlier revision a `--base` plan compares with.
+struct Base {
+    graph: Graph,
+    max_weight_change: Option<u32>,
+    /// Said to the user when the base could not be taken as it is.
+    note: Option<String>,
+}
+
+fn read_bytes(file: &str) -> Result<Vec<u8>, CliError> {
+    if file == "-" {
+        let mut bytes = Vec::new();
+        std::io::stdin().read_to_end(&mut bytes)?;
+        return Ok(bytes);
     }
-    let base = load_valid(file)?;
-    Ok(Some(graph::build(&base.loaded.topology)?))
+    std::fs::read(file).map_err(|e| CliError::Usage(format!("cannot read {file}: {e}")))
+}
+
+fn is_blank(bytes: &[u8]) -> bool {
+    bytes.iter().all(u8::is_ascii_whitespace)
+}
+
+/// The base revision. An empty file is "nothing existed before". A base that is not
+/// valid (the change being planned may be the fix) is compared as far as it can be: as
+/// declared when it still builds a graph, else as nothing — with a note, never a failure.
+fn read_base(file: &str) -> Result<Base, CliError> {
+    let bytes = read_bytes(file)?;
+    let nothing = |note: Option<String>| Base {
+        graph: Graph::empty(),
+        max_weight_change: None,
+        note,
+    };
+    if is_blank(&bytes) {
+        return Ok(nothing(None));
+    }
+    let loaded = match load(&bytes) {
+        Ok(loaded) => loaded,
+        Err(problems) => {
+            let first = problems
+                .first()
+                .map(|d| d.message.clone())
+                .unwrap_or_default();
+            return Ok(nothing(Some(format!(
+                "the base revision {file} is not a readable topology ({first}); every node counts as new"
+            ))));
+        }
+    };
+    let errors = validate(&loaded).iter().filter(|d| d.is_error()).count();
+    let max_weight_change = loaded
+        .topology
+        .spec
+        .policy
+        .as_ref()
+        .and_then(|p| p.max_weight_change);
+    Ok(match graph::build(&loaded.topology) {
+        Ok(graph) => Base {
+            graph,
+            max_weight_change,
+            note: (errors > 0).then(|| {
+                format!("the base revision {file} has {errors} validation error(s); compared as it was declared")
+            }),
+        },
+        Err(e) => Base {
+            max_weight_change,
+            ..nothing(Some(format!(
+                "the base revision {file} cannot be planned ({e}); every node counts as new"
+            )))
+        },
+    })
 }
 
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
-    let topology = load_valid(&args.file)?;
-    let t = &topology.loaded.topology;
-    let graph = graph::build(t)?;
-    let plan: Plan = match &args.base {
-        Some(base) => {
-            let old = match base_graph(base)? {
-                Some(g) => g,
-                None => Graph::empty(),
-            };
-            let limit = t.spec.policy.as_ref().and_then(|p| p.max_weight_change);
-            plan::compare(&t.metadata.name, &old, &graph, limit)
-        }
+    let mut plan = match &args.base {
+        Some(base) => base_plan(&args, base)?,
         None => {
+            let topology = load_valid(&args.file)?;
             if !args.offline {
                 eprintln!("note: planning against live clusters is not available yet; showing the offline plan (pass --offline to silence this note)");
             }
-            plan::offline(&t.metadata.name, &graph)
+            let mut plan = plan::offline(
+                &topology.loaded.topology.metadata.name,
+                &graph::build(&topology.loaded.topology)?,
+            );
+            add_certificate_warnings(&args, &topology, &mut plan);
+            plan
         }
     };
-    let mut plan = plan;
+    if args.output != Format::Human {
+        for note in &plan.notes {
+            eprintln!("note: {note}");
+        }
+    }
+    plan.warnings.sort_by(|a, b| a.code.cmp(b.code));
+    output::ignore_broken_pipe(print(&args, &plan))?;
+    Ok(if args.detailed_exitcode && plan.has_changes() {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// `plan --base OLD NEW`. An empty NEW plans the removal of everything OLD declares.
+fn base_plan(args: &Args, base: &str) -> Result<Plan, CliError> {
+    let old = read_base(base)?;
+    let new_is_blank = args.file != "-" && read_bytes(&args.file).is_ok_and(|b| is_blank(&b));
+    let (name, graph, new_limit, topology) = if new_is_blank {
+        (args.file.clone(), Graph::empty(), None, None)
+    } else {
+        let topology = load_valid(&args.file)?;
+        let t = &topology.loaded.topology;
+        let limit = t.spec.policy.as_ref().and_then(|p| p.max_weight_change);
+        (
+            t.metadata.name.clone(),
+            graph::build(t)?,
+            limit,
+            Some(topology),
+        )
+    };
+    // A change may not loosen the policy it is checked against: the stricter one applies.
+    let limit = match (old.max_weight_change, new_limit) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    let mut plan = plan::compare(&name, &old.graph, &graph, limit);
+    plan.notes.extend(old.note);
+    if let Some(topology) = &topology {
+        add_certificate_warnings(args, topology, &mut plan);
+    }
+    Ok(plan)
+}
+
+fn add_certificate_warnings(args: &Args, topology: &ValidTopology, plan: &mut Plan) {
     for warning in certs::plan_warnings(
         &args.file,
-        &topology,
+        topology,
         args.state_dir.as_deref(),
         args.cert_warn,
     ) {
@@ -95,20 +194,16 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
                 .with_hint("run `meshctl certs rotate-issuer` and apply"),
         );
     }
+}
+
+fn print(args: &Args, plan: &Plan) -> std::io::Result<()> {
     let mut stdout = std::io::stdout().lock();
     match args.output {
-        Format::Human => stdout.write_all(render_plan::human(&plan, &topology.name).as_bytes())?,
-        Format::Markdown => {
-            stdout.write_all(render_plan::markdown(&plan, &topology.name).as_bytes())?
-        }
+        Format::Human => stdout.write_all(render_plan::human(plan, &args.file).as_bytes()),
+        Format::Markdown => stdout.write_all(render_plan::markdown(plan, &args.file).as_bytes()),
         Format::Json => {
-            serde_json::to_writer_pretty(&mut stdout, &plan).map_err(std::io::Error::from)?;
-            writeln!(stdout)?;
+            serde_json::to_writer_pretty(&mut stdout, plan)?;
+            writeln!(stdout)
         }
     }
-    Ok(if args.detailed_exitcode && plan.has_changes() {
-        ExitCode::from(2)
-    } else {
-        ExitCode::SUCCESS
-    })
 }

@@ -4,7 +4,7 @@
 
 use super::load::load_valid;
 use super::CliError;
-use meshctl_core::graph::{self, Desired, ExternalAction};
+use meshctl_core::graph::{self, Desired, ExternalAction, NodeKind};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -60,8 +60,14 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         t.metadata.name
     );
     let mut written: BTreeSet<PathBuf> = BTreeSet::new();
-    // Per cluster, the object files in apply order, for its kustomization.yaml.
-    let mut resources: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    // Per cluster, the object files in apply order, and the export labels, for its
+    // kustomization.yaml. Every cluster gets one, even with no objects yet.
+    let mut resources: BTreeMap<&str, (Vec<String>, Vec<String>)> = t
+        .spec
+        .clusters
+        .iter()
+        .map(|c| (c.name.as_str(), Default::default()))
+        .collect();
     let mut external = 0usize;
     for (wave, nodes) in graph.waves().iter().enumerate() {
         for node in nodes {
@@ -80,7 +86,12 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
                     let path = dir.join(&file);
                     write(&path, &text)?;
                     written.insert(path);
-                    resources.entry(cluster).or_default().push(file);
+                    let (listed, labels) = resources.entry(cluster).or_default();
+                    if node.kind == NodeKind::ExportLabel {
+                        labels.push(file);
+                    } else {
+                        listed.push(file);
+                    }
                 }
                 Desired::Action(ExternalAction::KindCreateCluster { config, .. }) => {
                     let yaml = serde_yaml::to_string(config)
@@ -93,31 +104,12 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
             }
         }
     }
-    // A kustomization per cluster lists only the objects, so `kubectl apply -k DIR/<cluster>`,
-    // Argo CD and Flux apply them and leave kind-config.yaml (not a Kubernetes object) alone.
-    for (cluster, files) in &resources {
-        let mut text = format!("{header}apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n");
-        for file in files {
-            text.push_str(&format!("  - {file}\n"));
-        }
+    for (cluster, (listed, labels)) in &resources {
         let path = args.output.join(cluster).join("kustomization.yaml");
-        write(&path, &text)?;
+        write(&path, &kustomization(&header, listed, labels))?;
         written.insert(path);
     }
-    let mut removed = 0usize;
-    for cluster in &t.spec.clusters {
-        let Ok(entries) = std::fs::read_dir(args.output.join(&cluster.name)) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let ours = std::fs::read_to_string(&path).is_ok_and(|text| text.starts_with(HEADER));
-            if ours && !written.contains(&path) {
-                std::fs::remove_file(&path).map_err(|e| io_error("remove stale", &path, e))?;
-                removed += 1;
-            }
-        }
-    }
+    let removed = remove_stale(&args.output, &written)?;
     eprintln!(
         "wrote {} file(s) to {}{}; {external} node(s) are applied by external tools (helm, linkerd, kustomize) and are not rendered",
         written.len(),
@@ -125,4 +117,66 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         if removed > 0 { format!(", removed {removed} stale file(s)") } else { String::new() }
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The cluster's kustomization: only the objects, so `kubectl apply -k DIR/<cluster>`,
+/// Argo CD and Flux apply them and leave kind-config.yaml (not a Kubernetes object) alone.
+/// Export labels are not listed: each is a label on a Service the workload owns, which a
+/// client-side apply would try to create without its ports, or take over.
+fn kustomization(header: &str, listed: &[String], labels: &[String]) -> String {
+    let mut text =
+        format!("{header}apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n");
+    if listed.is_empty() {
+        text.push_str("resources: []\n");
+    } else {
+        text.push_str("resources:\n");
+        for file in listed {
+            text.push_str(&format!("  - {file}\n"));
+        }
+    }
+    if !labels.is_empty() {
+        text.push_str(
+            "# Not listed: these label Services the workloads own. Put the label in the\n",
+        );
+        text.push_str("# workload's own manifest, or apply them after it with\n");
+        text.push_str("# `kubectl apply --server-side --field-manager=meshctl -f FILE`:\n");
+        for file in labels {
+            text.push_str(&format!("#   {file}\n"));
+        }
+    }
+    text
+}
+
+/// Removes files render wrote earlier (they carry its header) that it did not write now,
+/// in any cluster directory, including clusters no longer in the topology.
+fn remove_stale(output: &Path, written: &BTreeSet<PathBuf>) -> Result<usize, CliError> {
+    let mut removed = 0;
+    let Ok(dirs) = std::fs::read_dir(output) else {
+        return Ok(0);
+    };
+    for dir in dirs
+        .flatten()
+        .filter(|d| d.file_type().is_ok_and(|t| t.is_dir()))
+    {
+        let Ok(entries) = std::fs::read_dir(dir.path()) else {
+            continue;
+        };
+        let mut left = 0;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let ours = entry.file_type().is_ok_and(|t| t.is_file())
+                && std::fs::read_to_string(&path).is_ok_and(|text| text.starts_with(HEADER));
+            if ours && !written.contains(&path) {
+                std::fs::remove_file(&path).map_err(|e| io_error("remove stale", &path, e))?;
+                removed += 1;
+            } else {
+                left += 1;
+            }
+        }
+        // A cluster directory render emptied goes too; one with other files stays.
+        if left == 0 {
+            let _ = std::fs::remove_dir(dir.path());
+        }
+    }
+    Ok(removed)
 }

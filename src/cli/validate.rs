@@ -92,6 +92,24 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         .map(|(r, _)| r)
         .collect();
     let failed = reports.iter().any(|r| fails(&r.diagnostics, args.strict));
+    // The verdict is the exit code even when the reader stops early (`| head`).
+    output::ignore_broken_pipe(print(&args, &reports))?;
+    if failed
+        && args.strict
+        && reports
+            .iter()
+            .all(|r| r.diagnostics.iter().all(|d| !d.is_error()))
+    {
+        eprintln!("error: warnings fail the check under --strict");
+    }
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn print(args: &Args, reports: &[FileReport]) -> std::io::Result<()> {
     let mut stdout = std::io::stdout().lock();
     match args.output {
         Format::Human => {
@@ -101,24 +119,16 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
                 ColorChoice::Never
             };
             drop(stdout);
-            let mut stream = StandardStream::stdout(color);
-            human::write(&mut stream, &reports)?;
+            human::write(&mut StandardStream::stdout(color), reports)
         }
         Format::Json => {
-            serde_json::to_writer_pretty(&mut stdout, &json::document(&reports))
-                .map_err(std::io::Error::from)?;
-            writeln!(stdout)?;
+            serde_json::to_writer_pretty(&mut stdout, &json::document(reports))?;
+            writeln!(stdout)
         }
-        Format::Github => stdout.write_all(github::annotations(&reports).as_bytes())?,
+        Format::Github => stdout.write_all(github::annotations(reports).as_bytes()),
         Format::Sarif => {
-            serde_json::to_writer_pretty(&mut stdout, &sarif::document(&reports))
-                .map_err(std::io::Error::from)?;
-            writeln!(stdout)?;
+            serde_json::to_writer_pretty(&mut stdout, &sarif::document(reports))?;
+            writeln!(stdout)
         }
     }
-    Ok(if failed {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    })
 }

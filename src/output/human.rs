@@ -87,9 +87,13 @@ pub fn write(out: &mut dyn WriteColor, reports: &[FileReport]) -> io::Result<()>
             let s = snippet(id, report.source.as_deref(), d);
             if report.source.is_none() || d.location.is_none() {
                 // No text to point into: say where, plainly.
+                let at = d
+                    .location
+                    .map(|l| format!(":{}:{}", l.line, l.column))
+                    .unwrap_or_default();
                 writeln!(
                     out,
-                    "{}[{}]: {}: {}",
+                    "{}[{}]: {}{at}: {}",
                     d.severity, d.code, report.name, d.message
                 )?;
                 if let Some(hint) = &d.hint {
@@ -98,7 +102,10 @@ pub fn write(out: &mut dyn WriteColor, reports: &[FileReport]) -> io::Result<()>
                 writeln!(out)?;
                 continue;
             }
-            term::emit_to_write_style(out, &config, &files, &s).map_err(io::Error::other)?;
+            term::emit_to_write_style(out, &config, &files, &s).map_err(|e| match e {
+                codespan_reporting::files::Error::Io(io) => io,
+                other => io::Error::other(other),
+            })?;
         }
     }
     let (errors, warnings) = totals(reports);

@@ -11,6 +11,7 @@ fn symbol(action: Action) -> &'static str {
     match action {
         Action::Create => "+",
         Action::Change => "~",
+        Action::Replace => "-/+",
         Action::Delete => "-",
         Action::Unchanged => " ",
     }
@@ -119,8 +120,13 @@ fn change_lines(changes: &[FieldChange]) -> Vec<String> {
 
 fn summary_line(plan: &Plan) -> String {
     let s = plan.summary;
+    let replace = if s.replace > 0 {
+        format!("{} to replace, ", s.replace)
+    } else {
+        String::new()
+    };
     format!(
-        "Plan: {} to create, {} to change, {} to delete, {} unchanged.",
+        "Plan: {} to create, {} to change, {replace}{} to delete, {} unchanged.",
         s.create, s.change, s.delete, s.unchanged
     )
 }
@@ -139,6 +145,9 @@ pub fn human(plan: &Plan, file: &str) -> String {
                 plan.topology
             );
         }
+    }
+    for note in &plan.notes {
+        let _ = writeln!(out, "note: {note}\n");
     }
     let shown: Vec<PlanEntry> = plan
         .entries
@@ -161,7 +170,10 @@ pub fn human(plan: &Plan, file: &str) -> String {
             }
             let _ = writeln!(out, "  {} {}  [wave {}]", symbol(e.action), e.id, e.wave);
             let _ = writeln!(out, "      {}", e.summary);
-            if e.action == Action::Change {
+            if matches!(e.action, Action::Change | Action::Replace) {
+                if e.action == Action::Replace {
+                    let _ = writeln!(out, "      must be replaced: kind cannot change a running cluster; everything in it is recreated");
+                }
                 for line in change_lines(&e.changes) {
                     let _ = writeln!(out, "      ~ {line}");
                 }
@@ -198,14 +210,22 @@ pub fn human(plan: &Plan, file: &str) -> String {
 pub fn markdown(plan: &Plan, file: &str) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "### meshctl plan: `{file}`\n");
+    for note in &plan.notes {
+        let _ = writeln!(out, "> [!NOTE]\n> {note}\n");
+    }
     let s = plan.summary;
     if !plan.has_changes() {
         let _ = writeln!(out, "No changes. {} node(s) unchanged.", s.unchanged);
         return out;
     }
+    let replace = if s.replace > 0 {
+        format!("{} to replace, ", s.replace)
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         out,
-        "**{} to create, {} to change, {} to delete**, {} unchanged.\n",
+        "**{} to create, {} to change, {replace}{} to delete**, {} unchanged.\n",
         s.create, s.change, s.delete, s.unchanged
     );
     for w in &plan.warnings {
@@ -227,10 +247,15 @@ pub fn markdown(plan: &Plan, file: &str) -> String {
         );
     }
     out.push('\n');
-    for e in plan.entries.iter().filter(|e| e.action == Action::Change) {
+    for e in plan
+        .entries
+        .iter()
+        .filter(|e| matches!(e.action, Action::Change | Action::Replace))
+    {
         let _ = writeln!(
             out,
-            "<details><summary><code>~ {}</code></summary>\n\n```diff",
+            "<details><summary><code>{} {}</code></summary>\n\n```diff",
+            symbol(e.action),
             e.id
         );
         for c in &e.changes {

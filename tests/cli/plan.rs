@@ -216,7 +216,8 @@ fn render_writes_per_cluster_files_deterministically() {
         split.contains("  - service: podinfo-kind-demo3\n    weight: 50\n"),
         "{split}"
     );
-    // The kustomization lists the object files, in apply order, and not the kind config.
+    // The kustomization lists the object files, in apply order, and neither the kind
+    // config nor the export label (a label on a Service the workload owns).
     let kustomization = String::from_utf8(first["demo/kustomization.yaml"].clone()).expect("utf-8");
     let listed: Vec<&str> = kustomization
         .lines()
@@ -225,9 +226,13 @@ fn render_writes_per_cluster_files_deterministically() {
     let objects: Vec<&str> = names
         .iter()
         .filter_map(|n| n.strip_prefix("demo/"))
-        .filter(|n| n.as_bytes()[0].is_ascii_digit())
+        .filter(|n| n.as_bytes()[0].is_ascii_digit() && !n.contains("-export-"))
         .collect();
     assert_eq!(listed, objects, "{kustomization}");
+    assert!(
+        kustomization.contains("#   05-test-export-podinfo.yaml"),
+        "{kustomization}"
+    );
     if let Ok(out) = std::process::Command::new("kubectl")
         .arg("kustomize")
         .arg(a.path().join("demo"))
@@ -241,7 +246,7 @@ fn render_writes_per_cluster_files_deterministically() {
         let built = String::from_utf8_lossy(&out.stdout).to_string();
         assert_eq!(
             built.matches("\nkind: ").count() + usize::from(built.starts_with("kind: ")),
-            6,
+            5,
             "{built}"
         );
     }
@@ -278,6 +283,50 @@ fn render_writes_per_cluster_files_deterministically() {
         !a.path().join("demo/06-test-ingress-frontend.yaml").exists(),
         "stale rendered file removed"
     );
+}
+
+#[test]
+fn render_of_a_cluster_without_objects_still_kustomizes_and_removed_clusters_go() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    meshctl()
+        .args(["render", "topology.example.yaml", "-o"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    assert!(dir.path().join("demo3/kustomization.yaml").exists());
+    let solo = write(
+        dir.path(),
+        "solo.yaml",
+        "apiVersion: meshctl.io/v1alpha1\nkind: Topology\nmetadata: {name: solo}\nspec:\n  clusters:\n  - {name: solo, podSubnet: 10.0.0.0/16, serviceSubnet: 10.1.0.0/16}\n",
+    );
+    meshctl()
+        .arg("render")
+        .arg(&solo)
+        .arg("-o")
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stderr(predicates::str::contains("removed"));
+    assert!(
+        !dir.path().join("demo").exists(),
+        "a cluster no longer in the topology leaves nothing behind"
+    );
+    assert!(!dir.path().join("demo3").exists());
+    let kustomization =
+        std::fs::read_to_string(dir.path().join("solo/kustomization.yaml")).expect("written");
+    assert!(kustomization.contains("resources: []"), "{kustomization}");
+    assert!(dir.path().join("solo/kind-config.yaml").exists());
+    if let Ok(out) = std::process::Command::new("kubectl")
+        .arg("kustomize")
+        .arg(dir.path().join("solo"))
+        .output()
+    {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }
 
 #[test]

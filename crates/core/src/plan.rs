@@ -16,6 +16,9 @@ use std::collections::{BTreeMap, BTreeSet};
 pub enum Action {
     Create,
     Change,
+    /// Cannot change in place (a kind cluster's config): destroyed and created again,
+    /// with everything in it.
+    Replace,
     Delete,
     Unchanged,
 }
@@ -66,6 +69,7 @@ pub struct PlanDependency {
 pub struct PlanSummary {
     pub create: usize,
     pub change: usize,
+    pub replace: usize,
     pub delete: usize,
     pub unchanged: usize,
 }
@@ -90,11 +94,15 @@ pub struct Plan {
     pub summary: PlanSummary,
     /// Warnings about the change itself (e.g. a weight moved more than policy allows).
     pub warnings: Vec<Diagnostic>,
+    /// Things the reader should know about how the plan was made (e.g. the base revision
+    /// was not valid and was compared as declared).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl Plan {
     pub fn has_changes(&self) -> bool {
-        self.summary.create + self.summary.change + self.summary.delete > 0
+        self.summary.create + self.summary.change + self.summary.replace + self.summary.delete > 0
     }
 
     fn finish(
@@ -108,6 +116,7 @@ impl Plan {
             match e.action {
                 Action::Create => summary.create += 1,
                 Action::Change => summary.change += 1,
+                Action::Replace => summary.replace += 1,
                 Action::Delete => summary.delete += 1,
                 Action::Unchanged => summary.unchanged += 1,
             }
@@ -119,6 +128,7 @@ impl Plan {
             entries,
             summary,
             warnings,
+            notes: Vec::new(),
         }
     }
 }
@@ -181,7 +191,13 @@ pub fn compare(topology: &str, old: &Graph, new: &Graph, max_weight_change: Opti
                         ));
                     }
                     changed.insert(node.id.clone());
-                    let mut e = entry(new, node, Action::Change);
+                    // kind cannot reconfigure a running cluster.
+                    let action = if node.kind == NodeKind::KindCluster {
+                        Action::Replace
+                    } else {
+                        Action::Change
+                    };
+                    let mut e = entry(new, node, action);
                     e.changes = changes;
                     entries.push(e);
                 }

@@ -285,6 +285,7 @@ fn add_cluster(
                 args: vec![
                     format!("--context={context}"),
                     "install".into(),
+                    format!("--identity-trust-domain={}", l.trust_domain),
                     "--identity-trust-anchors-file=<state>/trust-anchor.crt".into(),
                     "--identity-issuer-certificate-file=<state>/issuer.crt".into(),
                     "--identity-issuer-key-file=<state>/issuer.key".into(),

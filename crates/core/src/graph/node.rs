@@ -50,7 +50,11 @@ pub enum Desired {
 
 /// External work, described as data so that plan can show it and apply can run it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase", tag = "type")]
+#[serde(
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase",
+    tag = "type"
+)]
 pub enum ExternalAction {
     /// `kind create cluster --config <kindConfig>`.
     KindCreateCluster {

@@ -53,8 +53,9 @@ pub fn load_str(text: &str) -> Result<LoadedTopology, Vec<Diagnostic>> {
     let index = source_index::index(text).map_err(|d| vec![d])?;
     if let Some(structure) = structure::check(text, &index) {
         if !structure.problems.is_empty() {
-            // Only unknown fields: go on with them removed, so validation reports the
-            // rest too; the problems travel with the topology and fail validation.
+            // Go on without the broken fields when that leaves a sound document, so
+            // validation reports the rest too; the problems travel with the topology
+            // and fail validation.
             let repaired = structure
                 .repaired
                 .and_then(|doc| serde_json::from_value::<Topology>(doc).ok());

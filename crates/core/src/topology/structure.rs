@@ -9,6 +9,7 @@ use crate::diagnostics::Diagnostic;
 use crate::schema::topology_schema_value;
 use jsonschema::error::ValidationErrorKind;
 use jsonschema::paths::LocationSegment;
+use jsonschema::ValidationError;
 use jsonschema::Validator;
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -69,10 +70,140 @@ pub(super) fn closest<'a>(typo: &str, allowed: impl Iterator<Item = &'a str>) ->
 pub(super) struct Structure {
     /// Every structural problem, in file order.
     pub problems: Vec<Diagnostic>,
-    /// When every problem was an unknown field: the document with those fields removed
-    /// (or renamed to the field they were a typo of), so validation can still report
-    /// everything else in the same run.
+    /// When the problems are only unknown fields and bad values of optional fields: the
+    /// document without them (a typo's value moved to the field it meant), so validation
+    /// can still report everything else in the same run.
     pub repaired: Option<Value>,
+}
+
+/// A field to take out of the document (and maybe put back under another name).
+struct Removal {
+    /// JSON pointer of the object holding the field.
+    object: String,
+    field: String,
+    rename: Option<String>,
+}
+
+/// Walks the validator's errors (and the branches of `anyOf`/`oneOf`) into diagnostics.
+struct Collector<'c> {
+    checker: &'c Checker,
+    index: &'c SourceIndex,
+    out: Vec<Diagnostic>,
+    removals: Vec<Removal>,
+    /// (object path, field) pairs an unknown field's suggestion already explains.
+    explained: BTreeSet<(String, String)>,
+    missing: Vec<(String, String)>,
+}
+
+/// How far into the document a branch of `anyOf`/`oneOf` got: the branch that matched
+/// deepest is the one the author meant.
+fn depth(errors: &[ValidationError]) -> usize {
+    errors
+        .iter()
+        .map(|e| e.instance_path().segments().count())
+        .max()
+        .unwrap_or(0)
+}
+
+impl Collector<'_> {
+    fn visit(&mut self, error: &ValidationError) {
+        let path = yaml_path(error.instance_path().segments());
+        match error.kind() {
+            ValidationErrorKind::Pattern { .. } | ValidationErrorKind::Constant { .. } => {}
+            ValidationErrorKind::AnyOf { context }
+            | ValidationErrorKind::OneOfNotValid { context } => {
+                // Optional fields are `anyOf [T, null]`: report what is wrong inside T,
+                // at its own place, not "not valid under any of the schemas".
+                let branch = context
+                    .iter()
+                    .filter(|errors| !errors.is_empty())
+                    .max_by_key(|errors| (depth(errors), std::cmp::Reverse(errors.len())));
+                match branch {
+                    Some(errors) if depth(errors) > error.instance_path().segments().count() => {
+                        for inner in errors {
+                            self.visit(inner);
+                        }
+                    }
+                    _ => self.bad_value(error, &path, error.to_string()),
+                }
+            }
+            ValidationErrorKind::AdditionalProperties { unexpected } => {
+                self.unknown_fields(error, &path, unexpected)
+            }
+            ValidationErrorKind::Required { property } => {
+                let field = property.as_str().unwrap_or_default().to_string();
+                self.missing.push((path, field));
+            }
+            _ => self.bad_value(error, &path, error.to_string()),
+        }
+    }
+
+    fn bad_value(&mut self, error: &ValidationError, path: &str, message: String) {
+        let mut segments: Vec<LocationSegment> = error.instance_path().segments().collect();
+        if let Some(LocationSegment::Property(field)) = segments.pop() {
+            let object = segments
+                .iter()
+                .map(|s| match s {
+                    LocationSegment::Property(p) => {
+                        format!("/{}", p.replace('~', "~0").replace('/', "~1"))
+                    }
+                    LocationSegment::Index(i) => format!("/{i}"),
+                })
+                .collect();
+            self.removals.push(Removal {
+                object,
+                field: field.to_string(),
+                rename: None,
+            });
+        }
+        self.out.push(
+            Diagnostic::error("E007", path, message)
+                .with_location(self.index.locate(path))
+                .with_hint("give the value the type the schema expects (see docs/topology.md)"),
+        );
+    }
+
+    fn unknown_fields(&mut self, error: &ValidationError, path: &str, unexpected: &[String]) {
+        // The object's schema is the parent of its `additionalProperties` keyword.
+        let allowed: Vec<&str> = error
+            .schema_path()
+            .as_str()
+            .strip_suffix("/additionalProperties")
+            .and_then(|p| self.checker.schema.pointer(&format!("{p}/properties")))
+            .and_then(Value::as_object)
+            .map(|m| m.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        for field in unexpected {
+            let field_path = join(path, field);
+            let suggestion = closest(field, allowed.iter().copied());
+            self.removals.push(Removal {
+                object: error.instance_path().as_str().to_string(),
+                field: field.clone(),
+                rename: suggestion.map(str::to_string),
+            });
+            let hint = match suggestion {
+                Some(suggestion) => {
+                    self.explained
+                        .insert((path.to_string(), suggestion.to_string()));
+                    format!(
+                        "did you mean `{suggestion}`? `meshctl schema` lists every allowed field"
+                    )
+                }
+                None if allowed.is_empty() => {
+                    "remove the field; `meshctl schema` lists every allowed field".to_string()
+                }
+                None => format!(
+                    "remove or rename the field; allowed here: {}",
+                    allowed.join(", ")
+                ),
+            };
+            self.out.push(
+                Diagnostic::error("E007", &field_path, format!("unknown field `{field}`"))
+                    .with_location(self.index.locate_key(&field_path))
+                    .with_hint(hint),
+            );
+        }
+    }
 }
 
 /// Every structural problem of `text`, or `None` when the text cannot be read as plain
@@ -80,74 +211,28 @@ pub(super) struct Structure {
 pub(super) fn check(text: &str, index: &SourceIndex) -> Option<Structure> {
     let checker = checker()?;
     let document: Value = serde_yaml::from_str(text).ok()?;
-    let mut out = Vec::new();
-    // Unknown fields to drop: (JSON pointer of the object, field, field to rename it to).
-    let mut repairs: Vec<(String, String, Option<String>)> = Vec::new();
-    let mut repairable = true;
-    // (object path, field) pairs that an unknown field's suggestion already explains.
-    let mut explained: BTreeSet<(String, String)> = BTreeSet::new();
-    let mut missing = Vec::new();
+    let mut collector = Collector {
+        checker,
+        index,
+        out: Vec::new(),
+        removals: Vec::new(),
+        explained: BTreeSet::new(),
+        missing: Vec::new(),
+    };
     for error in checker.validator.iter_errors(&document) {
-        let path = yaml_path(error.instance_path().segments());
-        match error.kind() {
-            ValidationErrorKind::Pattern { .. } | ValidationErrorKind::Constant { .. } => {}
-            ValidationErrorKind::AdditionalProperties { unexpected } => {
-                // The object's schema is the parent of its `additionalProperties` keyword.
-                let pointer = error.schema_path().as_str();
-                let object_schema = pointer
-                    .strip_suffix("/additionalProperties")
-                    .and_then(|p| checker.schema.pointer(&format!("{p}/properties")));
-                let allowed: Vec<&str> = object_schema
-                    .and_then(Value::as_object)
-                    .map(|m| m.keys().map(String::as_str).collect())
-                    .unwrap_or_default();
-                for field in unexpected {
-                    let field_path = join(&path, field);
-                    let suggestion = closest(field, allowed.iter().copied());
-                    let pointer = error.instance_path().as_str().to_string();
-                    repairs.push((pointer, field.clone(), suggestion.map(str::to_string)));
-                    let hint = match suggestion {
-                        Some(suggestion) => {
-                            explained.insert((path.clone(), suggestion.to_string()));
-                            format!("did you mean `{suggestion}`? `meshctl schema` lists every allowed field")
-                        }
-                        None if allowed.is_empty() => {
-                            "remove the field; `meshctl schema` lists every allowed field"
-                                .to_string()
-                        }
-                        None => format!(
-                            "remove or rename the field; allowed here: {}",
-                            allowed.join(", ")
-                        ),
-                    };
-                    out.push(
-                        Diagnostic::error("E007", &field_path, format!("unknown field `{field}`"))
-                            .with_location(index.locate_key(&field_path))
-                            .with_hint(hint),
-                    );
-                }
-            }
-            ValidationErrorKind::Required { property } => {
-                let field = property.as_str().unwrap_or_default().to_string();
-                missing.push((path, field));
-            }
-            _ => {
-                repairable = false;
-                out.push(
-                    Diagnostic::error("E007", &path, error.to_string())
-                        .with_location(index.locate(&path))
-                        .with_hint(
-                            "give the value the type the schema expects (see docs/topology.md)",
-                        ),
-                );
-            }
-        }
+        collector.visit(&error);
     }
+    let Collector {
+        mut out,
+        removals,
+        explained,
+        missing,
+        ..
+    } = collector;
     for (path, field) in missing {
         if explained.contains(&(path.clone(), field.clone())) {
             continue;
         }
-        repairable = false;
         out.push(
             Diagnostic::error("E007", &path, format!("missing field `{field}`"))
                 .with_location(index.locate(&path))
@@ -155,8 +240,10 @@ pub(super) fn check(text: &str, index: &SourceIndex) -> Option<Structure> {
         );
     }
     out.sort_by_key(|d| d.location.map(|l| (l.line, l.column)));
-    let repaired = (repairable && !repairs.is_empty())
-        .then(|| repair(document, &repairs))
+    // Go on without what is broken only if the rest is then structurally sound (a broken
+    // required field cannot be left out, so that stops here).
+    let repaired = (!out.is_empty())
+        .then(|| repair(document, &removals))
         .filter(|doc| {
             checker.validator.iter_errors(doc).all(|e| {
                 matches!(
@@ -171,17 +258,20 @@ pub(super) fn check(text: &str, index: &SourceIndex) -> Option<Structure> {
     })
 }
 
-/// Drops unknown fields, moving a typo's value to the field it meant when that field is
-/// absent.
-fn repair(mut document: Value, repairs: &[(String, String, Option<String>)]) -> Value {
-    for (pointer, field, rename) in repairs {
-        let Some(object) = document.pointer_mut(pointer).and_then(Value::as_object_mut) else {
+/// Takes the broken fields out, moving a typo's value to the field it meant when that
+/// field is absent.
+fn repair(mut document: Value, removals: &[Removal]) -> Value {
+    for removal in removals {
+        let Some(object) = document
+            .pointer_mut(&removal.object)
+            .and_then(Value::as_object_mut)
+        else {
             continue;
         };
-        let Some(value) = object.remove(field) else {
+        let Some(value) = object.remove(&removal.field) else {
             continue;
         };
-        if let Some(target) = rename {
+        if let Some(target) = &removal.rename {
             object.entry(target.clone()).or_insert(value);
         }
     }

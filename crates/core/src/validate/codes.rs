@@ -96,7 +96,10 @@ pub const CODES: &[(&str, &str)] = &[
     ("E072", "malformed policy version range"),
     ("W073", "split weight changed more than policy allows"),
     ("W074", "a mesh certificate expires soon"),
-    ("W075", "the mesh certificates cannot be read or do not verify"),
+    (
+        "W075",
+        "the mesh certificates cannot be read or do not verify",
+    ),
     ("E080", "subnets or pools of two topologies overlap"),
 ];
 

@@ -135,13 +135,28 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
     }
 
     for (i, link) in t.spec.links.iter().enumerate() {
-        if let Some(name) = &link.cluster_name {
-            label(
+        match &link.cluster_name {
+            Some(name) => label(
                 out,
                 &format!("spec.links[{i}].clusterName"),
                 name,
                 "link cluster name",
-            );
+            ),
+            // The default is the target's context, which need not be a valid name
+            // (`prod-admin@prod`); it names the Link and every mirrored service.
+            None => {
+                let name = link.cluster_name(t);
+                if t.cluster(&link.target).is_some() && !is_dns_label(&name) {
+                    out.push(
+                        Diagnostic::error(
+                            "E012",
+                            format!("spec.links[{i}].target"),
+                            format!("the link's cluster name defaults to the target's context `{name}`, which is not a valid Kubernetes name"),
+                        )
+                        .with_hint("set `clusterName:` on the link (lowercase letters, digits and '-'); mirrors are named <service>-<clusterName>"),
+                    );
+                }
+            }
         }
     }
     for (i, ns) in t.spec.namespaces.iter().enumerate() {
