@@ -899,3 +899,53 @@ fn kind_cluster_needs_a_control_plane() {
     assert_eq!(line(&d), line_of(&text, "controlPlanes: 0", 0));
     assert!(d["message"].as_str().unwrap().contains("`demo3`"));
 }
+
+#[test]
+fn two_topologies_driving_the_same_cluster_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "a/topology.yaml", &example_text());
+    // Same clusters (same contexts), every address moved so nothing overlaps.
+    let moved = example_text()
+        .replace("10.244.0.0/16", "10.10.0.0/16")
+        .replace("10.245.0.0/16", "10.11.0.0/16")
+        .replace("10.96.0.0/16", "10.12.0.0/16")
+        .replace("10.97.0.0/16", "10.13.0.0/16")
+        .replace("172.17.0.61-172.17.0.70", "172.17.1.61-172.17.1.70")
+        .replace("172.17.0.71-172.17.0.80", "172.17.1.71-172.17.1.80");
+    let b = write(dir.path(), "b/topology.yaml", &moved);
+    let out = meshctl()
+        .args(["validate", "--output", "json"])
+        .arg(dir.path())
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let doc: Value = serde_json::from_slice(&out).unwrap();
+    let found: Vec<(String, String, u64)> = diagnostics(&doc)
+        .iter()
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap().to_string(),
+                d["file"].as_str().unwrap().to_string(),
+                d["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let b_name = b.display().to_string();
+    assert_eq!(
+        found,
+        [
+            (
+                "E081".to_string(),
+                b_name.clone(),
+                line_of(&moved, "- name: demo", 0) as u64
+            ),
+            (
+                "E081".to_string(),
+                b_name,
+                line_of(&moved, "- name: demo3", 0) as u64
+            ),
+        ]
+    );
+}

@@ -101,6 +101,7 @@ pub const CODES: &[(&str, &str)] = &[
         "the mesh certificates cannot be read or do not verify",
     ),
     ("E080", "subnets or pools of two topologies overlap"),
+    ("E081", "a cluster managed by two topologies"),
 ];
 
 /// The summary of a code, for SARIF rules and `--explain`.

@@ -1,6 +1,6 @@
 //! Checks across topologies: platform teams keep many topologies in one repository, and
 //! clusters of different topologies often share a network, so their subnets and pools
-//! must not overlap either.
+//! must not overlap either, and no cluster may be managed by two of them.
 
 use super::network::{addresses, Claim};
 use crate::diagnostics::{Diagnostic, Related};
@@ -42,6 +42,52 @@ pub fn check_fleet(members: &[FleetMember]) -> Vec<(usize, Diagnostic)> {
                     });
                     out.push((j, diagnostic));
                 }
+            }
+        }
+    }
+    out.extend(shared_clusters(members));
+    out
+}
+
+/// Two topologies that drive the same kubeconfig context would fight over one cluster.
+fn shared_clusters(members: &[FleetMember]) -> Vec<(usize, Diagnostic)> {
+    let mut out = Vec::new();
+    for (j, later) in members.iter().enumerate() {
+        for earlier in &members[..j] {
+            for (cj, cluster) in later.loaded.topology.spec.clusters.iter().enumerate() {
+                let context = cluster.context();
+                let Some(ci) = earlier
+                    .loaded
+                    .topology
+                    .spec
+                    .clusters
+                    .iter()
+                    .position(|c| c.context() == context)
+                else {
+                    continue;
+                };
+                let path = format!("spec.clusters[{cj}]");
+                let other_path = format!("spec.clusters[{ci}]");
+                let mut diagnostic = Diagnostic::error(
+                    "E081",
+                    &path,
+                    format!(
+                        "cluster `{}` (context `{context}`) is also managed by {}",
+                        cluster.name, earlier.file
+                    ),
+                )
+                .with_location(later.loaded.index.locate(&path))
+                .with_hint("a cluster belongs to one topology: rename it (and its context) in one of them, or merge the two");
+                diagnostic.related.push(Related {
+                    file: Some(earlier.file.to_string()),
+                    path: other_path.clone(),
+                    location: earlier.loaded.index.locate(&other_path),
+                    message: format!(
+                        "cluster `{}` there",
+                        earlier.loaded.topology.spec.clusters[ci].name
+                    ),
+                });
+                out.push((j, diagnostic));
             }
         }
     }
