@@ -24,7 +24,8 @@ pub fn check_fleet(members: &[FleetMember]) -> Vec<(usize, Diagnostic)> {
         for (i, earlier) in claims[..j].iter().enumerate() {
             let other = &members[i];
             for b in later {
-                for a in earlier.iter().filter(|a| a.range.overlaps(&b.range)) {
+                // Against the first overlap in each other file, as within one file.
+                if let Some(a) = earlier.iter().find(|a| a.range.overlaps(&b.range)) {
                     let mut diagnostic = Diagnostic::error(
                         "E080",
                         &b.path,

@@ -213,10 +213,11 @@ fn api_server_clashes(t: &Topology, out: &mut Vec<Diagnostic>) {
 
 fn subnet_overlaps(subnets: &[Subnet], node_network: Option<&IpNet>, out: &mut Vec<Diagnostic>) {
     for (j, b) in subnets.iter().enumerate() {
-        for a in &subnets[..j] {
-            if !nets_overlap(&a.net, &b.net) {
-                continue;
-            }
+        // One diagnostic per subnet, against the first it overlaps: a shared range among
+        // many clusters must not bury the report under n² lines.
+        let mut overlapping = subnets[..j].iter().filter(|a| nets_overlap(&a.net, &b.net));
+        if let Some(a) = overlapping.next() {
+            let more = overlapping.count();
             let diagnostic = if a.cluster == b.cluster {
                 Diagnostic::error(
                     "E022",
@@ -245,7 +246,8 @@ fn subnet_overlaps(subnets: &[Subnet], node_network: Option<&IpNet>, out: &mut V
                 ))
             };
             out.push(
-                diagnostic.with_related(&a.path, format!("{} of cluster `{}`", a.field, a.cluster)),
+                also(diagnostic, more)
+                    .with_related(&a.path, format!("{} of cluster `{}`", a.field, a.cluster)),
             );
         }
         if let Some(network) = node_network {
@@ -267,6 +269,14 @@ fn subnet_overlaps(subnets: &[Subnet], node_network: Option<&IpNet>, out: &mut V
             }
         }
     }
+}
+
+/// Adds "and N more" to a diagnostic reported once for several overlaps.
+fn also(mut diagnostic: Diagnostic, more: usize) -> Diagnostic {
+    if more > 0 {
+        diagnostic.message.push_str(&format!(" (and {more} more)"));
+    }
+    diagnostic
 }
 
 /// A free network of the same size in the same /8 as `net`, as a hint.
@@ -327,37 +337,44 @@ fn pool_checks(
     }
 
     for (j, b) in blocks.iter().enumerate() {
-        for a in &blocks[..j] {
-            if a.range.overlaps(&b.range) {
-                out.push(
-                    Diagnostic::error(
-                        "E026",
-                        &b.path,
-                        format!(
-                            "pool `{}` of cluster `{}` ({}) overlaps pool `{}` of cluster `{}` ({})",
-                            b.pool, b.cluster, b.text, a.pool, a.cluster, a.text
-                        ),
+        let mut pools = blocks[..j].iter().filter(|a| a.range.overlaps(&b.range));
+        if let Some(a) = pools.next() {
+            let diagnostic = Diagnostic::error(
+                "E026",
+                &b.path,
+                format!(
+                    "pool `{}` of cluster `{}` ({}) overlaps pool `{}` of cluster `{}` ({})",
+                    b.pool, b.cluster, b.text, a.pool, a.cluster, a.text
+                ),
+            );
+            out.push(
+                also(diagnostic, pools.count())
+                    .with_related(
+                        &a.path,
+                        format!("pool `{}` of cluster `{}`", a.pool, a.cluster),
                     )
-                    .with_related(&a.path, format!("pool `{}` of cluster `{}`", a.pool, a.cluster))
-                    .with_hint("each cluster needs its own addresses, or two Services get the same IP"),
-                );
-            }
+                    .with_hint(
+                        "each cluster needs its own addresses, or two Services get the same IP",
+                    ),
+            );
         }
-        for s in subnets {
-            if b.range.overlaps(&AddressRange::from_net(&s.net)) {
-                out.push(
-                    Diagnostic::error(
-                        "E027",
-                        &b.path,
-                        format!(
-                            "pool `{}` of cluster `{}` ({}) overlaps {} {} of cluster `{}`",
-                            b.pool, b.cluster, b.text, s.field, s.net, s.cluster
-                        ),
-                    )
+        let mut nets = subnets
+            .iter()
+            .filter(|s| b.range.overlaps(&AddressRange::from_net(&s.net)));
+        if let Some(s) = nets.next() {
+            let diagnostic = Diagnostic::error(
+                "E027",
+                &b.path,
+                format!(
+                    "pool `{}` of cluster `{}` ({}) overlaps {} {} of cluster `{}`",
+                    b.pool, b.cluster, b.text, s.field, s.net, s.cluster
+                ),
+            );
+            out.push(
+                also(diagnostic, nets.count())
                     .with_related(&s.path, format!("{} of cluster `{}`", s.field, s.cluster))
                     .with_hint("LoadBalancer addresses must come from the node network, not from pod or service ranges"),
-                );
-            }
+            );
         }
     }
 
