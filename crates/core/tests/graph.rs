@@ -456,3 +456,26 @@ fn small_valid_topologies_build_graphs() {
         assert_eq!(ids, expected);
     }
 }
+
+#[test]
+fn ipv6_clusters_get_an_ipv6_kind_config() {
+    let text = "apiVersion: meshctl.io/v1alpha1\nkind: Topology\nmetadata: {name: t}\nspec:\n  clusters:\n  - {name: a, podSubnet: 'fd00:10:244::/56', serviceSubnet: 'fd00:10:96::/112'}\n";
+    let g = graph::build(&topology(text)).expect("graph");
+    let node = g.node(&id("a/kind-cluster")).expect("cluster");
+    let Desired::Action(ExternalAction::KindCreateCluster { config, .. }) = &node.desired else {
+        panic!("a kind cluster");
+    };
+    assert_eq!(config["networking"]["ipFamily"], "ipv6");
+    let example = example_graph();
+    let Desired::Action(ExternalAction::KindCreateCluster { config, .. }) = &example
+        .node(&id("demo/kind-cluster"))
+        .expect("cluster")
+        .desired
+    else {
+        panic!("a kind cluster");
+    };
+    assert!(
+        config["networking"].get("ipFamily").is_none(),
+        "IPv4 is kind's default"
+    );
+}

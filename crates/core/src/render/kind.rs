@@ -17,6 +17,9 @@ pub struct KindConfig {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct KindNetworking {
+    /// `ipv6` for an IPv6 cluster; absent (kind's default, ipv4) otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip_family: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub api_server_address: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -65,6 +68,7 @@ pub fn kind_config(
         api_version: "kind.x-k8s.io/v1alpha4",
         name: cluster.name.clone(),
         networking: KindNetworking {
+            ip_family: matches!(pod, ipnet::IpNet::V6(_)).then_some("ipv6"),
             api_server_address: address.and_then(|a| a.get()).map(ToString::to_string),
             api_server_port: cluster.api_server_port,
             pod_subnet: pod.to_string(),

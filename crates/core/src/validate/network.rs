@@ -178,6 +178,33 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
     }
 
     api_server_clashes(t, out);
+    for (i, cluster) in t.spec.clusters.iter().enumerate() {
+        if let (Some(pod), Some(service)) = (cluster.pod_subnet.get(), cluster.service_subnet.get())
+        {
+            if matches!(pod, IpNet::V4(_)) != matches!(service, IpNet::V4(_)) {
+                out.push(
+                    Diagnostic::error(
+                        "E029",
+                        format!("spec.clusters[{i}].serviceSubnet"),
+                        format!(
+                            "cluster `{}` mixes an IPv{} pod subnet with an IPv{} service subnet",
+                            cluster.name,
+                            if matches!(pod, IpNet::V4(_)) { 4 } else { 6 },
+                            if matches!(service, IpNet::V4(_)) {
+                                4
+                            } else {
+                                6
+                            },
+                        ),
+                    )
+                    .with_related(format!("spec.clusters[{i}].podSubnet"), "the pod subnet")
+                    .with_hint(
+                        "use one family for both (dual-stack clusters are not supported yet)",
+                    ),
+                );
+            }
+        }
+    }
     let Addresses { subnets, blocks } = addresses(t);
     subnet_overlaps(&subnets, node_network.as_ref(), out);
     pool_checks(t, &blocks, &subnets, node_network.as_ref(), out);
