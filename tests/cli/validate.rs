@@ -949,3 +949,20 @@ fn two_topologies_driving_the_same_cluster_are_refused() {
         ]
     );
 }
+
+#[test]
+fn a_trailing_document_separator_is_harmless() {
+    let text = format!("{}---\n", example_text());
+    meshctl()
+        .args(["validate", "-"])
+        .write_stdin(text.as_bytes())
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("<stdin>: valid"));
+    let two = format!("{}---\nkind: Topology\n", example_text());
+    let d = only_diagnostic(two.as_bytes(), "E005");
+    assert_eq!(
+        line(&d),
+        line_of(&two, "---", example_text().lines().count() - 1)
+    );
+}

@@ -51,6 +51,7 @@ pub fn load(bytes: &[u8]) -> Result<LoadedTopology, Vec<Diagnostic>> {
 /// Parses a topology from text.
 pub fn load_str(text: &str) -> Result<LoadedTopology, Vec<Diagnostic>> {
     let index = source_index::index(text).map_err(|d| vec![d])?;
+    let text = index.document(text);
     if let Some(structure) = structure::check(text, &index) {
         if !structure.problems.is_empty() {
             // Go on without the broken fields when that leaves a sound document, so

@@ -14,6 +14,9 @@ use std::collections::HashMap;
 pub struct SourceIndex {
     values: HashMap<String, Location>,
     keys: HashMap<String, Location>,
+    /// Where an empty trailing document (`---` with nothing after it) starts, so the
+    /// typed parse can leave it out.
+    trailing_document: Option<usize>,
 }
 
 impl SourceIndex {
@@ -31,6 +34,14 @@ impl SourceIndex {
     /// The location of the key of the mapping entry at `path` (falls back like `locate`).
     pub fn locate_key(&self, path: &str) -> Option<Location> {
         self.keys.get(path).copied().or_else(|| self.locate(path))
+    }
+
+    /// The text of the one document (without an empty trailing `---`).
+    pub fn document<'t>(&self, text: &'t str) -> &'t str {
+        match self.trailing_document {
+            Some(end) => text.get(..end).unwrap_or(text),
+            None => text,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -181,6 +192,7 @@ pub fn index(text: &str) -> Result<SourceIndex, Diagnostic> {
     let mut index = SourceIndex::default();
     let mut stack: Vec<Frame> = Vec::new();
     let mut documents = 0usize;
+    let mut extra_document: Option<Location> = None;
     let mut root_is_null = true;
 
     for event in Parser::new_from_str(text) {
@@ -190,17 +202,34 @@ pub fn index(text: &str) -> Result<SourceIndex, Diagnostic> {
                 .with_hint("fix the YAML syntax at this position (indentation, quotes, colons)")
         })?;
         let location = offsets.location(&span);
+        // A trailing `---` with nothing after it is harmless; a second document with
+        // content is not.
+        if let Some(at) = extra_document {
+            let empty =
+                matches!(&event, Event::Scalar(v, ..) if v.is_empty() || v == "~" || v == "null");
+            let node = matches!(
+                event,
+                Event::Scalar(..)
+                    | Event::Alias(_)
+                    | Event::MappingStart(..)
+                    | Event::SequenceStart(..)
+            );
+            if node && !empty {
+                return Err(Diagnostic::error(
+                    "E005",
+                    "",
+                    "the file holds more than one YAML document",
+                )
+                .with_location(Some(at))
+                .with_hint("a topology is one document: remove the `---` separator and what follows, or split it into its own file"));
+            }
+            continue;
+        }
         match event {
             Event::DocumentStart(_) => {
                 documents += 1;
                 if documents > 1 {
-                    return Err(Diagnostic::error(
-                        "E005",
-                        "",
-                        "the file holds more than one YAML document",
-                    )
-                    .with_location(Some(location))
-                    .with_hint("a topology is one document: remove the `---` separator and what follows, or split it into its own file"));
+                    extra_document.get_or_insert(location);
                 }
             }
             Event::Scalar(value, ..) => {
@@ -283,6 +312,7 @@ pub fn index(text: &str) -> Result<SourceIndex, Diagnostic> {
             ),
         );
     }
+    index.trailing_document = extra_document.map(|at| at.offset);
     Ok(index)
 }
 

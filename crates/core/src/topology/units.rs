@@ -16,8 +16,10 @@ use std::time::Duration;
 
 /// A unit that knows its own textual form and JSON Schema.
 pub trait Unit: Sized {
-    /// Human name used in messages, e.g. "CIDR".
+    /// Name of its JSON Schema definition, e.g. "Cidr".
     const WHAT: &'static str;
+    /// What it is, for people: "a CIDR".
+    const NAME: &'static str;
     /// Example of a valid value, used in hints.
     const EXAMPLE: &'static str;
     fn parse(text: &str) -> Result<Self, String>;
@@ -97,6 +99,7 @@ pub type DurationText = Parsed<Duration>;
 
 impl Unit for IpNet {
     const WHAT: &'static str = "Cidr";
+    const NAME: &'static str = "a CIDR";
     const EXAMPLE: &'static str = "10.244.0.0/16";
     fn parse(text: &str) -> Result<Self, String> {
         // Host bits (10.97.0.0/12) are accepted here, as kubeadm accepts them; validation
@@ -114,6 +117,7 @@ impl Unit for IpNet {
 
 impl Unit for IpAddr {
     const WHAT: &'static str = "IpAddress";
+    const NAME: &'static str = "an IP address";
     const EXAMPLE: &'static str = "192.168.1.61";
     fn parse(text: &str) -> Result<Self, String> {
         IpAddr::from_str(text).map_err(|_| format!("`{text}` is not an IP address"))
@@ -129,6 +133,7 @@ impl Unit for IpAddr {
 
 impl Unit for Duration {
     const WHAT: &'static str = "Duration";
+    const NAME: &'static str = "a duration";
     const EXAMPLE: &'static str = "8760h";
     fn parse(text: &str) -> Result<Self, String> {
         let duration = humantime::parse_duration(text)
@@ -196,6 +201,7 @@ fn ip_to_u128(ip: IpAddr) -> u128 {
 
 impl Unit for AddressRange {
     const WHAT: &'static str = "AddressBlock";
+    const NAME: &'static str = "an address block";
     const EXAMPLE: &'static str = "172.17.0.61-172.17.0.70";
     fn parse(text: &str) -> Result<Self, String> {
         if text.contains('/') {

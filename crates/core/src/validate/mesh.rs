@@ -108,7 +108,9 @@ fn check_linkerd(l: &Linkerd, out: &mut Vec<Diagnostic>) {
         }
     }
     let required = l.required_issuer_common_name();
-    if let Some(CertificateSource::Generate(g)) = &l.issuer {
+    // With a malformed trust domain (E061) the required name is malformed too.
+    let domain_ok = is_dns_subdomain(&l.trust_domain);
+    if let (true, Some(CertificateSource::Generate(g))) = (domain_ok, &l.issuer) {
         if let Some(cn) = &g.common_name {
             if *cn != required {
                 out.push(

@@ -57,7 +57,9 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
         if declared.clusters.contains(name) {
             return true;
         }
-        let known: Vec<&str> = t.spec.clusters.iter().map(|c| c.name.as_str()).collect();
+        let known: std::collections::BTreeSet<&str> =
+            t.spec.clusters.iter().map(|c| c.name.as_str()).collect();
+        let known: Vec<&str> = known.into_iter().collect();
         out.push(
             Diagnostic::error("E040", path, format!("unknown cluster `{name}`")).with_hint(
                 format!(
@@ -543,7 +545,11 @@ fn check_ingresses(
                         format!("{path}.host"),
                         format!("host `{host}` (for cluster `{name}`) is not a valid DNS name"),
                     )
-                    .with_hint("use lowercase letters, digits, '-' and '.'"),
+                    .with_hint(if ing.host.contains("{context}") {
+                            "use lowercase letters, digits, '-' and '.'; contexts are often not DNS names, so `{cluster}` may be the placeholder you want"
+                        } else {
+                            "use lowercase letters, digits, '-' and '.'"
+                        }),
                 );
             }
             let key = (name.clone(), host.clone(), ing.path.clone());
