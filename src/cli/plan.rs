@@ -187,12 +187,9 @@ fn add_certificate_warnings(args: &Args, topology: &ValidTopology, plan: &mut Pl
     ) {
         // The human plan lists its warnings itself; machine formats get them on stderr too.
         if args.output != Format::Human {
-            eprintln!("warning[W074]: {warning}");
+            eprintln!("warning[{}]: {}", warning.code, warning.message);
         }
-        plan.warnings.push(
-            meshctl_core::Diagnostic::warning("W074", "spec.mesh.linkerd", warning)
-                .with_hint("run `meshctl certs rotate-issuer` and apply"),
-        );
+        plan.warnings.push(warning);
     }
 }
 

@@ -201,6 +201,9 @@ pub fn human(plan: &Plan, file: &str) -> String {
     }
     for w in &plan.warnings {
         let _ = writeln!(out, "warning[{}]: {}", w.code, w.message);
+        if let Some(hint) = &w.hint {
+            let _ = writeln!(out, "  = help: {hint}");
+        }
     }
     let _ = writeln!(out, "{}", summary_line(plan));
     out

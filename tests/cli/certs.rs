@@ -32,18 +32,100 @@ fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>, std::time::SystemTime)> {
     files
 }
 
+/// The example's generated trust anchor and issuer, as they appear in it.
+const GENERATED: &str = "      trustAnchor:\n        generate:\n          commonName: root.linkerd.cluster.local\n          validity: 87600h\n      issuer:\n        generate:\n          commonName: identity.linkerd.cluster.local\n          validity: 8760h\n";
+
+/// The example with its anchor and issuer taken from `ca.crt`/`ca.key` and
+/// `issuer.crt`/`issuer.key` beside the topology.
+fn byo_text() -> String {
+    let text = example_text();
+    assert!(text.contains(GENERATED));
+    text.replace(
+        GENERATED,
+        "      trustAnchor:\n        files: {cert: ca.crt, key: ca.key}\n      issuer:\n        files: {cert: issuer.crt, key: issuer.key}\n",
+    )
+}
+
+/// The example moved to trust domain `example.org` (names included), as after a rename.
+fn example_org_text() -> String {
+    let text = example_text();
+    assert!(text.contains("trustDomain: cluster.local"));
+    text.replace("trustDomain: cluster.local", "trustDomain: example.org")
+        .replace("linkerd.cluster.local", "linkerd.example.org")
+}
+
+/// Runs meshctl and returns (exit code, stdout, stderr).
+fn run(args: &[&str], topo: &Path) -> (i32, String, String) {
+    let out = meshctl()
+        .args(args)
+        .arg(topo)
+        .output()
+        .expect("meshctl runs");
+    (
+        out.status.code().expect("exit code"),
+        String::from_utf8(out.stdout).expect("utf-8 stdout"),
+        String::from_utf8(out.stderr).expect("utf-8 stderr"),
+    )
+}
+
+/// Fails if `text` shows any part of a private key: the PEM marker, or the base64 body of
+/// one of the keys in `keys`.
+fn assert_no_key_material(text: &str, keys: &[PathBuf]) {
+    assert!(!text.contains("PRIVATE KEY"), "{text}");
+    for key in keys {
+        let pem = std::fs::read_to_string(key).expect("key");
+        for line in pem
+            .lines()
+            .filter(|l| !l.starts_with("-----") && l.len() >= 16)
+        {
+            assert!(!text.contains(line), "{} leaked: {text}", key.display());
+        }
+    }
+}
+
+fn state_keys(dir: &Path) -> Vec<PathBuf> {
+    let st = state(dir);
+    vec![st.join("trust-anchor.key"), st.join("issuer.key")]
+}
+
+/// The `warnings` of `meshctl plan --offline --output json`, and its stderr.
+fn plan_warnings(topo: &Path, extra: &[&str]) -> (Vec<serde_json::Value>, String) {
+    let out = meshctl()
+        .args(["plan", "--offline", "--output", "json"])
+        .args(extra)
+        .arg(topo)
+        .output()
+        .expect("meshctl runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("plan json");
+    let warnings = doc["warnings"].as_array().cloned().unwrap_or_default();
+    (warnings, String::from_utf8(out.stderr).expect("utf-8"))
+}
+
+fn with_code<'a>(warnings: &'a [serde_json::Value], code: &str) -> Vec<&'a serde_json::Value> {
+    warnings.iter().filter(|w| w["code"] == code).collect()
+}
+
 #[test]
 fn init_creates_once_and_reuses_forever() {
     let (dir, topo) = project();
-    meshctl()
-        .args(["certs", "init"])
-        .arg(&topo)
-        .assert()
-        .success()
-        .stdout(predicates::str::contains("Created"));
+    let (code, out, _) = run(&["certs", "init"], &topo);
+    assert_eq!(code, 0);
+    assert!(out.contains("trust anchor: created "), "{out}");
+    assert!(out.contains("issuer: created "), "{out}");
+    assert!(!out.contains("Created"), "no Debug names: {out}");
     let st = state(dir.path());
     let first = snapshot(&st);
-    assert_eq!(first.len(), 4, "anchor and issuer, cert and key each");
+    assert_eq!(
+        first.len(),
+        5,
+        "anchor and issuer, cert and key each, and .gitignore"
+    );
     for key in ["trust-anchor.key", "issuer.key"] {
         let mode = std::fs::metadata(st.join(key))
             .expect("key")
@@ -52,12 +134,11 @@ fn init_creates_once_and_reuses_forever() {
             & 0o777;
         assert_eq!(mode, 0o600, "{key} is private");
     }
-    meshctl()
-        .args(["certs", "init"])
-        .arg(&topo)
-        .assert()
-        .success()
-        .stdout(predicates::str::contains("Reused"));
+    let (code, out, _) = run(&["certs", "init"], &topo);
+    assert_eq!(code, 0);
+    assert!(out.contains("trust anchor: reused "), "{out}");
+    assert!(out.contains("issuer: reused "), "{out}");
+    assert!(!out.contains("Reused") && !out.contains("note:"), "{out}");
     assert_eq!(first, snapshot(&st), "second run: same bytes, same mtimes");
 
     // openssl agrees the issuer chains to the anchor.
@@ -75,29 +156,99 @@ fn init_creates_once_and_reuses_forever() {
     }
 }
 
+fn git(dir: &Path, args: &[&str]) -> Option<String> {
+    let out = std::process::Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .output()
+        .ok()?;
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(String::from_utf8(out.stdout).expect("utf-8"))
+}
+
+#[test]
+fn keys_stay_out_of_the_gitops_repository() {
+    let (dir, topo) = project();
+    if git(dir.path(), &["init", "-q"]).is_none() {
+        eprintln!("note: git is not on PATH; skipping");
+        return;
+    }
+    let (code, out, _) = run(&["certs", "init"], &topo);
+    assert_eq!(code, 0);
+    assert!(out.contains(".gitignore"), "init says so: {out}");
+    let ignore = std::fs::read_to_string(state(dir.path()).join(".gitignore")).expect("ignore");
+    assert!(ignore.lines().any(|l| l == "*"), "{ignore}");
+
+    git(dir.path(), &["add", "-A"]).expect("git");
+    let staged = git(dir.path(), &["diff", "--cached", "--name-only"]).expect("git");
+    assert!(staged.lines().any(|f| f == "topology.yaml"), "{staged}");
+    assert!(
+        !staged.contains(".meshctl") && !staged.contains(".key"),
+        "nothing of the state directory is staged: {staged}"
+    );
+
+    // A rotation leaves backups of the old key: ignored too.
+    let (code, _, _) = run(&["certs", "rotate-issuer"], &topo);
+    assert_eq!(code, 0);
+    git(dir.path(), &["add", "-A"]).expect("git");
+    let staged = git(dir.path(), &["diff", "--cached", "--name-only"]).expect("git");
+    assert!(!staged.contains(".meshctl"), "{staged}");
+}
+
+#[test]
+fn a_gitignore_is_created_when_missing_and_never_overwritten() {
+    let (dir, topo) = project();
+    let st = state(dir.path());
+    run(&["certs", "init"], &topo);
+    // A state directory from an older meshctl, without .gitignore: init adds it.
+    std::fs::remove_file(st.join(".gitignore")).expect("remove");
+    let (code, out, _) = run(&["certs", "init"], &topo);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("note: created") && out.contains(".gitignore"),
+        "{out}"
+    );
+    assert!(st.join(".gitignore").exists());
+    // So does rotate-issuer.
+    std::fs::remove_file(st.join(".gitignore")).expect("remove");
+    let (code, _, _) = run(&["certs", "rotate-issuer"], &topo);
+    assert_eq!(code, 0);
+    assert!(st.join(".gitignore").exists());
+    // One the user wrote is theirs.
+    std::fs::write(st.join(".gitignore"), "# mine\n*\n").expect("write");
+    run(&["certs", "init"], &topo);
+    run(&["certs", "rotate-issuer"], &topo);
+    assert_eq!(
+        std::fs::read_to_string(st.join(".gitignore")).expect("read"),
+        "# mine\n*\n"
+    );
+}
+
 #[test]
 fn show_prints_profiles_but_never_keys() {
     let (dir, topo) = project();
-    meshctl()
-        .args(["certs", "show"])
-        .arg(&topo)
-        .assert()
-        .code(1)
-        .stderr(predicates::str::contains("meshctl certs init"));
-    meshctl()
-        .args(["certs", "init"])
-        .arg(&topo)
-        .assert()
-        .success();
-    let out = meshctl()
-        .args(["certs", "show"])
-        .arg(&topo)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let text = String::from_utf8(out).expect("utf-8");
+    // Nothing generated yet: say which files are missing and how to create them.
+    let (code, out, err) = run(&["certs", "show"], &topo);
+    assert_eq!(code, 1);
+    assert!(out.contains("does not exist"), "{out}");
+    assert!(
+        err.contains("trust-anchor.crt") && err.contains("issuer.key"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("meshctl certs init {}", topo.display())),
+        "{err}"
+    );
+
+    run(&["certs", "init"], &topo);
+    let (code, text, _) = run(&["certs", "show"], &topo);
+    assert_eq!(code, 0);
     assert!(
         text.contains("subject:     CN=root.linkerd.cluster.local"),
         "{text}"
@@ -108,48 +259,113 @@ fn show_prints_profiles_but_never_keys() {
     );
     assert!(text.contains("CA:          true (pathLen 0)"), "{text}");
     assert!(text.contains("key usage:   keyCertSign, cRLSign"), "{text}");
-    assert!(!text.contains("PRIVATE KEY"));
-    let json = meshctl()
-        .args(["certs", "show", "--json"])
-        .arg(&topo)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let doc: serde_json::Value = serde_json::from_slice(&json).expect("json");
+    assert!(
+        text.contains("verified: issuer chains to the anchor"),
+        "{text}"
+    );
+    let keys = state_keys(dir.path());
+    assert_no_key_material(&text, &keys);
+    let (code, json, _) = run(&["certs", "show", "--json"], &topo);
+    assert_eq!(code, 0);
+    let doc: serde_json::Value = serde_json::from_str(&json).expect("json");
     assert_eq!(doc["certificates"][1]["certificates"][0]["path_len"], 0);
-    assert!(!String::from_utf8_lossy(&json).contains("PRIVATE KEY"));
-    // Plans mention the certificates but never their keys.
-    let plan = meshctl()
-        .args(["plan", "--offline", "--output", "json"])
-        .arg(&topo)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    assert!(!String::from_utf8_lossy(&plan).contains("PRIVATE KEY"));
-    drop(dir);
+    assert!(doc["problem"].is_null(), "{doc}");
+    assert_no_key_material(&json, &keys);
+    // Plans mention the certificates but never their keys, and fresh ones warn of nothing.
+    let (warnings, err) = plan_warnings(&topo, &[]);
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert_no_key_material(&err, &keys);
+}
+
+#[test]
+fn show_after_a_trust_domain_change_shows_what_it_can_and_says_why_it_fails() {
+    let (dir, topo) = project();
+    run(&["certs", "init"], &topo);
+    write(dir.path(), "topology.yaml", &example_org_text());
+    meshctl().arg("validate").arg(&topo).assert().success();
+
+    let (code, out, err) = run(&["certs", "show"], &topo);
+    assert_eq!(code, 1, "{out}{err}");
+    // Both certificates are shown, with fingerprints…
+    assert!(
+        out.contains("subject:     CN=root.linkerd.cluster.local"),
+        "{out}"
+    );
+    assert!(
+        out.contains("subject:     CN=identity.linkerd.cluster.local"),
+        "{out}"
+    );
+    assert_eq!(out.matches("sha256:").count(), 2, "{out}");
+    assert!(!out.contains("verified:"), "{out}");
+    // …then why they do not verify, naming the file.
+    assert!(err.contains("verification failed: "), "{err}");
+    assert!(
+        err.contains("issuer.crt") && err.contains("example.org"),
+        "{err}"
+    );
+    let keys = state_keys(dir.path());
+    assert_no_key_material(&out, &keys);
+    assert_no_key_material(&err, &keys);
+
+    let (code, json, _) = run(&["certs", "show", "--json"], &topo);
+    assert_eq!(code, 1);
+    let doc: serde_json::Value = serde_json::from_str(&json).expect("json");
+    assert_eq!(
+        doc["certificates"][1]["certificates"][0]["subject"],
+        "CN=identity.linkerd.cluster.local"
+    );
+    assert!(doc["verified"].is_null());
+    assert!(
+        doc["problem"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("verification failed: ")),
+        "{doc}"
+    );
+
+    // plan: W075, not "expires soon", pointing at `certs show`.
+    let (warnings, err) = plan_warnings(&topo, &[]);
+    let w075 = with_code(&warnings, "W075");
+    assert_eq!(w075.len(), 1, "{warnings:?}");
+    assert_eq!(w075[0]["path"], "spec.mesh.linkerd");
+    let message = w075[0]["message"].as_str().expect("message");
+    assert!(message.contains("do not verify"), "{message}");
+    assert!(message.contains("issuer.crt"), "{message}");
+    assert!(
+        w075[0]["hint"]
+            .as_str()
+            .is_some_and(|h| h.contains("meshctl certs show")),
+        "{warnings:?}"
+    );
+    assert!(with_code(&warnings, "W074").is_empty(), "{warnings:?}");
+    assert!(err.contains("warning[W075]"), "{err}");
+    assert_no_key_material(&err, &keys);
 }
 
 #[test]
 fn rotate_issuer_keeps_the_anchor() {
     let (dir, topo) = project();
-    meshctl()
-        .args(["certs", "init"])
-        .arg(&topo)
-        .assert()
-        .success();
+    run(&["certs", "init"], &topo);
     let st = state(dir.path());
     let anchor = std::fs::read(st.join("trust-anchor.crt")).expect("anchor");
     let issuer = std::fs::read(st.join("issuer.crt")).expect("issuer");
-    meshctl()
-        .args(["certs", "rotate-issuer"])
-        .arg(&topo)
-        .assert()
-        .success()
-        .stdout(predicates::str::contains("previous issuer kept"));
+    let (code, out, _) = run(&["certs", "rotate-issuer"], &topo);
+    assert_eq!(code, 0);
+    assert!(out.contains("previous issuer kept"), "{out}");
+    // What to do next: roll the new files out (there is no `meshctl apply` yet).
+    assert!(!out.contains("apply the topology"), "{out}");
+    assert!(out.contains("every cluster"), "{out}");
+    let new_cert = st.join("issuer.crt").display().to_string();
+    let new_key = st.join("issuer.key").display().to_string();
+    assert!(
+        out.contains(&format!("--identity-issuer-certificate-file {new_cert}"))
+            && out.contains(&format!("--identity-issuer-key-file {new_key}")),
+        "{out}"
+    );
+    assert!(
+        out.contains("unchanged") && out.contains("keep trusting"),
+        "{out}"
+    );
+    assert_no_key_material(&out, &state_keys(dir.path()));
     assert_eq!(
         anchor,
         std::fs::read(st.join("trust-anchor.crt")).expect("anchor"),
@@ -171,20 +387,37 @@ fn rotate_issuer_keeps_the_anchor() {
 }
 
 #[test]
+fn an_issuer_expiring_within_cert_warn_is_w074_with_rotate_issuer_as_the_fix() {
+    let (_dir, topo) = project();
+    run(&["certs", "init"], &topo);
+    // The issuer is valid 8760h (365 days), the anchor ten years.
+    let (warnings, err) = plan_warnings(&topo, &["--cert-warn", "400days"]);
+    let w074 = with_code(&warnings, "W074");
+    assert_eq!(w074.len(), 1, "only the issuer: {warnings:?}");
+    assert_eq!(w074[0]["path"], "spec.mesh.linkerd");
+    let message = w074[0]["message"].as_str().expect("message");
+    assert!(
+        message.contains("issuer") && message.contains("expires soon"),
+        "{message}"
+    );
+    assert!(
+        w074[0]["hint"].as_str().is_some_and(|h| h.contains(&format!(
+            "meshctl certs rotate-issuer {}",
+            topo.display()
+        ))),
+        "{warnings:?}"
+    );
+    assert!(with_code(&warnings, "W075").is_empty(), "{warnings:?}");
+    assert!(err.contains("warning[W074]"), "{err}");
+}
+
+#[test]
 fn byo_issuer_not_signed_by_byo_anchor_is_refused_naming_both_files() {
     // Two independent meshes' material: the anchor of one, the issuer of the other.
     let (a, topo_a) = project();
     let (b, topo_b) = project();
-    meshctl()
-        .args(["certs", "init"])
-        .arg(&topo_a)
-        .assert()
-        .success();
-    meshctl()
-        .args(["certs", "init"])
-        .arg(&topo_b)
-        .assert()
-        .success();
+    run(&["certs", "init"], &topo_a);
+    run(&["certs", "init"], &topo_b);
     let dir = tempfile::tempdir().expect("tempdir");
     for (from, file, to) in [
         (&a, "trust-anchor.crt", "ca.crt"),
@@ -194,27 +427,164 @@ fn byo_issuer_not_signed_by_byo_anchor_is_refused_naming_both_files() {
     ] {
         std::fs::copy(state(from.path()).join(file), dir.path().join(to)).expect("copy");
     }
-    let from = "      trustAnchor:\n        generate:\n          commonName: root.linkerd.cluster.local\n          validity: 87600h\n      issuer:\n        generate:\n          commonName: identity.linkerd.cluster.local\n          validity: 8760h\n";
-    assert!(example_text().contains(from));
-    let byo = example_text().replace(
-        from,
-        "      trustAnchor:\n        files: {cert: ca.crt, key: ca.key}\n      issuer:\n        files: {cert: issuer.crt, key: issuer.key}\n",
-    );
-    let topo = write(dir.path(), "topology.yaml", &byo);
+    let topo = write(dir.path(), "topology.yaml", &byo_text());
     meshctl().arg("validate").arg(&topo).assert().success();
-    let out = meshctl()
-        .args(["certs", "init"])
-        .arg(&topo)
-        .assert()
-        .code(1)
-        .get_output()
-        .stderr
-        .clone();
-    let err = String::from_utf8(out).expect("utf-8");
+    let (code, _, err) = run(&["certs", "init"], &topo);
+    assert_eq!(code, 1);
     assert!(
         err.contains("issuer.crt") && err.contains("ca.crt"),
         "names both files: {err}"
     );
     assert!(err.contains("not signed by"), "{err}");
+    assert!(!state(dir.path()).exists(), "nothing written");
+
+    // show: both certificates, then why they do not belong together.
+    let (code, out, err) = run(&["certs", "show"], &topo);
+    assert_eq!(code, 1);
+    assert_eq!(out.matches("sha256:").count(), 2, "{out}");
+    assert!(
+        out.contains("ca.crt") && out.contains("issuer.crt"),
+        "{out}"
+    );
+    assert!(
+        err.contains("verification failed: ") && err.contains("not signed by"),
+        "{err}"
+    );
+    let keys = [dir.path().join("ca.key"), dir.path().join("issuer.key")];
+    assert_no_key_material(&out, &keys);
+    assert_no_key_material(&err, &keys);
+
+    let (warnings, _) = plan_warnings(&topo, &[]);
+    let w075 = with_code(&warnings, "W075");
+    assert_eq!(w075.len(), 1, "{warnings:?}");
+    assert!(
+        w075[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("not signed by") && m.contains("ca.crt")),
+        "{warnings:?}"
+    );
     drop((a, b));
+}
+
+#[test]
+fn byo_files_that_do_not_exist_are_named_and_never_generated() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let topo = write(dir.path(), "topology.yaml", &byo_text());
+    meshctl().arg("validate").arg(&topo).assert().success();
+
+    let (code, _, err) = run(&["certs", "init"], &topo);
+    assert_eq!(code, 1);
+    for file in ["ca.crt", "issuer.crt", "issuer.key"] {
+        assert!(err.contains(file), "names {file}: {err}");
+    }
+    assert!(err.contains("do not exist"), "{err}");
+    assert!(
+        !err.contains("run `meshctl certs init"),
+        "init cannot create them: {err}"
+    );
+    assert!(!state(dir.path()).exists());
+
+    let (code, _, err) = run(&["certs", "show"], &topo);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("ca.crt") && err.contains("must exist"),
+        "{err}"
+    );
+
+    let (warnings, err) = plan_warnings(&topo, &[]);
+    let w075 = with_code(&warnings, "W075");
+    let paths: Vec<_> = w075.iter().map(|w| w["path"].clone()).collect();
+    assert_eq!(
+        paths,
+        [
+            "spec.mesh.linkerd.trustAnchor.files.cert",
+            "spec.mesh.linkerd.issuer.files.cert",
+            "spec.mesh.linkerd.issuer.files.key",
+        ],
+        "{warnings:?}"
+    );
+    assert!(
+        w075.iter().all(|w| w["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("does not exist"))),
+        "{warnings:?}"
+    );
+    assert!(err.contains("warning[W075]"), "{err}");
+
+    // Only the issuer's files missing, and the issuer from files: the same, for those.
+    let (from, from_topo) = project();
+    run(&["certs", "init"], &from_topo);
+    for (file, to) in [
+        ("trust-anchor.crt", "ca.crt"),
+        ("trust-anchor.key", "ca.key"),
+    ] {
+        std::fs::copy(state(from.path()).join(file), dir.path().join(to)).expect("copy");
+    }
+    let (code, _, err) = run(&["certs", "init"], &topo);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("issuer.crt") && !err.contains("ca.crt"),
+        "{err}"
+    );
+}
+
+#[test]
+fn generated_material_not_created_yet_is_no_plan_warning() {
+    let (dir, topo) = project();
+    let (warnings, _) = plan_warnings(&topo, &["--cert-warn", "4000days"]);
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert!(!state(dir.path()).exists(), "plan creates nothing");
+
+    // Half a pair is not "not created yet": init would refuse it, so plan says so.
+    run(&["certs", "init"], &topo);
+    std::fs::remove_file(state(dir.path()).join("issuer.key")).expect("remove");
+    let (warnings, _) = plan_warnings(&topo, &[]);
+    let w075 = with_code(&warnings, "W075");
+    assert_eq!(w075.len(), 1, "{warnings:?}");
+    assert!(
+        w075[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("issuer.key")),
+        "{warnings:?}"
+    );
+}
+
+#[test]
+fn a_byo_issuer_expiring_soon_is_w074_telling_to_replace_the_files() {
+    let (from, from_topo) = project();
+    run(&["certs", "init"], &from_topo);
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (file, to) in [
+        ("trust-anchor.crt", "ca.crt"),
+        ("trust-anchor.key", "ca.key"),
+        ("issuer.crt", "issuer.crt"),
+        ("issuer.key", "issuer.key"),
+    ] {
+        std::fs::copy(state(from.path()).join(file), dir.path().join(to)).expect("copy");
+    }
+    let topo = write(dir.path(), "topology.yaml", &byo_text());
+    let (code, out, _) = run(&["certs", "init"], &topo);
+    assert_eq!(code, 0);
+    assert!(out.contains("issuer: your file "), "{out}");
+    assert!(!out.contains("UserFiles"), "{out}");
+    assert!(
+        !state(dir.path()).exists(),
+        "nothing to keep for your files"
+    );
+
+    let (warnings, _) = plan_warnings(&topo, &["--cert-warn", "400days"]);
+    let w074 = with_code(&warnings, "W074");
+    assert_eq!(w074.len(), 1, "{warnings:?}");
+    let hint = w074[0]["hint"].as_str().expect("hint");
+    assert!(
+        hint.contains("replace") && hint.contains("issuer.crt") && hint.contains("issuer.key"),
+        "{hint}"
+    );
+    assert!(
+        !hint.contains("rotate-issuer"),
+        "refused for your files: {hint}"
+    );
+    let (code, _, err) = run(&["certs", "rotate-issuer"], &topo);
+    assert_eq!(code, 1);
+    assert!(err.contains("replace those files yourself"), "{err}");
 }

@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime};
 use meshctl_certs::{
     describe, expiry_warnings, generate_anchor, generate_issuer, verify_trust, CertError, CertRole,
     CertSource, CertStore, LabeledPem, Origin, TrustSettings, ANCHOR_CERT_FILE, ANCHOR_KEY_FILE,
-    ISSUER_CERT_FILE, ISSUER_KEY_FILE,
+    GITIGNORE_CONTENTS, GITIGNORE_FILE, ISSUER_CERT_FILE, ISSUER_KEY_FILE,
 };
 use x509_parser::certificate::X509Certificate;
 use x509_parser::oid_registry::{
@@ -392,7 +392,11 @@ fn an_openssl_made_anchor_with_a_sec1_key_can_sign_the_issuer() {
     // The anchor is used in place, not copied into the state directory.
     assert_eq!(
         dir_listing(&state),
-        BTreeSet::from([ISSUER_CERT_FILE.to_owned(), ISSUER_KEY_FILE.to_owned()])
+        BTreeSet::from([
+            GITIGNORE_FILE.to_owned(),
+            ISSUER_CERT_FILE.to_owned(),
+            ISSUER_KEY_FILE.to_owned()
+        ])
     );
     // The 8760h issuer would outlive the 100-day anchor: it is cut to the anchor's expiry.
     assert_eq!(material.notes.len(), 1, "{:?}", material.notes);
@@ -435,6 +439,7 @@ fn ensure_twice_changes_nothing_and_keys_are_private() {
             [
                 ANCHOR_CERT_FILE,
                 ANCHOR_KEY_FILE,
+                GITIGNORE_FILE,
                 ISSUER_CERT_FILE,
                 ISSUER_KEY_FILE
             ]
@@ -484,6 +489,90 @@ fn a_missing_issuer_is_made_under_the_existing_anchor() {
     assert_eq!(second.anchor_pem, first.anchor_pem);
     assert_ne!(second.issuer_cert_pem, first.issuer_cert_pem);
     assert_eq!(mode(&store.issuer_key_path()), 0o600);
+}
+
+#[test]
+fn the_state_directory_ignores_itself_in_git_and_a_users_gitignore_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = CertStore::new(dir.path().join("state"));
+    let settings = generated_settings();
+    store.ensure(&settings, SystemTime::now()).unwrap();
+    assert_eq!(
+        fs::read_to_string(store.gitignore_path()).unwrap(),
+        GITIGNORE_CONTENTS
+    );
+    assert!(GITIGNORE_CONTENTS.lines().any(|l| l == "*"));
+
+    // A state directory from before (no .gitignore) gets one on the next run.
+    fs::remove_file(store.gitignore_path()).unwrap();
+    store.ensure(&settings, SystemTime::now()).unwrap();
+    assert_eq!(
+        fs::read_to_string(store.gitignore_path()).unwrap(),
+        GITIGNORE_CONTENTS
+    );
+
+    // One the user edited is never overwritten, by ensure or by rotation.
+    fs::remove_file(store.gitignore_path()).unwrap();
+    fs::write(store.gitignore_path(), "*\n!README\n").unwrap();
+    store.ensure(&settings, SystemTime::now()).unwrap();
+    store.rotate_issuer(&settings, SystemTime::now()).unwrap();
+    assert_eq!(
+        fs::read_to_string(store.gitignore_path()).unwrap(),
+        "*\n!README\n"
+    );
+    assert!(!store.ensure_gitignore().unwrap());
+
+    // Rotation into a directory without one creates it.
+    fs::remove_file(store.gitignore_path()).unwrap();
+    store.rotate_issuer(&settings, SystemTime::now()).unwrap();
+    assert_eq!(
+        fs::read_to_string(store.gitignore_path()).unwrap(),
+        GITIGNORE_CONTENTS
+    );
+
+    // User-supplied material only: the state directory is not even created.
+    let byo = tempfile::tempdir().unwrap();
+    let generated = CertStore::new(byo.path().join("gen"));
+    generated.ensure(&settings, SystemTime::now()).unwrap();
+    let settings = file_settings(
+        (&generated.anchor_cert_path(), &generated.anchor_key_path()),
+        (&generated.issuer_cert_path(), &generated.issuer_key_path()),
+    );
+    let unused = CertStore::new(byo.path().join("state"));
+    unused.ensure(&settings, SystemTime::now()).unwrap();
+    assert!(!unused.dir().exists());
+}
+
+#[test]
+fn check_says_what_ensure_would_do_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = CertStore::new(dir.path().join("state"));
+    let settings = generated_settings();
+
+    let fresh = store.check(&settings, SystemTime::now()).unwrap();
+    assert_eq!(fresh.anchor_source.origin, Origin::Created);
+    assert_eq!(fresh.issuer_source.origin, Origin::Created);
+    assert!(!store.dir().exists(), "check writes nothing");
+
+    let made = store.ensure(&settings, SystemTime::now()).unwrap();
+    let checked = store.check(&settings, SystemTime::now()).unwrap();
+    assert_eq!(checked.anchor_source.origin, Origin::Reused);
+    assert_eq!(checked.issuer_source.origin, Origin::Reused);
+    assert_eq!(checked.issuer_cert_pem, made.issuer_cert_pem);
+
+    // A half pair fails check exactly as it fails ensure, and check leaves it as it is.
+    fs::remove_file(store.issuer_key_path()).unwrap();
+    let before = dir_listing(store.dir());
+    let err = store.check(&settings, SystemTime::now()).unwrap_err();
+    assert!(matches!(err, CertError::PartialPair { .. }), "{err}");
+    assert_eq!(dir_listing(store.dir()), before);
+
+    // A missing issuer pair is something ensure would create under the existing anchor.
+    fs::remove_file(store.issuer_cert_path()).unwrap();
+    let partial = store.check(&settings, SystemTime::now()).unwrap();
+    assert_eq!(partial.anchor_source.origin, Origin::Reused);
+    assert_eq!(partial.issuer_source.origin, Origin::Created);
+    assert!(!store.issuer_cert_path().exists());
 }
 
 #[test]
