@@ -8,11 +8,15 @@
 #    $MESHCTL_TOPOLOGIES. Paths are relative to the current directory, and only its
 #    subtree is searched: run it from the repository root to check the whole repository.
 # 2. `meshctl validate --output $MESHCTL_VALIDATE_OUTPUT OTHER... FILE...` (annotations),
-#    where OTHER are the repository's unchanged topologies matching $MESHCTL_TOPOLOGIES,
+#    where OTHER are the repository's unchanged topologies matching $MESHCTL_TOPOLOGIES
+#    (files with a top-level `kind: Topology` or a meshctl.io/ apiVersion, CRLF or not),
 #    so a change whose subnets or pools overlap another topology fails (E080, reported
 #    on the changed file). MESHCTL_FLEET=0 validates the changed files alone.
 # 3. For each file: its text at the merge base (`git show MERGE_BASE:FILE`, empty when
-#    the file is new) and `meshctl plan --base base.yaml FILE --output markdown`.
+#    the file is new) and `meshctl plan --base base.yaml FILE --output markdown`. A base
+#    that was invalid (the change fixes it) does not fail the check: meshctl plans against
+#    what it declares, or against nothing, with a note. Messages name the base
+#    `FILE@BASE_REF`, never the temporary copy.
 # 4. The Markdown (plans, or the validation report) goes to $MESHCTL_SUMMARY.
 #
 # Exit status: 0 all valid and planned · 1 invalid topology or failed plan · 2 usage.
@@ -20,8 +24,9 @@
 # Environment:
 #   MESHCTL                  the meshctl binary (default: meshctl on PATH)
 #   MESHCTL_TOPOLOGIES       whitespace-separated patterns for changed files
-#                            (default `**/topology*.yaml`; `*` also matches `/`, and a
-#                            leading `**/` also matches files at the repository root)
+#                            (default `**/topology*.yaml **/topology*.yml`; `*` also
+#                            matches `/`, and a leading `**/` also matches files at the
+#                            repository root)
 #   MESHCTL_FLEET            0: do not validate the unchanged topologies too
 #   MESHCTL_VALIDATE_OUTPUT  validate's --output (default: github under GitHub Actions,
 #                            human elsewhere)
@@ -39,7 +44,10 @@ base_ref=$1
 shift
 
 meshctl=${MESHCTL:-meshctl}
-patterns=${MESHCTL_TOPOLOGIES:-'**/topology*.yaml'}
+patterns=${MESHCTL_TOPOLOGIES:-'**/topology*.yaml **/topology*.yml'}
+# A line that marks a YAML file as a meshctl topology (see `looks_like_topology` in
+# src/cli/inputs.rs): a top-level `kind: Topology`, or an apiVersion naming meshctl.io/.
+topology_line=$'^(\xef\xbb\xbf)?(kind|"kind"|\'kind\')[ \t]*:[ \t]*("Topology"|\'Topology\'|Topology)[ \t]*(#.*)?\r?$|^(\xef\xbb\xbf)?(apiVersion|"apiVersion"|\'apiVersion\')[ \t]*:.*meshctl\.io/'
 if [[ -n ${MESHCTL_VALIDATE_OUTPUT:-} ]]; then
     validate_output=$MESHCTL_VALIDATE_OUTPUT
 elif [[ ${GITHUB_ACTIONS:-} == true ]]; then
@@ -110,7 +118,9 @@ if [[ ${MESHCTL_FLEET:-1} != 0 ]]; then
     set -f
     while IFS= read -r -d '' file; do
         matches "$file" && [[ -f $file ]] || continue
-        grep -qx 'kind: Topology' "$file" || continue
+        # Like `meshctl validate DIR`: a top-level `kind: Topology` or a meshctl.io/
+        # apiVersion, quoted or not, with CRLF line ends or a byte-order mark.
+        grep -qE "$topology_line" "$file" || continue
         for changed in "${files[@]}"; do
             [[ $file -ef $changed ]] && continue 2
         done
@@ -128,9 +138,20 @@ fi
 
 workdir=$(mktemp -d)
 trap 'rm -rf "$workdir"' EXIT
+
+# Prints FILE with every occurrence of the temporary base path replaced by LABEL, so no
+# message shows the temp file as if it were the user's file.
+relabel() {
+    local line
+    while IFS= read -r line || [[ -n $line ]]; do
+        printf '%s\n' "${line//"$2"/"$3"}"
+    done <"$1"
+}
+
 status=0
 for file in "${files[@]}"; do
     base="$workdir/base.yaml"
+    label="$file@$base_ref"
     # `REV:./path` is relative to the current directory, like the FILE arguments. An
     # empty base means "nothing existed before": a new file plans everything as created.
     if git cat-file -e "$merge_base:./$file" 2>/dev/null; then
@@ -138,8 +159,14 @@ for file in "${files[@]}"; do
     else
         : >"$base"
     fi
+    # An invalid base (the change may be its fix) does not fail the plan: meshctl
+    # compares with what it declares, or with nothing, and says so in a note.
     echo >&3
-    if ! "$meshctl" plan --base "$base" "$file" --output markdown >&3; then
+    if "$meshctl" plan --base "$base" "$file" --output markdown >"$workdir/plan.md" 2>"$workdir/plan.err"; then
+        relabel "$workdir/plan.md" "$base" "$label" >&3
+        relabel "$workdir/plan.err" "$base" "$label" >&2
+    else
+        relabel "$workdir/plan.err" "$base" "$label" >&2
         printf '\n**meshctl plan failed for `%s`** (see the job log).\n' "$file" >&3
         status=1
     fi

@@ -43,13 +43,8 @@ pub fn read_inputs(args: &[String]) -> Vec<InputFile> {
             }
             inputs.extend(found.into_iter().map(|p| read_file(&p)));
         } else if arg.contains(['*', '?', '[']) && !path.exists() {
-            match glob::glob(arg) {
-                Ok(paths) => {
-                    let mut matched: Vec<PathBuf> = paths
-                        .filter_map(Result::ok)
-                        .filter(|p| p.is_file())
-                        .collect();
-                    matched.sort();
+            match expand_glob(arg) {
+                Ok(matched) => {
                     if matched.is_empty() {
                         inputs.push(InputFile {
                             name: arg.clone(),
@@ -144,20 +139,79 @@ fn collect_dir(dir: &Path, found: &mut Vec<PathBuf>) {
         if hidden || entry.file_name() == "target" {
             continue;
         }
-        let Ok(file_type) = entry.file_type() else {
-            continue;
-        };
-        if file_type.is_dir() {
-            collect_dir(&path, found);
-            continue;
+        match entry.file_type() {
+            Ok(t) if t.is_dir() => collect_dir(&path, found),
+            Ok(t)
+                if is_regular(t, &path)
+                    && path.extension().is_some_and(|e| e == "yaml" || e == "yml")
+                    && looks_like_topology(&path) =>
+            {
+                found.push(path)
+            }
+            _ => {}
         }
-        let regular = file_type.is_file()
-            || (file_type.is_symlink() && std::fs::metadata(&path).is_ok_and(|m| m.is_file()));
-        if regular
-            && path.extension().is_some_and(|e| e == "yaml" || e == "yml")
-            && looks_like_topology(&path)
-        {
-            found.push(path);
+    }
+}
+
+/// A regular file, or a symlink to one (`file_type` is the entry's own, not followed).
+fn is_regular(file_type: std::fs::FileType, path: &Path) -> bool {
+    file_type.is_file()
+        || (file_type.is_symlink() && std::fs::metadata(path).is_ok_and(|m| m.is_file()))
+}
+
+/// The regular files a glob matches, sorted. A `**` pattern is matched against a walk
+/// that, like the directory search, does not enter symlinked directories (the glob crate
+/// follows them, which never ends on a link loop); other patterns cannot recurse.
+fn expand_glob(pattern: &str) -> Result<Vec<PathBuf>, glob::PatternError> {
+    let compiled = glob::Pattern::new(pattern)?;
+    let mut matched: Vec<PathBuf> = if pattern.contains("**") {
+        // Walk from the pattern's literal leading directories.
+        let mut start = PathBuf::new();
+        for component in Path::new(pattern).components() {
+            if component
+                .as_os_str()
+                .to_string_lossy()
+                .contains(['*', '?', '['])
+            {
+                break;
+            }
+            start.push(component);
+        }
+        let mut files = Vec::new();
+        walk_files(&start, &mut files);
+        let options = glob::MatchOptions {
+            require_literal_separator: true,
+            ..glob::MatchOptions::new()
+        };
+        files.retain(|p| compiled.matches_path_with(p, options));
+        files
+    } else {
+        glob::glob(pattern)?
+            .filter_map(Result::ok)
+            .filter(|p| p.is_file())
+            .collect()
+    };
+    matched.sort();
+    Ok(matched)
+}
+
+/// Every regular file under `dir` (`""`: the current directory, paths then relative),
+/// symlinked directories not entered.
+fn walk_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let read = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let Ok(entries) = std::fs::read_dir(read) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = dir.join(entry.file_name());
+        match entry.file_type() {
+            Ok(t) if t.is_dir() => walk_files(&path, out),
+            Ok(t) if is_regular(t, &path) => out.push(path),
+            _ => {}
         }
     }
 }

@@ -674,3 +674,256 @@ fn sample_pr_over_the_weight_policy_warns_in_the_plan() {
         "{markdown}"
     );
 }
+
+// ---- what a directory search picks up, and what it must not hang on ----
+
+#[test]
+fn directory_with_a_mistyped_kind_fails_naming_the_file() {
+    // A second topology of its own (no overlaps), with its kind mistyped three ways.
+    let second = second_topology(Some((
+        "172.17.0.81-172.17.0.90",
+        "172.17.0.91-172.17.0.100",
+    )));
+    let typo = second.replacen("\nkind: Topology\n", "\nkind: Topolgy\n", 1);
+    assert_ne!(typo, second, "the example has a top-level `kind: Topology`");
+    let bom_crlf = format!(
+        "\u{feff}{}",
+        second
+            .replacen("\nkind: Topology\n", "\nkind: \"Topolgy\"\n", 1)
+            .replace('\n', "\r\n")
+    );
+    let key_case = second.replacen("\nkind: Topology\n", "\nKind: Topology\n", 1);
+    let line = line_of(&typo, "kind: Topolgy", 0);
+
+    for (variant, text, code) in [
+        ("typo", typo.as_str(), "E011"),
+        ("BOM and CRLF", bom_crlf.as_str(), "E011"),
+        ("capital key", key_case.as_str(), "E007"),
+    ] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        write(dir.path(), "clusters/good.yaml", &example_text());
+        write(dir.path(), "clusters/bad.yaml", text);
+        write(
+            dir.path(),
+            "clusters/kustomization.yaml",
+            "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [deploy.yaml]\n",
+        );
+        write(
+            dir.path(),
+            "clusters/deploy.yaml",
+            "apiVersion: apps/v1\r\nkind: Deployment\r\nmetadata:\r\n  name: podinfo\r\n",
+        );
+        let (status, stdout, stderr) =
+            meshctl_in(dir.path(), &["validate", "--output", "github", "clusters"]);
+        assert_eq!(
+            status, 1,
+            "{variant}: a topology with a wrong kind is not skipped:\n{stdout}\n{stderr}"
+        );
+        let expected = if code == "E011" {
+            format!("::error file=clusters/bad.yaml,line={line},col=7,title=meshctl E011::")
+        } else {
+            "::error file=clusters/bad.yaml,".to_string()
+        };
+        assert!(
+            stdout
+                .lines()
+                .any(|l| l.starts_with(&expected) && l.contains(code)),
+            "{variant}: expected `{expected}` ({code}):\n{stdout}"
+        );
+        assert!(
+            !stdout.contains("good.yaml"),
+            "{variant}: only the broken file is reported:\n{stdout}"
+        );
+
+        // The human report says the same, and the kustomize files are still skipped.
+        let (status, stdout, _) = meshctl_in(dir.path(), &["validate", "clusters"]);
+        assert_eq!(status, 1, "{variant}:\n{stdout}");
+        assert!(stdout.contains(&format!("error[{code}]")), "{stdout}");
+        assert!(stdout.contains("in 2 files"), "{variant}:\n{stdout}");
+        assert!(
+            !stdout.contains("kustomization.yaml") && !stdout.contains("deploy.yaml"),
+            "{stdout}"
+        );
+    }
+}
+
+#[cfg(unix)]
+fn mkfifo(path: &Path) {
+    let status = Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("mkfifo runs");
+    assert!(status.success(), "mkfifo {}", path.display());
+}
+
+#[cfg(unix)]
+#[test]
+fn directory_walks_do_not_follow_symlinked_directories_or_open_fifos() {
+    use std::os::unix::fs::symlink;
+    const SHORT: Duration = Duration::from_secs(10);
+
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path();
+    write(dir, "fleet/a/topology.yaml", &example_text());
+    // Loops, a way out of the tree and a link to a directory elsewhere.
+    symlink(".", dir.join("fleet/a/self")).expect("symlink");
+    symlink("..", dir.join("fleet/a/up")).expect("symlink");
+    write(dir, "elsewhere/topology.yaml", &second_topology(None));
+    symlink("../../elsewhere", dir.join("fleet/a/outside")).expect("symlink");
+    // A link to a regular file is a file like any other.
+    write(
+        dir,
+        "shared/west.yaml",
+        &second_topology(Some((
+            "172.17.0.81-172.17.0.90",
+            "172.17.0.91-172.17.0.100",
+        ))),
+    );
+    symlink("../shared/west.yaml", dir.join("fleet/west.yaml")).expect("symlink");
+    // Nobody writes to these: opening one would block for ever.
+    mkfifo(&dir.join("fleet/x.yaml"));
+    mkfifo(&dir.join("fleet/a/y.yml"));
+
+    for args in [
+        vec!["validate", "fleet"],
+        vec!["validate", "fleet/a/up"],
+        vec!["validate", "fleet/**/*.y*ml"],
+    ] {
+        let output = meshctl()
+            .current_dir(dir)
+            .args(&args)
+            .timeout(SHORT)
+            .output()
+            .expect("meshctl runs");
+        let (code, stdout, stderr) = finished(output, &format!("meshctl {args:?}"));
+        assert_eq!(code, 0, "{args:?}:\n{stdout}\n{stderr}");
+        // Two topologies, each once: not through `self`, `up` or `outside`.
+        let root = if args[1] == "fleet/a/up" {
+            "fleet/a/up"
+        } else {
+            "fleet"
+        };
+        assert_eq!(
+            stdout.trim(),
+            format!("{root}/a/topology.yaml, {root}/west.yaml: valid"),
+            "{args:?}: each topology once"
+        );
+    }
+
+    // A FIFO named on the command line is read: that is the caller's choice.
+    let fifo = dir.join("fleet/x.yaml");
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::write(fifo, example_text()))
+    };
+    let output = meshctl()
+        .current_dir(dir)
+        .args(["validate", "fleet/x.yaml"])
+        .timeout(SHORT)
+        .output()
+        .expect("meshctl runs");
+    let (code, stdout, stderr) = finished(output, "meshctl validate fleet/x.yaml");
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(stdout.contains("fleet/x.yaml: valid"), "{stdout}");
+    writer
+        .join()
+        .expect("writer")
+        .expect("the FIFO was written");
+}
+
+// ---- the pull-request check with CRLF files, `.yml` and a base that was broken ----
+
+#[test]
+fn sample_pr_sees_crlf_topologies_and_yml_files() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let repo = tmp.path().join("repo");
+    // The unchanged topology has Windows line ends (and a byte-order mark).
+    let crlf = format!("\u{feff}{}", example_text().replace('\n', "\r\n"));
+    let base = repo_with(&repo, &crlf);
+    // A new `.yml` topology reusing its LoadBalancer pools, also CRLF.
+    let overlapping = second_topology(None).replace('\n', "\r\n");
+    commit(
+        &repo,
+        "clusters/west/topology.yml",
+        &overlapping,
+        "add west",
+    );
+    let (code, stdout, stderr, markdown) = gitops_check(&repo, &[&base]);
+    assert_eq!(
+        code, 1,
+        "the overlap with the CRLF topology is found:\n{stdout}\n{stderr}\n{markdown}"
+    );
+    let line = line_of(&second_topology(None), "172.17.0.61-172.17.0.70", 0);
+    assert!(
+        stdout.contains(&format!(
+            "::error file=clusters/west/topology.yml,line={line},col=17,title=meshctl E080::"
+        )),
+        "the `.yml` file is checked by default, against the CRLF one:\n{stdout}"
+    );
+    assert!(stdout.contains("in topology.yaml"), "{stdout}");
+
+    let disjoint = second_topology(Some((
+        "172.17.0.81-172.17.0.90",
+        "172.17.0.91-172.17.0.100",
+    )))
+    .replace('\n', "\r\n");
+    commit(
+        &repo,
+        "clusters/west/topology.yml",
+        &disjoint,
+        "west gets its own pools",
+    );
+    std::fs::remove_file(tmp.path().join("summary.md")).expect("the summary was written");
+    let (code, stdout, stderr, markdown) = gitops_check(&repo, &[&base]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}\n{markdown}");
+    assert!(
+        markdown.contains("`clusters/west/topology.yml`") && markdown.contains("west/kind-cluster"),
+        "{markdown}"
+    );
+}
+
+#[test]
+fn sample_pr_fixing_overlapping_subnets_passes_and_shows_its_plan() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let repo = tmp.path().join("repo");
+    // The base revision is invalid (E023), and this pull request is the fix.
+    let base = repo_with(&repo, &walkthrough_subnets());
+    commit(
+        &repo,
+        "topology.yaml",
+        &example_text(),
+        "give the clusters disjoint service subnets",
+    );
+    let (code, stdout, stderr, markdown) = gitops_check(&repo, &[&base]);
+    assert_eq!(
+        code, 0,
+        "fixing a broken topology passes:\nstdout:\n{stdout}\nstderr:\n{stderr}\nsummary:\n{markdown}"
+    );
+    assert!(!stdout.contains("::error"), "{stdout}");
+    assert!(
+        markdown.contains("`topology.yaml`")
+            && markdown.contains("`demo/kind-cluster`")
+            && markdown.contains("+ \"10.96.0.0/16\""),
+        "the plan of the fix is shown:\n{markdown}"
+    );
+    assert!(
+        !markdown.contains("plan failed") && !markdown.contains("Validation failed"),
+        "{markdown}"
+    );
+    // The base is named after the revision, never after the script's temporary copy.
+    for (what, text) in [
+        ("summary", &markdown),
+        ("stderr", &stderr),
+        ("stdout", &stdout),
+    ] {
+        assert!(
+            !text.contains("base.yaml") && !text.contains(&*tmp.path().to_string_lossy()),
+            "the temporary base file leaks into the {what}:\n{text}"
+        );
+    }
+    assert!(
+        markdown.contains(&format!("topology.yaml@{base}"))
+            || stderr.contains(&format!("topology.yaml@{base}")),
+        "the note on the invalid base names it `topology.yaml@<base>`:\n{markdown}\n{stderr}"
+    );
+}
