@@ -112,6 +112,20 @@ struct PendingWrite {
     mode: u32,
 }
 
+/// Whether a certificate and its key both exist; half a pair is an error.
+fn pair_exists(cert: &Path, key: &Path) -> Result<bool, CertError> {
+    let half = |present: &Path, missing: &Path| CertError::PartialPair {
+        present: present.to_path_buf(),
+        missing: missing.to_path_buf(),
+    };
+    match (fsutil::exists(cert)?, fsutil::exists(key)?) {
+        (true, true) => Ok(true),
+        (false, false) => Ok(false),
+        (true, false) => Err(half(cert, key)),
+        (false, true) => Err(half(key, cert)),
+    }
+}
+
 /// Queues a generated pair: the key first, so a certificate never exists without it.
 fn stage_pair(pending: &mut Vec<PendingWrite>, cert: &Path, key: &Path, generated: &GeneratedCert) {
     pending.push(PendingWrite {
@@ -293,25 +307,13 @@ impl CertStore {
                 validity,
             } => {
                 let (cert, key) = (self.issuer_cert_path(), self.issuer_key_path());
-                match (fsutil::exists(&cert)?, fsutil::exists(&key)?) {
-                    (true, true) => (
+                match pair_exists(&cert, &key)? {
+                    true => (
                         fsutil::read_string(&cert)?,
                         SecretPem::new(fsutil::read_string(&key)?),
                         source(Origin::Reused, &cert, &key),
                     ),
-                    (true, false) => {
-                        return Err(CertError::PartialPair {
-                            present: cert,
-                            missing: key,
-                        })
-                    }
-                    (false, true) => {
-                        return Err(CertError::PartialPair {
-                            present: key,
-                            missing: cert,
-                        })
-                    }
-                    (false, false) => {
+                    false => {
                         let anchor_key = match new_anchor_key {
                             Some(k) => k,
                             None => read_anchor_key(&anchor_source.key)?,
@@ -405,27 +407,12 @@ impl CertStore {
         }
         let anchor_key = read_anchor_key(&anchor_source.key)?;
 
-        let old = match (
-            fsutil::exists(&issuer_cert)?,
-            fsutil::exists(&issuer_key_path)?,
-        ) {
-            (true, true) => Some((
+        let old = match pair_exists(&issuer_cert, &issuer_key_path)? {
+            true => Some((
                 fsutil::read(&issuer_cert)?,
                 SecretPem::new(fsutil::read_string(&issuer_key_path)?),
             )),
-            (false, false) => None,
-            (true, false) => {
-                return Err(CertError::PartialPair {
-                    present: issuer_cert,
-                    missing: issuer_key_path,
-                })
-            }
-            (false, true) => {
-                return Err(CertError::PartialPair {
-                    present: issuer_key_path,
-                    missing: issuer_cert,
-                })
-            }
+            false => None,
         };
 
         let generated = sign_issuer(
