@@ -77,9 +77,3 @@ pub fn kind_config(
         nodes,
     })
 }
-
-impl KindConfig {
-    pub fn to_yaml(&self) -> String {
-        serde_yaml::to_string(self).unwrap_or_default()
-    }
-}

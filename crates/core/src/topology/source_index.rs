@@ -44,13 +44,6 @@ impl SourceIndex {
         }
     }
 
-    pub fn len(&self) -> usize {
-        self.values.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.values.is_empty()
-    }
 }
 
 /// `a.b[2].c` → `a.b[2]` → `a.b` → `a` → `` → None.
