@@ -43,7 +43,6 @@ impl SourceIndex {
             None => text,
         }
     }
-
 }
 
 /// `a.b[2].c` → `a.b[2]` → `a.b` → `a` → `` → None.
