@@ -633,11 +633,11 @@ fn sample_pr_adding_a_topology_checks_it_against_the_others() {
     let (code, stdout, stderr, markdown) = gitops_check(&repo, &[&base]);
     assert_eq!(code, 0, "{stdout}\n{stderr}\n{markdown}");
     assert!(
-        markdown.contains("west/kind-cluster") && markdown.contains("to create"),
+        markdown.contains("west/cluster") && markdown.contains("to create"),
         "{markdown}"
     );
     assert!(
-        !markdown.contains("demo/kind-cluster"),
+        !markdown.contains("demo/cluster"),
         "the unchanged topology is not planned:\n{markdown}"
     );
 }
@@ -877,7 +877,7 @@ fn sample_pr_sees_crlf_topologies_and_yml_files() {
     let (code, stdout, stderr, markdown) = gitops_check(&repo, &[&base]);
     assert_eq!(code, 0, "{stdout}\n{stderr}\n{markdown}");
     assert!(
-        markdown.contains("`clusters/west/topology.yml`") && markdown.contains("west/kind-cluster"),
+        markdown.contains("`clusters/west/topology.yml`") && markdown.contains("west/cluster"),
         "{markdown}"
     );
 }
@@ -902,7 +902,7 @@ fn sample_pr_fixing_overlapping_subnets_passes_and_shows_its_plan() {
     assert!(!stdout.contains("::error"), "{stdout}");
     assert!(
         markdown.contains("`topology.yaml`")
-            && markdown.contains("`demo/kind-cluster`")
+            && markdown.contains("`demo/cluster`")
             && markdown.contains("+ \"10.96.0.0/16\""),
         "the plan of the fix is shown:\n{markdown}"
     );

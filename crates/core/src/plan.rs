@@ -6,7 +6,7 @@
 //! dependents a change reaches.
 
 use crate::diagnostics::Diagnostic;
-use crate::graph::{Desired, Graph, Node, NodeId, NodeKind};
+use crate::graph::{Desired, ExternalAction, Graph, Node, NodeId, NodeKind};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -192,7 +192,11 @@ pub fn compare(topology: &str, old: &Graph, new: &Graph, max_weight_change: Opti
                     }
                     changed.insert(node.id.clone());
                     // kind cannot reconfigure a running cluster.
-                    let action = if node.kind == NodeKind::KindCluster {
+                    let kind_cluster = matches!(
+                        node.desired,
+                        Desired::Action(ExternalAction::KindCreateCluster { .. })
+                    );
+                    let action = if kind_cluster {
                         Action::Replace
                     } else {
                         Action::Change

@@ -60,7 +60,7 @@ fn kind_configs_match_the_walkthrough() {
         ("demo3", "10.245.0.0/16", "10.97.0.0/16"),
     ] {
         let node = g
-            .node(&id(&format!("{cluster}/kind-cluster")))
+            .node(&id(&format!("{cluster}/cluster")))
             .expect("cluster node");
         let Desired::Action(ExternalAction::KindCreateCluster { name, config }) = &node.desired
         else {
@@ -430,13 +430,13 @@ fn small_valid_topologies_build_graphs() {
         // One bare kind cluster: just the cluster.
         (
             "  clusters:\n  - {name: a, podSubnet: 10.0.0.0/16, serviceSubnet: 10.1.0.0/16}\n",
-            vec!["a/kind-cluster"],
+            vec!["a/cluster"],
         ),
         // An existing cluster with Linkerd and a local-only split (no multicluster).
         (
             "  mesh:\n    linkerd:\n      version: stable-2.13.3\n      extensions: {smi: {}}\n  clusters:\n  - {name: a, provider: existing, context: prod, podSubnet: 10.0.0.0/16, serviceSubnet: 10.1.0.0/16}\n  workloads:\n  - {name: app, namespace: web, clusters: [a], manifests: [app.yaml], services: [v1, v2]}\n  splits:\n  - {namespace: web, cluster: a, service: v1, backends: [{service: v1, weight: 9}, {service: v2, weight: 1}]}\n",
             vec![
-                "a/kind-cluster",
+                "a/cluster",
                 "trust/certificates",
                 "a/Namespace/web",
                 "a/linkerd/crds",
@@ -461,16 +461,14 @@ fn small_valid_topologies_build_graphs() {
 fn ipv6_clusters_get_an_ipv6_kind_config() {
     let text = "apiVersion: meshctl.io/v1alpha1\nkind: Topology\nmetadata: {name: t}\nspec:\n  clusters:\n  - {name: a, podSubnet: 'fd00:10:244::/56', serviceSubnet: 'fd00:10:96::/112'}\n";
     let g = graph::build(&topology(text)).expect("graph");
-    let node = g.node(&id("a/kind-cluster")).expect("cluster");
+    let node = g.node(&id("a/cluster")).expect("cluster");
     let Desired::Action(ExternalAction::KindCreateCluster { config, .. }) = &node.desired else {
         panic!("a kind cluster");
     };
     assert_eq!(config["networking"]["ipFamily"], "ipv6");
     let example = example_graph();
-    let Desired::Action(ExternalAction::KindCreateCluster { config, .. }) = &example
-        .node(&id("demo/kind-cluster"))
-        .expect("cluster")
-        .desired
+    let Desired::Action(ExternalAction::KindCreateCluster { config, .. }) =
+        &example.node(&id("demo/cluster")).expect("cluster").desired
     else {
         panic!("a kind cluster");
     };

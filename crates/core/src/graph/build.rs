@@ -35,7 +35,7 @@ pub mod ids {
         NodeId("trust/certificates".into())
     }
     pub fn cluster(c: &str) -> NodeId {
-        NodeId(format!("{c}/kind-cluster"))
+        NodeId(format!("{c}/cluster"))
     }
     pub fn metallb(c: &str) -> NodeId {
         NodeId(format!("{c}/metallb-system/HelmRelease/metallb"))
@@ -200,7 +200,7 @@ fn add_cluster(
     };
     b.node(
         cluster_id.clone(),
-        NodeKind::KindCluster,
+        NodeKind::Cluster,
         Some(c),
         summary,
         Desired::Action(action),

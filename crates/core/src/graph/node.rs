@@ -21,7 +21,8 @@ impl fmt::Display for NodeId {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub enum NodeKind {
     TrustCertificates,
-    KindCluster,
+    /// A kind cluster meshctl creates, or an existing one it only uses.
+    Cluster,
     MetalLbRelease,
     IpAddressPool,
     L2Advertisement,
