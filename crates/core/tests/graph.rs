@@ -477,3 +477,32 @@ fn ipv6_clusters_get_an_ipv6_kind_config() {
         "IPv4 is kind's default"
     );
 }
+
+#[test]
+fn only_kind_clusters_are_replaced_when_they_change() {
+    let mut t = topology(&example_text());
+    let before = graph::build(&t).expect("graph");
+    t.spec.clusters[1].nodes.workers = 3;
+    let after = graph::build(&t).expect("graph");
+    let p = plan::compare("x", &before, &after, None);
+    let changed: Vec<(&str, Action)> = p
+        .entries
+        .iter()
+        .filter(|e| e.action != Action::Unchanged)
+        .map(|e| (e.id.0.as_str(), e.action))
+        .collect();
+    assert_eq!(changed, [("demo3/cluster", Action::Replace)]);
+    assert_eq!(p.summary.replace, 1);
+
+    // An existing cluster whose context changes is re-pointed, not rebuilt.
+    let head = "apiVersion: meshctl.io/v1alpha1\nkind: Topology\nmetadata: {name: t}\nspec:\n  clusters:\n";
+    let a = topology(&format!("{head}  - {{name: a, provider: existing, context: one, podSubnet: 10.0.0.0/16, serviceSubnet: 10.1.0.0/16}}\n"));
+    let b = topology(&format!("{head}  - {{name: a, provider: existing, context: two, podSubnet: 10.0.0.0/16, serviceSubnet: 10.1.0.0/16}}\n"));
+    let p = plan::compare(
+        "x",
+        &graph::build(&a).expect("graph"),
+        &graph::build(&b).expect("graph"),
+        None,
+    );
+    assert_eq!(p.entries[0].action, Action::Change);
+}
