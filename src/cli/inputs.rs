@@ -19,12 +19,7 @@ pub fn read_inputs(args: &[String]) -> Vec<InputFile> {
     let mut inputs: Vec<InputFile> = Vec::new();
     for arg in args {
         if arg == "-" {
-            let mut bytes = Vec::new();
-            let read = std::io::stdin().read_to_end(&mut bytes).map(|_| bytes);
-            inputs.push(InputFile {
-                name: "<stdin>".to_string(),
-                bytes: read.map_err(|e| unreadable("<stdin>", &e.to_string())),
-            });
+            inputs.push(read_one(arg));
             continue;
         }
         let path = Path::new(arg);
@@ -70,6 +65,19 @@ pub fn read_inputs(args: &[String]) -> Vec<InputFile> {
         input.name == "<stdin>" || seen.insert(key)
     });
     inputs
+}
+
+/// Reads one named input: `-` is stdin, anything else a file path.
+pub fn read_one(arg: &str) -> InputFile {
+    if arg != "-" {
+        return read_file(Path::new(arg));
+    }
+    let mut bytes = Vec::new();
+    let read = std::io::stdin().read_to_end(&mut bytes).map(|_| bytes);
+    InputFile {
+        name: "<stdin>".to_string(),
+        bytes: read.map_err(|e| unreadable("<stdin>", &e.to_string())),
+    }
 }
 
 fn read_file(path: &Path) -> InputFile {

@@ -2,6 +2,7 @@
 //! a topology with `--base`.
 
 use super::certs;
+use super::inputs::read_one;
 use super::load::{load_valid, ValidTopology};
 use super::CliError;
 use crate::output::{self, plan as render_plan};
@@ -10,7 +11,7 @@ use meshctl_core::graph::{self, Graph};
 use meshctl_core::plan::{self, Plan};
 use meshctl_core::topology::load;
 use meshctl_core::validate::validate;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::process::ExitCode;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -57,12 +58,7 @@ struct Base {
 }
 
 fn read_bytes(file: &str) -> Result<Vec<u8>, CliError> {
-    if file == "-" {
-        let mut bytes = Vec::new();
-        std::io::stdin().read_to_end(&mut bytes)?;
-        return Ok(bytes);
-    }
-    std::fs::read(file).map_err(|e| CliError::Usage(format!("cannot read {file}: {e}")))
+    read_one(file).bytes.map_err(|d| CliError::Usage(d.message))
 }
 
 fn is_blank(bytes: &[u8]) -> bool {
