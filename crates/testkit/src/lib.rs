@@ -1,0 +1,1 @@
+//! meshctl-testkit: an in-memory Kubernetes API server for tests (being built).
