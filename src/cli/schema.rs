@@ -5,6 +5,6 @@ use std::io::Write;
 use std::process::ExitCode;
 
 pub fn run() -> Result<ExitCode, CliError> {
-    std::io::stdout().write_all(meshctl_core::schema::topology_schema().as_bytes())?;
+    std::io::stdout().write_all(meshctl_core::topology::schema::topology_schema().as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }

@@ -12,6 +12,9 @@
 //!   over PEM so the same check applies to files and to what a live cluster holds
 //!   ([`verify_trust`], [`expiry_warnings`]);
 //! * summaries for display ([`describe`]).
+//! * the TLS certificates of Linkerd's webhooks and viz's tap, generated once and kept beside the
+//!   trust material so renders are deterministic, and the chart values that pass them
+//!   ([`ensure_webhook_certificates`], [`control_plane_values`], [`viz_values`]).
 //!
 //! It does no network or Kubernetes I/O and needs no async runtime. Private keys are only ever
 //! held in [`SecretPem`], whose `Debug`/`Display` print `[redacted]`.
@@ -26,6 +29,7 @@ pub mod profile;
 mod settings;
 mod store;
 mod verify;
+mod webhook;
 
 pub use describe::{describe, CertSummary};
 pub use error::{CertError, CertRole};
@@ -40,4 +44,9 @@ pub use store::{
 pub use verify::{
     expiry_warnings, verify_trust, ExpiryInfo, LabeledPem, VerifiedTrust,
     LINKERD_CHECK_EXPIRY_WARNING,
+};
+pub use webhook::{
+    control_plane_values, ensure_webhook_certificates, viz_values, write_values_file, LinkerdChart,
+    LinkerdWebhook, WebhookCert, WebhookError, WebhookNamespaces, WebhookOrigin, WebhookSet,
+    TLS_SECRET_TYPE, WEBHOOKS_DIR, WEBHOOK_CERT_VALIDITY, WEBHOOK_RENEW_BEFORE,
 };

@@ -13,7 +13,6 @@ pub mod diagnostics;
 pub mod graph;
 pub mod plan;
 pub mod render;
-pub mod schema;
 pub mod topology;
 pub mod validate;
 

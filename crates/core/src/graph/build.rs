@@ -4,82 +4,15 @@
 //! from it) does not depend on the order of lists in the topology file. Edges point from
 //! a dependency to its dependent and carry the reason.
 
+use super::ids;
 use super::node::*;
-use super::Graph;
-use crate::render::{self, DesiredObject, RenderError};
+use super::{Graph, GraphError};
+use crate::render::{self, DesiredObject, RenderError, Unknown};
 use crate::topology::{expand_template, Cluster, Linkerd, Provider, Topology};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Why a graph could not be built. Only an invalid topology (or a bug) gets here.
-#[derive(Debug, thiserror::Error)]
-pub enum GraphError {
-    #[error("dependency cycle: {}", .0.iter().map(|n| n.0.as_str()).collect::<Vec<_>>().join(" → "))]
-    Cycle(Vec<NodeId>),
-    #[error("{dependent} depends on {dependency}, but {missing} is not declared by the topology; run `meshctl validate`")]
-    MissingNode {
-        dependent: NodeId,
-        dependency: NodeId,
-        missing: NodeId,
-    },
-    #[error(transparent)]
-    Render(#[from] RenderError),
-}
-
 pub const METALLB_REPO: &str = "https://metallb.github.io/metallb";
 pub const INGRESS_NGINX_REPO: &str = "https://kubernetes.github.io/ingress-nginx";
-
-/// Ids of the nodes, one function each so ids are spelled in one place.
-pub mod ids {
-    use super::NodeId;
-    pub fn certificates() -> NodeId {
-        NodeId("trust/certificates".into())
-    }
-    pub fn cluster(c: &str) -> NodeId {
-        NodeId(format!("{c}/cluster"))
-    }
-    pub fn metallb(c: &str) -> NodeId {
-        NodeId(format!("{c}/metallb-system/HelmRelease/metallb"))
-    }
-    pub fn pool(c: &str, pool: &str) -> NodeId {
-        NodeId(format!("{c}/metallb-system/IPAddressPool/{pool}"))
-    }
-    pub fn l2(c: &str, name: &str) -> NodeId {
-        NodeId(format!("{c}/metallb-system/L2Advertisement/{name}"))
-    }
-    pub fn crds(c: &str) -> NodeId {
-        NodeId(format!("{c}/linkerd/crds"))
-    }
-    pub fn control_plane(c: &str) -> NodeId {
-        NodeId(format!("{c}/linkerd/control-plane"))
-    }
-    pub fn extension(c: &str, ext: &str) -> NodeId {
-        NodeId(format!("{c}/linkerd/{ext}"))
-    }
-    pub fn gateway(c: &str) -> NodeId {
-        NodeId(format!("{c}/linkerd-multicluster/gateway-ready"))
-    }
-    pub fn link(source: &str, cluster_name: &str) -> NodeId {
-        NodeId(format!("{source}/linkerd-multicluster/Link/{cluster_name}"))
-    }
-    pub fn namespace(c: &str, ns: &str) -> NodeId {
-        NodeId(format!("{c}/Namespace/{ns}"))
-    }
-    pub fn workload(c: &str, ns: &str, name: &str) -> NodeId {
-        NodeId(format!("{c}/{ns}/Workload/{name}"))
-    }
-    pub fn export(c: &str, ns: &str, service: &str) -> NodeId {
-        NodeId(format!("{c}/{ns}/Export/{service}"))
-    }
-    pub fn split(c: &str, ns: &str, name: &str) -> NodeId {
-        NodeId(format!("{c}/{ns}/TrafficSplit/{name}"))
-    }
-    pub fn ingress_nginx(c: &str) -> NodeId {
-        NodeId(format!("{c}/ingress-nginx/HelmRelease/ingress-nginx"))
-    }
-    pub fn ingress(c: &str, ns: &str, name: &str) -> NodeId {
-        NodeId(format!("{c}/{ns}/Ingress/{name}"))
-    }
-}
 
 struct Builder<'t> {
     topology: &'t Topology,

@@ -2,9 +2,13 @@
 //! edges from each dependency to its dependents, and the apply order as waves.
 
 mod build;
+mod error;
+pub mod ids;
 mod node;
 
-pub use build::{build, ids, GraphError, INGRESS_NGINX_REPO, METALLB_REPO};
+pub use crate::render::Unknown;
+pub use build::{build, INGRESS_NGINX_REPO, METALLB_REPO};
+pub use error::GraphError;
 pub use node::*;
 
 use petgraph::algo::{kosaraju_scc, toposort};

@@ -1,7 +1,7 @@
 //! Nodes of the desired-state graph: one per thing that will exist in a cluster or on
 //! disk, with its desired state as data.
 
-use crate::render::DesiredObject;
+use crate::render::{DesiredObject, Unknown};
 use serde::Serialize;
 use std::fmt;
 
@@ -108,20 +108,6 @@ pub enum ExternalAction {
         kustomize: Option<String>,
         files: Vec<String>,
     },
-}
-
-/// A value only apply can know, shown as Terraform does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Unknown;
-
-impl Serialize for Unknown {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(Unknown::TEXT)
-    }
-}
-
-impl Unknown {
-    pub const TEXT: &'static str = "(known after apply)";
 }
 
 /// One thing that will exist.

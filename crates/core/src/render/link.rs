@@ -4,8 +4,7 @@
 //! the live Link with this one, and plan shows it. Field values follow stable-2.13's
 //! `multicluster/cmd/link.go`: every port is a string.
 
-use super::{DesiredObject, RenderError};
-use crate::graph::Unknown;
+use super::{DesiredObject, RenderError, Unknown};
 use crate::topology::{Link, Topology};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use serde::Serialize;

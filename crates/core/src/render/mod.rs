@@ -25,6 +25,20 @@ pub struct DesiredObject {
     pub body: Value,
 }
 
+/// A value only apply can know, shown as Terraform does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unknown;
+
+impl Serialize for Unknown {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(Unknown::TEXT)
+    }
+}
+
+impl Unknown {
+    pub const TEXT: &'static str = "(known after apply)";
+}
+
 /// Errors while rendering. Only reachable on a topology that did not pass validation.
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {

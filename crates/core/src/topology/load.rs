@@ -6,7 +6,7 @@
 
 use super::model::Topology;
 use super::source_index::{self, SourceIndex};
-use super::structure;
+use super::schema_check as structure;
 use crate::diagnostics::{Diagnostic, Location};
 
 /// A topology together with where each of its paths is in the file.

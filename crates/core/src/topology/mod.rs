@@ -1,17 +1,21 @@
 //! The topology: its typed model, the units it is written in, loading it from text with
-//! positions, and the defaults computed from it.
+//! positions, its JSON Schema, the defaults computed from it, and the inventory of what
+//! it declares where (shared by validation and the graph).
 
 // The event walk fails with exactly one diagnostic per file (boxed at the public
 // `load` boundary), so its large error type costs nothing worth boxing for inside.
 mod defaults;
+mod inventory;
 mod load;
 mod model;
+pub mod schema;
+mod schema_check;
 #[allow(clippy::result_large_err)]
 mod source_index;
-mod structure;
 pub mod units;
 
 pub use defaults::*;
+pub use inventory::Inventory;
 pub use load::{load, load_str, LoadedTopology};
 pub use model::*;
 pub use source_index::SourceIndex;

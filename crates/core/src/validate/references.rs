@@ -6,53 +6,11 @@
 
 use super::names::is_dns_subdomain;
 use crate::diagnostics::Diagnostic;
-use crate::topology::{expand_template, Provider, Topology};
-use std::collections::{HashMap, HashSet};
-
-/// What the topology declares, for looking references up.
-struct Declared<'a> {
-    clusters: HashSet<&'a str>,
-    /// (cluster, namespace) → services workloads provide there.
-    services: HashMap<(&'a str, &'a str), HashSet<&'a str>>,
-    /// (cluster, namespace) pairs that will exist.
-    namespaces: HashSet<(&'a str, &'a str)>,
-}
-
-impl<'a> Declared<'a> {
-    fn new(t: &'a Topology) -> Self {
-        let clusters = t.spec.clusters.iter().map(|c| c.name.as_str()).collect();
-        let mut services: HashMap<(&str, &str), HashSet<&str>> = HashMap::new();
-        let mut namespaces = HashSet::new();
-        for w in &t.spec.workloads {
-            for cluster in &w.clusters {
-                namespaces.insert((cluster.as_str(), w.namespace.as_str()));
-                services
-                    .entry((cluster.as_str(), w.namespace.as_str()))
-                    .or_default()
-                    .extend(w.services.iter().map(String::as_str));
-            }
-        }
-        for ns in &t.spec.namespaces {
-            for cluster in &ns.clusters {
-                namespaces.insert((cluster.as_str(), ns.name.as_str()));
-            }
-        }
-        Declared {
-            clusters,
-            services,
-            namespaces,
-        }
-    }
-
-    fn provides(&self, cluster: &str, namespace: &str, service: &str) -> bool {
-        self.services
-            .get(&(cluster, namespace))
-            .is_some_and(|s| s.contains(service))
-    }
-}
+use crate::topology::{expand_template, Inventory, Provider, Topology};
+use std::collections::HashMap;
 
 pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
-    let declared = Declared::new(t);
+    let declared = Inventory::of(t);
     let cluster_ref = |out: &mut Vec<Diagnostic>, path: String, name: &str| -> bool {
         if declared.clusters.contains(name) {
             return true;
@@ -138,9 +96,7 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
             }
             for link in consumers {
                 if declared.clusters.contains(link.source.as_str())
-                    && !declared
-                        .namespaces
-                        .contains(&(link.source.as_str(), export.namespace.as_str()))
+                    && !declared.has_namespace(link.source.as_str(), export.namespace.as_str())
                 {
                     out.push(
                         Diagnostic::error(
@@ -357,7 +313,7 @@ fn check_workloads(t: &Topology, out: &mut Vec<Diagnostic>, cluster_ref: &Cluste
 fn check_splits(
     t: &Topology,
     out: &mut Vec<Diagnostic>,
-    declared: &Declared,
+    declared: &Inventory,
     cluster_ref: &ClusterRef,
     service_ref: &ServiceRef,
 ) {

@@ -1,6 +1,6 @@
 //! The JSON Schema of the topology, generated from the model types.
 
-use crate::topology::Topology;
+use super::Topology;
 
 /// The JSON Schema (draft 2020-12) of a topology file, pretty-printed with a trailing
 /// newline, exactly as committed in `schema/topology.schema.json`.

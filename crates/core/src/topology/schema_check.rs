@@ -4,9 +4,9 @@
 //! are left to validation (E020), and a wrong apiVersion/kind to E010/E011, whose messages
 //! say more than a schema pattern can.
 
+use super::schema::topology_schema_value;
 use super::source_index::SourceIndex;
 use crate::diagnostics::Diagnostic;
-use crate::schema::topology_schema_value;
 use jsonschema::error::ValidationErrorKind;
 use jsonschema::paths::LocationSegment;
 use jsonschema::ValidationError;
