@@ -11,6 +11,7 @@
 
 pub mod diagnostics;
 pub mod graph;
+pub mod live;
 pub mod plan;
 pub mod render;
 pub mod topology;
