@@ -11,10 +11,11 @@
 //! * verifying an anchor / issuer / key triple the way Linkerd would accept it, as pure functions
 //!   over PEM so the same check applies to files and to what a live cluster holds
 //!   ([`verify_trust`], [`expiry_warnings`]);
-//! * summaries for display ([`describe`]).
+//! * summaries for display ([`describe`]);
 //! * the TLS certificates of Linkerd's webhooks and viz's tap, generated once and kept beside the
 //!   trust material so renders are deterministic, and the chart values that pass them
-//!   ([`ensure_webhook_certificates`], [`control_plane_values`], [`viz_values`]).
+//!   ([`ensure_webhook_certificates`], [`control_plane_values`], [`viz_values`]);
+//! * the state lock that keeps two runs off one state directory ([`lock`]).
 //!
 //! It does no network or Kubernetes I/O and needs no async runtime. Private keys are only ever
 //! held in [`SecretPem`], whose `Debug`/`Display` print `[redacted]`.
@@ -24,6 +25,7 @@ mod error;
 mod fsutil;
 mod generate;
 mod keys;
+pub mod lock;
 mod parse;
 pub mod profile;
 mod settings;
@@ -35,6 +37,7 @@ pub use describe::{describe, CertSummary};
 pub use error::{CertError, CertRole};
 pub use generate::{generate_anchor, generate_issuer, GeneratedCert};
 pub use keys::SecretPem;
+pub use lock::{LockError, LockInfo, StateLock};
 pub use profile::issuer_common_name;
 pub use settings::{validate_trust_domain, CertSource, TrustSettings};
 pub use store::{

@@ -56,7 +56,7 @@
 //! The state directory's `.gitignore` is created before any key is written. Each write is atomic
 //! (temp file, fsync, rename, fsync of the directory); the key is written before its certificate,
 //! so a crash leaves at worst a key that does not match the old certificate, which the next run
-//! detects and replaces. Concurrent runs must be kept apart by the state lock (module `lock`).
+//! detects and replaces. Concurrent runs must be kept apart by the state lock ([`crate::lock`]).
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
