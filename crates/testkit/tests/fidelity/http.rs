@@ -1,0 +1,1 @@
+//! Raw HTTP checks of the server's own behaviour.
