@@ -117,7 +117,9 @@ pub fn mermaid(graph: &Graph) -> String {
 
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
     let topology = load_valid(&args.file)?;
-    let graph = graph::build(&topology.loaded.topology)?;
+    let t = &topology.loaded.topology;
+    let paths = graph::Paths::for_file(std::path::Path::new(&args.file), t, None);
+    let graph = graph::build(t, &paths)?;
     let text = match args.format {
         Format::Dot => dot(&graph),
         Format::Mermaid => mermaid(&graph),

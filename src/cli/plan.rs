@@ -7,7 +7,7 @@ use super::load::{load_valid, ValidTopology};
 use super::CliError;
 use crate::output::{self, plan as render_plan};
 use clap::ValueEnum;
-use meshctl_core::graph::{self, Graph};
+use meshctl_core::graph::{self, Graph, Paths};
 use meshctl_core::plan::{self, Plan};
 use meshctl_core::topology::load;
 use meshctl_core::validate::validate;
@@ -68,7 +68,7 @@ fn is_blank(bytes: &[u8]) -> bool {
 /// The base revision. An empty file is "nothing existed before". A base that is not
 /// valid (the change being planned may be the fix) is compared as far as it can be: as
 /// declared when it still builds a graph, else as nothing — with a note, never a failure.
-fn read_base(file: &str) -> Result<Base, CliError> {
+fn read_base(file: &str, args: &Args) -> Result<Base, CliError> {
     let bytes = read_bytes(file)?;
     let nothing = |note: Option<String>| Base {
         graph: Graph::empty(),
@@ -97,7 +97,13 @@ fn read_base(file: &str) -> Result<Base, CliError> {
         .policy
         .as_ref()
         .and_then(|p| p.max_weight_change);
-    Ok(match graph::build(&loaded.topology) {
+    // The base is an earlier revision of the same file: its paths resolve beside it.
+    let paths = Paths::for_file(
+        std::path::Path::new(&args.file),
+        &loaded.topology,
+        args.state_dir.as_deref(),
+    );
+    Ok(match graph::build(&loaded.topology, &paths) {
         Ok(graph) => Base {
             graph,
             max_weight_change,
@@ -115,19 +121,20 @@ fn read_base(file: &str) -> Result<Base, CliError> {
 }
 
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
-    let mut plan = match &args.base {
+    let (mut plan, paths) = match &args.base {
         Some(base) => base_plan(&args, base)?,
         None => {
             let topology = load_valid(&args.file)?;
             if !args.offline {
                 eprintln!("note: planning against live clusters is not available yet; showing the offline plan (pass --offline to silence this note)");
             }
+            let paths = paths_of(&args, &topology.loaded.topology);
             let mut plan = plan::offline(
                 &topology.loaded.topology.metadata.name,
-                &graph::build(&topology.loaded.topology)?,
+                &graph::build(&topology.loaded.topology, &paths)?,
             );
             add_certificate_warnings(&args, &topology, &mut plan);
-            plan
+            (plan, paths)
         }
     };
     if args.output != Format::Human {
@@ -136,7 +143,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         }
     }
     plan.warnings.sort_by(|a, b| a.code.cmp(b.code));
-    output::ignore_broken_pipe(print(&args, &plan))?;
+    output::ignore_broken_pipe(print(&args, &plan, &paths))?;
     Ok(if args.detailed_exitcode && plan.has_changes() {
         ExitCode::from(2)
     } else {
@@ -145,20 +152,33 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
 }
 
 /// `plan --base OLD NEW`. An empty NEW plans the removal of everything OLD declares.
-fn base_plan(args: &Args, base: &str) -> Result<Plan, CliError> {
-    let old = read_base(base)?;
+fn base_plan(args: &Args, base: &str) -> Result<(Plan, Paths), CliError> {
+    let old = read_base(base, args)?;
     let new_is_blank = args.file != "-" && read_bytes(&args.file).is_ok_and(|b| is_blank(&b));
-    let (name, graph, new_limit, topology) = if new_is_blank {
-        (args.file.clone(), Graph::empty(), None, None)
+    let (name, graph, new_limit, topology, paths) = if new_is_blank {
+        let dir = std::path::Path::new(&args.file)
+            .parent()
+            .unwrap_or(std::path::Path::new(""))
+            .to_path_buf();
+        let paths = Paths {
+            state_dir: args
+                .state_dir
+                .clone()
+                .unwrap_or_else(|| dir.join(graph::STATE_ROOT)),
+            topology_dir: dir,
+        };
+        (args.file.clone(), Graph::empty(), None, None, paths)
     } else {
         let topology = load_valid(&args.file)?;
         let t = &topology.loaded.topology;
         let limit = t.spec.policy.as_ref().and_then(|p| p.max_weight_change);
+        let paths = paths_of(args, t);
         (
             t.metadata.name.clone(),
-            graph::build(t)?,
+            graph::build(t, &paths)?,
             limit,
             Some(topology),
+            paths,
         )
     };
     // A change may not loosen the policy it is checked against: the stricter one applies.
@@ -171,7 +191,16 @@ fn base_plan(args: &Args, base: &str) -> Result<Plan, CliError> {
     if let Some(topology) = &topology {
         add_certificate_warnings(args, topology, &mut plan);
     }
-    Ok(plan)
+    Ok((plan, paths))
+}
+
+/// Where the topology's paths resolve: beside the file, state in `--state-dir` or the default.
+fn paths_of(args: &Args, topology: &meshctl_core::topology::Topology) -> Paths {
+    Paths::for_file(
+        std::path::Path::new(&args.file),
+        topology,
+        args.state_dir.as_deref(),
+    )
 }
 
 fn add_certificate_warnings(args: &Args, topology: &ValidTopology, plan: &mut Plan) {
@@ -189,10 +218,10 @@ fn add_certificate_warnings(args: &Args, topology: &ValidTopology, plan: &mut Pl
     }
 }
 
-fn print(args: &Args, plan: &Plan) -> std::io::Result<()> {
+fn print(args: &Args, plan: &Plan, paths: &Paths) -> std::io::Result<()> {
     let mut stdout = std::io::stdout().lock();
     match args.output {
-        Format::Human => stdout.write_all(render_plan::human(plan, &args.file).as_bytes()),
+        Format::Human => stdout.write_all(render_plan::human(plan, &args.file, paths).as_bytes()),
         Format::Markdown => stdout.write_all(render_plan::markdown(plan, &args.file).as_bytes()),
         Format::Json => {
             serde_json::to_writer_pretty(&mut stdout, plan)?;

@@ -52,7 +52,7 @@ fn write(path: &Path, text: &str) -> Result<(), CliError> {
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
     let topology = load_valid(&args.file)?;
     let t = &topology.loaded.topology;
-    let graph = graph::build(t)?;
+    let graph = graph::build(t, &graph::Paths::for_file(Path::new(&args.file), t, None))?;
     // The header names the topology, not the file path, so the bytes do not depend on
     // where render was run from.
     let header = format!(
@@ -93,7 +93,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
                         listed.push(file);
                     }
                 }
-                Desired::Action(ExternalAction::KindCreateCluster { config, .. }) => {
+                Desired::Action(ExternalAction::KindCluster { config, .. }) => {
                     let yaml = serde_yaml::to_string(config)
                         .map_err(|e| CliError::Usage(e.to_string()))?;
                     let path = dir.join("kind-config.yaml");

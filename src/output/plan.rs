@@ -1,7 +1,9 @@
 //! Plans for people (terminal), for pull requests (Markdown) — JSON is the plan's own
 //! serde form.
 
-use meshctl_core::graph::{Desired, ExternalAction, Unknown};
+use meshctl_core::graph::{
+    commands, pipeline, Desired, ExternalAction, Paths, ResolvedCertificate, Unknown,
+};
 use meshctl_core::plan::{Action, FieldChange, Plan, PlanEntry, PlanMode};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -46,38 +48,38 @@ fn group_title(cluster: &str) -> String {
     }
 }
 
-/// What an external action will run or wait for, one line each.
-fn action_lines(action: &ExternalAction) -> Vec<String> {
+/// What an external action will run or wait for, one line each. Command lines come from
+/// [`commands`], the same function the executor runs from.
+fn action_lines(action: &ExternalAction, paths: &Paths) -> Vec<String> {
+    let commands = commands(action, paths);
     match action {
-        ExternalAction::KindCreateCluster { name, .. } => vec![format!(
-            "runs: kind create cluster --name {name} --config <rendered kind config>"
-        )],
+        ExternalAction::KindCluster { .. } | ExternalAction::HelmRelease { .. } => {
+            vec![format!("runs: {}", pipeline(&commands))]
+        }
+        ExternalAction::LinkerdRender { .. } | ExternalAction::Manifests { .. } => {
+            vec![format!("applies: {}", pipeline(&commands))]
+        }
         ExternalAction::UseExistingCluster { context } => {
             vec![format!("uses: existing context {context}")]
         }
-        ExternalAction::Certificates { anchor, issuer, .. } => vec![format!(
-            "keeps: trust anchor {anchor}, issuer {issuer} (reused once created; keys never shown)"
-        )],
-        ExternalAction::HelmRelease {
-            release,
-            namespace,
-            chart,
-            version,
-            values,
+        ExternalAction::Certificates {
+            trust_anchor,
+            issuer,
             ..
-        } => {
-            let mut line = format!("runs: helm upgrade --install {release} {chart} -n {namespace}");
-            if let Some(v) = version {
-                let _ = write!(line, " --version {v}");
-            }
-            for (k, v) in values {
-                let _ = write!(line, " --set {k}={v}");
-            }
-            vec![line]
-        }
-        ExternalAction::LinkerdRender { args } => {
-            vec![format!("applies: linkerd {}", args.join(" "))]
-        }
+        } => [("trust anchor", trust_anchor), ("issuer", issuer)]
+            .into_iter()
+            .map(|(role, certificate)| match certificate {
+                ResolvedCertificate::Generate {
+                    common_name, cert, ..
+                } => format!(
+                    "keeps: {role} {common_name} in {} (generated once, then reused; keys never shown)",
+                    cert.display()
+                ),
+                ResolvedCertificate::Files { cert, .. } => {
+                    format!("uses: {role} from your file {}", cert.display())
+                }
+            })
+            .collect(),
         ExternalAction::WaitForLoadBalancer {
             namespace, service, ..
         } => {
@@ -86,21 +88,11 @@ fn action_lines(action: &ExternalAction) -> Vec<String> {
                 Unknown::TEXT
             )]
         }
-        ExternalAction::LinkerdLink {
-            target_context,
-            cluster_name,
-            expected,
-        } => {
-            let mut lines = vec![format!(
-                "applies: linkerd --context={target_context} multicluster link --cluster-name {cluster_name}"
-            )];
+        ExternalAction::LinkerdLink { expected, .. } => {
+            let mut lines = vec![format!("applies: {}", pipeline(&commands))];
             lines.extend(expected.to_yaml().lines().map(str::to_string));
             lines
         }
-        ExternalAction::Manifests { kustomize, files } => match kustomize {
-            Some(dir) => vec![format!("applies: kubectl kustomize {dir}")],
-            None => vec![format!("applies: {}", files.join(", "))],
-        },
     }
 }
 
@@ -132,7 +124,7 @@ fn summary_line(plan: &Plan) -> String {
 }
 
 /// Terminal form.
-pub fn human(plan: &Plan, file: &str) -> String {
+pub fn human(plan: &Plan, file: &str, paths: &Paths) -> String {
     let mut out = String::new();
     match plan.mode {
         PlanMode::Offline => {
@@ -191,7 +183,7 @@ pub fn human(plan: &Plan, file: &str) -> String {
                     }
                 }
                 Desired::Action(action) => {
-                    for line in action_lines(action) {
+                    for line in action_lines(action, paths) {
                         let _ = writeln!(out, "      {line}");
                     }
                 }

@@ -67,7 +67,11 @@ fn pipeline(c: &mut Criterion) {
             .filter(|d| d.is_error())
             .collect();
         assert!(errors.is_empty(), "benchmark topology is valid: {errors:?}");
-        let g = graph::build(&loaded.topology).expect("graph");
+        let paths = graph::Paths {
+            topology_dir: "bench".into(),
+            state_dir: "bench/.meshctl/bench".into(),
+        };
+        let g = graph::build(&loaded.topology, &paths).expect("graph");
         group.throughput(Throughput::Bytes(text.len() as u64));
         group.bench_with_input(BenchmarkId::new("load", name), &text, |b, t| {
             b.iter(|| topology::load_str(black_box(t)))
@@ -76,7 +80,7 @@ fn pipeline(c: &mut Criterion) {
             b.iter(|| validate::validate(black_box(l)))
         });
         group.bench_with_input(BenchmarkId::new("graph", name), &loaded, |b, l| {
-            b.iter(|| graph::build(black_box(&l.topology)))
+            b.iter(|| graph::build(black_box(&l.topology), &paths))
         });
         group.bench_with_input(BenchmarkId::new("plan-base", name), &g, |b, g| {
             b.iter(|| plan::compare("bench", black_box(g), black_box(g), None))

@@ -194,7 +194,7 @@ pub fn compare(topology: &str, old: &Graph, new: &Graph, max_weight_change: Opti
                     // kind cannot reconfigure a running cluster.
                     let kind_cluster = matches!(
                         node.desired,
-                        Desired::Action(ExternalAction::KindCreateCluster { .. })
+                        Desired::Action(ExternalAction::KindCluster { .. })
                     );
                     let action = if kind_cluster {
                         Action::Replace

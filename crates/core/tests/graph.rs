@@ -26,8 +26,17 @@ fn topology(text: &str) -> Topology {
     loaded.topology
 }
 
+/// The graph of a topology kept in `repo/` (paths resolve there; nothing is read).
+fn build(topology: &Topology) -> Result<Graph, graph::GraphError> {
+    let paths = graph::Paths {
+        topology_dir: PathBuf::from("repo"),
+        state_dir: PathBuf::from("repo/.meshctl/t"),
+    };
+    graph::build(topology, &paths)
+}
+
 fn example_graph() -> Graph {
-    graph::build(&topology(&example_text())).expect("the example builds a graph")
+    build(&topology(&example_text())).expect("the example builds a graph")
 }
 
 fn id(s: &str) -> NodeId {
@@ -62,8 +71,7 @@ fn kind_configs_match_the_walkthrough() {
         let node = g
             .node(&id(&format!("{cluster}/cluster")))
             .expect("cluster node");
-        let Desired::Action(ExternalAction::KindCreateCluster { name, config }) = &node.desired
-        else {
+        let Desired::Action(ExternalAction::KindCluster { name, config }) = &node.desired else {
             panic!("kind cluster node creates a kind cluster");
         };
         assert_eq!(name, cluster);
@@ -246,7 +254,7 @@ fn rendering_is_deterministic_and_order_independent() {
     t.spec.clusters.reverse();
     t.spec.links.reverse();
     t.spec.splits.reverse();
-    let shuffled = plan::offline("x", &graph::build(&t).expect("graph"));
+    let shuffled = plan::offline("x", &build(&t).expect("graph"));
     let ids = |p: &plan::Plan| {
         p.entries
             .iter()
@@ -273,7 +281,7 @@ fn base_plan_of_one_weight_change_shows_only_that_split() {
     let p = plan::compare(
         "x",
         &example_graph(),
-        &graph::build(&topology(&new_text)).expect("graph"),
+        &build(&topology(&new_text)).expect("graph"),
         None,
     );
     let changed: Vec<&str> = p
@@ -318,7 +326,7 @@ fn base_plan_of_one_weight_change_shows_only_that_split() {
     let p = plan::compare(
         "x",
         &example_graph(),
-        &graph::build(&topology(&with_policy)).expect("graph"),
+        &build(&topology(&with_policy)).expect("graph"),
         Some(10),
     );
     assert_eq!(p.warnings.iter().filter(|w| w.code == "W073").count(), 2);
@@ -327,9 +335,9 @@ fn base_plan_of_one_weight_change_shows_only_that_split() {
 #[test]
 fn removed_ingresses_are_deleted_in_reverse_order() {
     let mut t = topology(&example_text());
-    let full = graph::build(&t).expect("graph");
+    let full = build(&t).expect("graph");
     t.spec.ingresses.clear();
-    let fewer = graph::build(&t).expect("graph");
+    let fewer = build(&t).expect("graph");
     let p = plan::compare("x", &full, &fewer, None);
     let deleted: Vec<&str> = p
         .entries
@@ -448,7 +456,7 @@ fn small_valid_topologies_build_graphs() {
         ),
     ];
     for (spec, expected) in cases {
-        let g = graph::build(&topology(&format!("{head}{spec}"))).expect("graph");
+        let g = build(&topology(&format!("{head}{spec}"))).expect("graph");
         let mut ids: Vec<String> = g.nodes().map(|n| n.id.0.clone()).collect();
         let mut expected: Vec<String> = expected.into_iter().map(String::from).collect();
         ids.sort();
@@ -460,14 +468,14 @@ fn small_valid_topologies_build_graphs() {
 #[test]
 fn ipv6_clusters_get_an_ipv6_kind_config() {
     let text = "apiVersion: meshctl.io/v1alpha1\nkind: Topology\nmetadata: {name: t}\nspec:\n  clusters:\n  - {name: a, podSubnet: 'fd00:10:244::/56', serviceSubnet: 'fd00:10:96::/112'}\n";
-    let g = graph::build(&topology(text)).expect("graph");
+    let g = build(&topology(text)).expect("graph");
     let node = g.node(&id("a/cluster")).expect("cluster");
-    let Desired::Action(ExternalAction::KindCreateCluster { config, .. }) = &node.desired else {
+    let Desired::Action(ExternalAction::KindCluster { config, .. }) = &node.desired else {
         panic!("a kind cluster");
     };
     assert_eq!(config["networking"]["ipFamily"], "ipv6");
     let example = example_graph();
-    let Desired::Action(ExternalAction::KindCreateCluster { config, .. }) =
+    let Desired::Action(ExternalAction::KindCluster { config, .. }) =
         &example.node(&id("demo/cluster")).expect("cluster").desired
     else {
         panic!("a kind cluster");
@@ -481,9 +489,9 @@ fn ipv6_clusters_get_an_ipv6_kind_config() {
 #[test]
 fn only_kind_clusters_are_replaced_when_they_change() {
     let mut t = topology(&example_text());
-    let before = graph::build(&t).expect("graph");
+    let before = build(&t).expect("graph");
     t.spec.clusters[1].nodes.workers = 3;
-    let after = graph::build(&t).expect("graph");
+    let after = build(&t).expect("graph");
     let p = plan::compare("x", &before, &after, None);
     let changed: Vec<(&str, Action)> = p
         .entries
@@ -500,8 +508,8 @@ fn only_kind_clusters_are_replaced_when_they_change() {
     let b = topology(&format!("{head}  - {{name: a, provider: existing, context: two, podSubnet: 10.0.0.0/16, serviceSubnet: 10.1.0.0/16}}\n"));
     let p = plan::compare(
         "x",
-        &graph::build(&a).expect("graph"),
-        &graph::build(&b).expect("graph"),
+        &build(&a).expect("graph"),
+        &build(&b).expect("graph"),
         None,
     );
     assert_eq!(p.entries[0].action, Action::Change);

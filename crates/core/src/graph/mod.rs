@@ -1,15 +1,24 @@
 //! The desired-state graph: a DAG (petgraph) with one node per thing that will exist,
 //! edges from each dependency to its dependents, and the apply order as waves.
 
+mod action;
 mod build;
 mod error;
 pub mod ids;
 mod node;
+mod paths;
 
 pub use crate::render::Unknown;
+pub use action::{
+    commands, pipeline, ExternalAction, LinkerdPiece, ResolvedCertificate, Tool, ToolCommand,
+};
 pub use build::{build, INGRESS_NGINX_REPO, METALLB_REPO};
 pub use error::GraphError;
-pub use node::*;
+pub use node::{Dependency, Desired, Node, NodeId, NodeKind};
+pub use paths::{
+    default_state_dir, state_key, Paths, ANCHOR_CERT_FILE, ANCHOR_KEY_FILE, ISSUER_CERT_FILE,
+    ISSUER_KEY_FILE, STATE_ROOT,
+};
 
 use petgraph::algo::{kosaraju_scc, toposort};
 use petgraph::graph::{DiGraph, NodeIndex};

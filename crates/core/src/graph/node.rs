@@ -1,7 +1,8 @@
 //! Nodes of the desired-state graph: one per thing that will exist in a cluster or on
 //! disk, with its desired state as data.
 
-use crate::render::{DesiredObject, Unknown};
+use super::ExternalAction;
+use crate::render::DesiredObject;
 use serde::Serialize;
 use std::fmt;
 
@@ -42,72 +43,14 @@ pub enum NodeKind {
 /// How a node reaches its desired state.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
+// Matching on `Desired::Action(ExternalAction::…)` matters more than the size of a few
+// dozen nodes; a Box would forbid those patterns.
+#[allow(clippy::large_enum_variant)]
 pub enum Desired {
     /// Objects meshctl renders itself and server-side applies.
     Objects(Vec<DesiredObject>),
     /// Work done by an external tool or a wait, with an observable result.
     Action(ExternalAction),
-}
-
-/// External work, described as data so that plan can show it and apply can run it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(
-    rename_all = "camelCase",
-    rename_all_fields = "camelCase",
-    tag = "type"
-)]
-pub enum ExternalAction {
-    /// `kind create cluster --config <kindConfig>`.
-    KindCreateCluster {
-        name: String,
-        /// The kind `Cluster` config, as data.
-        config: serde_json::Value,
-    },
-    /// An existing cluster: only checked to be reachable.
-    UseExistingCluster { context: String },
-    /// Generate (or reuse) the shared trust anchor and issuer in the state directory.
-    /// Only public facts here: keys never enter the graph.
-    Certificates {
-        trust_domain: String,
-        anchor: String,
-        issuer: String,
-    },
-    /// A helm release (`helm upgrade --install`); its rendered output goes through the
-    /// same diff/apply path.
-    HelmRelease {
-        release: String,
-        namespace: String,
-        chart: String,
-        repo: String,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        version: Option<String>,
-        values: Vec<(String, String)>,
-    },
-    /// A manifest rendered by the linkerd CLI (`linkerd install --crds`, `linkerd viz
-    /// install`, …) and applied like any object.
-    LinkerdRender { args: Vec<String> },
-    /// Wait until a LoadBalancer Service has an address.
-    WaitForLoadBalancer {
-        namespace: String,
-        service: String,
-        /// Unknown until apply: the address MetalLB assigns.
-        address: Unknown,
-    },
-    /// `linkerd --context=<target> multicluster link --cluster-name <name>` applied to
-    /// the source cluster (a Secret, the Link and the service mirror).
-    LinkerdLink {
-        target_context: String,
-        cluster_name: String,
-        /// The Link the command is expected to produce (its gateway address is unknown
-        /// until apply); the executor checks the live Link against it.
-        expected: DesiredObject,
-    },
-    /// `kubectl kustomize <dir>` or plain manifest files, applied to the namespace.
-    Manifests {
-        #[serde(skip_serializing_if = "Option::is_none")]
-        kustomize: Option<String>,
-        files: Vec<String>,
-    },
 }
 
 /// One thing that will exist.

@@ -1,0 +1,95 @@
+//! Topology → desired-state graph.
+//!
+//! Nodes are added cluster by cluster in name order, so the graph (and every plan made
+//! from it) does not depend on the order of lists in the topology file. Edges point from
+//! a dependency to its dependent and carry the reason. One file per part of the
+//! topology: the clusters and what runs in them for the platform ([`cluster`]), the
+//! mesh (certificates, Linkerd, links: [`mesh`]) and the applications ([`apps`]).
+
+mod apps;
+mod cluster;
+mod mesh;
+
+use super::node::{Desired, Node, NodeId, NodeKind};
+use super::paths::Paths;
+use super::{Graph, GraphError};
+use crate::render::DesiredObject;
+use crate::topology::{Cluster, Inventory, Topology};
+
+/// The MetalLB chart repository.
+pub const METALLB_REPO: &str = "https://metallb.github.io/metallb";
+/// The ingress-nginx chart repository.
+pub const INGRESS_NGINX_REPO: &str = "https://kubernetes.github.io/ingress-nginx";
+
+/// The nodes and edges collected so far, and what they are built from.
+struct Builder<'t> {
+    topology: &'t Topology,
+    paths: &'t Paths,
+    inventory: Inventory<'t>,
+    nodes: Vec<Node>,
+    edges: Vec<(NodeId, NodeId, String)>,
+}
+
+impl Builder<'_> {
+    fn node(
+        &mut self,
+        id: NodeId,
+        kind: NodeKind,
+        cluster: Option<&str>,
+        summary: String,
+        desired: Desired,
+    ) {
+        let context = cluster
+            .and_then(|c| self.topology.cluster(c))
+            .map(Cluster::context);
+        self.nodes.push(Node {
+            id,
+            kind,
+            cluster: cluster.map(str::to_string),
+            context,
+            summary,
+            desired,
+        });
+    }
+
+    fn objects(
+        &mut self,
+        id: NodeId,
+        kind: NodeKind,
+        cluster: &str,
+        summary: String,
+        objects: Vec<DesiredObject>,
+    ) {
+        self.node(id, kind, Some(cluster), summary, Desired::Objects(objects));
+    }
+
+    /// `dependent` needs `dependency` first.
+    fn edge(&mut self, dependent: &NodeId, dependency: &NodeId, reason: impl Into<String>) {
+        self.edges
+            .push((dependency.clone(), dependent.clone(), reason.into()));
+    }
+}
+
+/// Builds the graph of a validated topology. Paths the topology names are resolved
+/// against `paths` (the topology file's directory, the state directory).
+pub fn build(topology: &Topology, paths: &Paths) -> Result<Graph, GraphError> {
+    let mut builder = Builder {
+        topology,
+        paths,
+        inventory: Inventory::of(topology),
+        nodes: Vec::new(),
+        edges: Vec::new(),
+    };
+    let mut clusters: Vec<&Cluster> = topology.spec.clusters.iter().collect();
+    clusters.sort_by(|a, b| a.name.cmp(&b.name));
+
+    mesh::add_certificates(&mut builder)?;
+    for cluster in &clusters {
+        let platform = cluster::add_cluster(&mut builder, cluster)?;
+        mesh::add_linkerd(&mut builder, cluster, &platform)?;
+        cluster::add_ingress_controller(&mut builder, cluster, &platform);
+    }
+    mesh::add_links(&mut builder)?;
+    apps::add_applications(&mut builder, &clusters)?;
+    Graph::assemble(builder.nodes, builder.edges)
+}

@@ -1,0 +1,69 @@
+//! Where the files a graph refers to live: the topology file's directory (paths the user
+//! wrote are relative to it) and the state directory (generated certificates, kind
+//! configs). Core only joins paths here; it never reads or writes them.
+
+use crate::topology::Topology;
+use std::path::{Path, PathBuf};
+
+/// The generated trust anchor certificate, in the state directory.
+pub const ANCHOR_CERT_FILE: &str = "trust-anchor.crt";
+/// The generated trust anchor key, in the state directory.
+pub const ANCHOR_KEY_FILE: &str = "trust-anchor.key";
+/// The generated issuer certificate, in the state directory.
+pub const ISSUER_CERT_FILE: &str = "issuer.crt";
+/// The generated issuer key, in the state directory.
+pub const ISSUER_KEY_FILE: &str = "issuer.key";
+/// The directory beside a topology file that holds one state directory per topology.
+pub const STATE_ROOT: &str = ".meshctl";
+
+/// The directories a graph's paths are resolved against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Paths {
+    /// The directory of the topology file (empty for a bare file name: the current
+    /// directory, and paths stay relative as the user typed them).
+    pub topology_dir: PathBuf,
+    /// Where generated certificates and kind configs are kept.
+    pub state_dir: PathBuf,
+}
+
+impl Paths {
+    /// The paths of the topology in `file`: its directory, and the state directory —
+    /// `explicit` when given (`--state-dir`), else `.meshctl/<state key>/` beside the file.
+    pub fn for_file(file: &Path, topology: &Topology, explicit: Option<&Path>) -> Paths {
+        let topology_dir = file.parent().unwrap_or(Path::new("")).to_path_buf();
+        let state_dir = match explicit {
+            Some(dir) => dir.to_path_buf(),
+            None => default_state_dir(&topology_dir, topology),
+        };
+        Paths {
+            topology_dir,
+            state_dir,
+        }
+    }
+
+    /// A path the user wrote in the topology, relative to the topology file.
+    pub fn user_file(&self, relative: &str) -> PathBuf {
+        self.topology_dir.join(relative)
+    }
+
+    /// The file `kind create cluster --config` reads for `cluster`.
+    pub fn kind_config_file(&self, cluster: &str) -> PathBuf {
+        self.state_dir.join(format!("kind-{cluster}.yaml"))
+    }
+
+    /// A generated certificate file (one of the `*_FILE` constants) in the state directory.
+    pub fn state_file(&self, name: &str) -> PathBuf {
+        self.state_dir.join(name)
+    }
+}
+
+/// `.meshctl/<state key>` beside the topology file. The key is the topology's name, so
+/// that two topologies in one directory keep their trust material apart.
+pub fn default_state_dir(topology_dir: &Path, topology: &Topology) -> PathBuf {
+    topology_dir.join(STATE_ROOT).join(state_key(topology))
+}
+
+/// The name of a topology's state directory under [`STATE_ROOT`].
+pub fn state_key(topology: &Topology) -> &str {
+    &topology.metadata.name
+}
