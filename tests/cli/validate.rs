@@ -76,6 +76,21 @@ fn with_code<'a>(doc: &'a Value, code: &str) -> Vec<&'a Value> {
     found
 }
 
+/// The walkthrough's gateway loop (W039): each of the example's two splits sends half its
+/// traffic to a `podinfo` that the other cluster splits again (linkerd/linkerd2#6569).
+/// Every variant of the example that keeps its splits carries this one warning.
+fn is_walkthrough_loop(d: &Value) -> bool {
+    d["code"] == "W039" && d["path"] == "spec.splits[0].backends[1]"
+}
+
+/// Every diagnostic except the walkthrough's gateway-loop warning.
+fn besides_the_loop(doc: &Value) -> Vec<&Value> {
+    diagnostics(doc)
+        .iter()
+        .filter(|d| !is_walkthrough_loop(d))
+        .collect()
+}
+
 fn line(d: &Value) -> usize {
     d["line"]
         .as_u64()
@@ -93,23 +108,81 @@ fn validate_text(text: &str) -> (i32, Value) {
 // The example and the walkthrough's subnet bug
 
 #[test]
-fn example_is_valid() {
-    let out = run(&["topology.example.yaml"], None);
-    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
-    assert!(out.stdout.contains("valid"), "{}", out.stdout);
-
+fn example_is_valid_but_for_its_gateway_loop() {
     let (code, doc) = json_run(&root().join("topology.example.yaml"));
+    assert_eq!(code, 0, "warnings alone pass: {doc:#}");
+    assert_eq!(doc["summary"]["errors"], 0);
+    // The walkthrough's one real problem: each split's remote backend is split again in
+    // the other cluster, so requests can cross two gateways and get a 508.
+    let loops = with_code(&doc, "W039");
+    assert_eq!(diagnostics(&doc).len(), 1, "one loop, one warning: {doc:#}");
+    let text = example_text();
+    let splits = line_of(&text, "splits:", 0);
+    let demo_split = line_of(&text, "- name: podinfo", splits);
+    let demo3_split = line_of(&text, "- name: podinfo", demo_split);
+    // The remote backend is the `- service: podinfo` line above its `cluster: demo3`.
+    let remote_demo3 = line_of(&text, "cluster: demo3", demo_split) - 1;
+    assert_eq!(
+        line(loops[0]),
+        remote_demo3,
+        "at demo's remote backend: {doc:#}"
+    );
+    assert_eq!(
+        loops[0]["related"][0]["line"].as_u64(),
+        Some(demo3_split as u64),
+        "points at the split in demo3: {doc:#}"
+    );
+    let message = loops[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("gateway loop detected")
+            && message.contains("`demo`")
+            && message.contains("`demo3`"),
+        "{message}"
+    );
+    let hint = loops[0]["hint"].as_str().unwrap();
+    assert!(
+        hint.contains("podinfo-local") && hint.contains("#6569"),
+        "{hint}"
+    );
+    // --strict makes the warning fail the run.
+    let out = run(&["--strict", "topology.example.yaml"], None);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+}
+
+#[test]
+fn the_loop_free_walkthrough_passes_strict() {
+    let out = run(&["--strict", "examples/walkthrough-loop-free.yaml"], None);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let (code, doc) = json_run(&root().join("examples/walkthrough-loop-free.yaml"));
     assert_eq!(code, 0);
     assert!(diagnostics(&doc).is_empty(), "{doc:#}");
-    assert_eq!(doc["summary"]["errors"], 0);
-    assert_eq!(doc["summary"]["warnings"], 0);
+    // It is the walkthrough: same clusters, links and split weights, and its workload
+    // paths (relative to the file) exist.
+    let text = std::fs::read_to_string(root().join("examples/walkthrough-loop-free.yaml")).unwrap();
+    for dir in ["kind-demo", "kind-demo3"] {
+        assert!(root()
+            .join("examples/workloads/overlays")
+            .join(dir)
+            .join("kustomization.yaml")
+            .is_file());
+    }
+    assert!(root()
+        .join("examples/workloads/podinfo-local.yaml")
+        .is_file());
+    assert!(text.contains("kustomize: workloads/overlays/{context}"));
+    assert!(text.contains("manifests: [workloads/podinfo-local.yaml]"));
 }
 
 #[test]
 fn dash_reads_stdin() {
     let out = run(&["-"], Some(example_text().into_bytes()));
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
-    assert!(out.stdout.contains("valid"), "{}", out.stdout);
+    assert!(
+        format!("{}{}", out.stdout, out.stderr).contains("<stdin>"),
+        "{}{}",
+        out.stdout,
+        out.stderr
+    );
 
     let broken = example_with(
         "workers: 2\n      podSubnet: 10.244",
@@ -345,7 +418,7 @@ fn json_output_has_the_documented_shape() {
     let (code, doc) = json_run(&path);
     assert_eq!(code, 1);
     assert_eq!(doc["version"], 1);
-    let d = &diagnostics(&doc)[0];
+    let d = &besides_the_loop(&doc)[0];
     for key in [
         "file", "code", "severity", "path", "line", "column", "message", "hint",
     ] {
@@ -360,7 +433,8 @@ fn json_output_has_the_documented_shape() {
     let summary = &doc["summary"];
     assert_eq!(
         (&summary["files"], &summary["errors"], &summary["warnings"]),
-        (&1.into(), &1.into(), &0.into())
+        (&1.into(), &1.into(), &1.into()),
+        "one error, and the walkthrough's gateway-loop warning"
     );
 
     // A whole-file problem still has every key; line and column are null, not missing.
@@ -386,12 +460,12 @@ fn strict_fails_on_warnings() {
 
     let (code, doc) = json_run(&path);
     assert_eq!(code, 0, "warnings alone pass: {doc:#}");
-    assert_eq!(diagnostics(&doc).len(), 1, "{doc:#}");
+    assert_eq!(besides_the_loop(&doc).len(), 1, "{doc:#}");
     let d = &with_code(&doc, "W021")[0];
     assert_eq!(d["severity"], "warning");
     assert_eq!(line(d), line_of(&text, "10.96.5.0/16", 0));
     assert!(d["hint"].as_str().unwrap().contains("10.96.0.0/16"));
-    assert_eq!(doc["summary"]["warnings"], 1);
+    assert_eq!(doc["summary"]["warnings"], 2, "W021 and the W039: {doc:#}");
 
     let out = run(&["--strict", file], None);
     assert_eq!(out.code, 1, "{}", out.stdout);
@@ -433,7 +507,7 @@ fn unreadable_file_names_the_file() {
     assert_eq!(out.code, 1);
     let doc: Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(doc["summary"]["files"], 2);
-    assert_eq!(diagnostics(&doc).len(), 1);
+    assert_eq!(besides_the_loop(&doc).len(), 1, "{doc:#}");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -570,7 +644,7 @@ fn split_without_smi_extension() {
     assert_eq!(code, 1);
     let found = with_code(&doc, "E049");
     assert_eq!(found.len(), 2, "one per split: {doc:#}");
-    assert_eq!(diagnostics(&doc).len(), 2, "{doc:#}");
+    assert_eq!(besides_the_loop(&doc).len(), 2, "{doc:#}");
     let splits = line_of(&text, "splits:", 0);
     let first = line_of(&text, "- name: podinfo", splits);
     let second = line_of(&text, "- name: podinfo", first);
@@ -582,14 +656,15 @@ fn split_without_smi_extension() {
 // ---------------------------------------------------------------------------------------
 // Broken files: a clear error with code and line, never a panic or a hang
 
-/// Validates raw bytes and returns the only diagnostic, asserting exit 1 and `code`.
+/// Validates raw bytes and returns the only diagnostic (besides the walkthrough's
+/// gateway-loop warnings when the example is still whole), asserting exit 1 and `code`.
 fn only_diagnostic(bytes: &[u8], code: &str) -> Value {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("broken.yaml");
     std::fs::write(&path, bytes).unwrap();
     let (exit, doc) = json_run(&path);
     assert_eq!(exit, 1, "{doc:#}");
-    let all = diagnostics(&doc);
+    let all = besides_the_loop(&doc);
     assert_eq!(all.len(), 1, "{doc:#}");
     assert_eq!(all[0]["code"], code, "{doc:#}");
     all[0].clone()
@@ -922,7 +997,7 @@ fn two_topologies_driving_the_same_cluster_are_refused() {
         .stdout
         .clone();
     let doc: Value = serde_json::from_slice(&out).unwrap();
-    let found: Vec<(String, String, u64)> = diagnostics(&doc)
+    let found: Vec<(String, String, u64)> = besides_the_loop(&doc)
         .iter()
         .map(|d| {
             (
@@ -957,12 +1032,423 @@ fn a_trailing_document_separator_is_harmless() {
         .args(["validate", "-"])
         .write_stdin(text.as_bytes())
         .assert()
-        .success()
-        .stdout(predicates::str::contains("<stdin>: valid"));
+        .success();
     let two = format!("{}---\nkind: Topology\n", example_text());
     let d = only_diagnostic(two.as_bytes(), "E005");
     assert_eq!(
         line(&d),
         line_of(&two, "---", example_text().lines().count() - 1)
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// What a new user hit: mistakes validate used to let through, and misleading messages
+
+/// The diagnostics of `text` besides the walkthrough's loop, as (code, path) pairs.
+fn findings(text: &str) -> (i32, Value, Vec<(String, String)>) {
+    let (code, doc) = validate_text(text);
+    let pairs = besides_the_loop(&doc)
+        .iter()
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap().to_string(),
+                d["path"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    (code, doc, pairs)
+}
+
+fn pair(code: &str, path: &str) -> (String, String) {
+    (code.to_string(), path.to_string())
+}
+
+#[test]
+fn two_links_into_one_cluster_with_one_cluster_name_are_refused() {
+    // A third cluster linked into demo under the name demo3's link already uses.
+    let text = example_with(
+        "  # `target` is mirrored",
+        "    - name: demo4\n      podSubnet: 10.246.0.0/16\n      serviceSubnet: 10.98.0.0/16\n      loadBalancer: {pools: [{name: pool, addresses: [172.17.0.81-172.17.0.90]}]}\n  # `target` is mirrored",
+    )
+    .replacen(
+        "    - source: demo\n      target: demo3\n",
+        "    - source: demo\n      target: demo3\n      clusterName: remote\n    - source: demo\n      target: demo4\n      clusterName: remote\n",
+        1,
+    );
+    let (code, doc, found) = findings(&text);
+    assert_eq!(code, 1);
+    assert_eq!(
+        found,
+        [pair("E035", "spec.links[1].clusterName")],
+        "{doc:#}"
+    );
+    let d = with_code(&doc, "E035")[0];
+    assert_eq!(
+        line(d),
+        line_of(
+            &text,
+            "clusterName: remote",
+            line_of(&text, "target: demo4", 0)
+        )
+    );
+    let message = d["message"].as_str().unwrap();
+    assert!(
+        message.contains("`demo3`") && message.contains("`demo4`") && message.contains("`remote`"),
+        "{message}"
+    );
+    assert_eq!(d["related"][0]["path"], "spec.links[0].clusterName");
+}
+
+#[test]
+fn kubernetes_limits_on_subnets_are_checked_with_numbers() {
+    let text = example_with("serviceSubnet: 10.96.0.0/16", "serviceSubnet: 100.64.0.0/10");
+    let (code, doc, found) = findings(&text);
+    assert_eq!(code, 1);
+    assert_eq!(
+        found,
+        [pair("E031", "spec.clusters[0].serviceSubnet")],
+        "{doc:#}"
+    );
+    let message = with_code(&doc, "E031")[0]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        message.contains("/10") && message.contains("/12"),
+        "{message}"
+    );
+
+    // IPv6: /108 is the limit.
+    let text = example_with("podSubnet: 10.244.0.0/16", "podSubnet: fd00:10:244::/56").replacen(
+        "serviceSubnet: 10.96.0.0/16",
+        "serviceSubnet: fd00:10:96::/100",
+        1,
+    );
+    let (_, doc, found) = findings(&text);
+    assert!(
+        found.contains(&pair("E031", "spec.clusters[0].serviceSubnet")),
+        "{doc:#}"
+    );
+    assert!(with_code(&doc, "E031")[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("/108"));
+    // /112 is fine.
+    let text = example_with("podSubnet: 10.244.0.0/16", "podSubnet: fd00:10:244::/56").replacen(
+        "serviceSubnet: 10.96.0.0/16",
+        "serviceSubnet: fd00:10:96::/112",
+        1,
+    );
+    let (_, doc, found) = findings(&text);
+    assert!(found.is_empty(), "{doc:#}");
+
+    // Three nodes (1 control plane, 2 workers) need three /24 blocks; a /23 has two.
+    let text = example_with("podSubnet: 10.244.0.0/16", "podSubnet: 10.244.0.0/23");
+    let (code, doc, found) = findings(&text);
+    assert_eq!(code, 1);
+    assert_eq!(
+        found,
+        [pair("E032", "spec.clusters[0].podSubnet")],
+        "{doc:#}"
+    );
+    let d = with_code(&doc, "E032")[0];
+    let message = d["message"].as_str().unwrap();
+    assert!(
+        message.contains("2 /24 blocks")
+            && message.contains("3 nodes")
+            && message.contains("1 control plane, 2 workers"),
+        "{message}"
+    );
+    assert!(d["hint"].as_str().unwrap().contains("/22"), "{d:#}");
+    // Smaller than one block.
+    let text = example_with("podSubnet: 10.244.0.0/16", "podSubnet: 10.244.0.0/25");
+    let (_, doc, found) = findings(&text);
+    assert_eq!(
+        found,
+        [pair("E032", "spec.clusters[0].podSubnet")],
+        "{doc:#}"
+    );
+    // A /22 is enough for three nodes.
+    let text = example_with("podSubnet: 10.244.0.0/16", "podSubnet: 10.244.0.0/22");
+    let (code, doc, _) = findings(&text);
+    assert_eq!(code, 0, "{doc:#}");
+}
+
+#[test]
+fn a_local_service_named_like_a_mirror_is_refused() {
+    // demo gets `podinfo-kind-demo3` from demo3; a workload there may not have it too.
+    let text = example_with(
+        "services: [podinfo, frontend]",
+        "services: [podinfo, frontend, podinfo-kind-demo3]",
+    );
+    let (code, doc, found) = findings(&text);
+    assert_eq!(code, 1);
+    assert_eq!(
+        found,
+        [pair("E036", "spec.workloads[0].services[2]")],
+        "{doc:#}"
+    );
+    let d = with_code(&doc, "E036")[0];
+    let message = d["message"].as_str().unwrap();
+    assert!(
+        message.contains("test/podinfo-kind-demo3") && message.contains("`demo3`"),
+        "{message}"
+    );
+}
+
+#[test]
+fn two_splits_of_one_service_are_refused() {
+    let text = example_with(
+        "  ingresses:",
+        "    - name: podinfo-canary\n      namespace: test\n      cluster: demo\n      service: podinfo\n      backends:\n        - service: podinfo\n          weight: 1\n  ingresses:",
+    );
+    let (code, doc, found) = findings(&text);
+    assert_eq!(code, 1);
+    assert_eq!(found, [pair("E037", "spec.splits[2].service")], "{doc:#}");
+    let d = with_code(&doc, "E037")[0];
+    assert!(
+        d["message"].as_str().unwrap().contains("podinfo-canary"),
+        "{d:#}"
+    );
+    assert_eq!(d["related"][0]["path"], "spec.splits[0].service");
+}
+
+/// An existing cluster beside the example's kind clusters, on a network of its own.
+fn with_existing(extra: &str) -> String {
+    example_with(
+        "  # `target` is mirrored",
+        &format!(
+            "    - name: prod\n      provider: existing\n      context: prod-admin@prod\n      podSubnet: 10.246.0.0/16\n      serviceSubnet: 10.98.0.0/16\n{extra}      loadBalancer:\n        pools:\n          - name: prod-pool\n            addresses: [192.168.50.10-192.168.50.20]\n  # `target` is mirrored"
+        ),
+    )
+}
+
+#[test]
+fn existing_clusters_are_not_held_to_kinds_network() {
+    // Its pool is outside kind's 172.17.0.0/16, as it may be.
+    let (code, doc, found) = findings(&with_existing(""));
+    assert_eq!(code, 0, "{doc:#}");
+    assert!(found.is_empty(), "{doc:#}");
+    // With its own node network, its pools are checked against that.
+    let text = with_existing("      nodeSubnet: 192.168.60.0/24\n");
+    let (code, doc, found) = findings(&text);
+    assert_eq!(code, 1);
+    assert_eq!(
+        found,
+        [pair(
+            "E025",
+            "spec.clusters[2].loadBalancer.pools[0].addresses[0]"
+        )],
+        "{doc:#}"
+    );
+    let d = with_code(&doc, "E025")[0];
+    assert_eq!(d["related"][0]["path"], "spec.clusters[2].nodeSubnet");
+    let text = with_existing("      nodeSubnet: 192.168.50.0/24\n");
+    let (code, doc, _) = findings(&text);
+    assert_eq!(code, 0, "{doc:#}");
+
+    // kind's settings on an existing cluster are ignored: a warning for each.
+    let text = with_existing("      nodes: {workers: 3}\n      apiServerPort: 6443\n");
+    let (code, doc, found) = findings(&text);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(
+        found,
+        [
+            pair("W033", "spec.clusters[2].nodes"),
+            pair("W033", "spec.clusters[2].apiServerPort")
+        ],
+        "{doc:#}"
+    );
+    let d = with_code(&doc, "W033")[0];
+    assert!(d["message"].as_str().unwrap().contains("`prod`"), "{d:#}");
+    assert_eq!(line(d), line_of(&text, "nodes: {workers: 3}", 0));
+}
+
+#[test]
+fn ingress_paths_and_wildcard_hosts() {
+    let text = example_with(
+        "      serviceUpstream: true",
+        "      serviceUpstream: true\n      path: api",
+    );
+    let (code, doc, found) = findings(&text);
+    assert_eq!(code, 1);
+    assert_eq!(found, [pair("E038", "spec.ingresses[0].path")], "{doc:#}");
+    assert!(with_code(&doc, "E038")[0]["hint"]
+        .as_str()
+        .unwrap()
+        .contains("`/api`"));
+
+    let text = example_with(
+        "host: frontend-{context}.127-0-0-1.sslip.io",
+        "host: \"*.{cluster}.example.com\"",
+    );
+    let (code, doc, _) = findings(&text);
+    assert_eq!(
+        code, 0,
+        "networking.k8s.io/v1 allows wildcard hosts: {doc:#}"
+    );
+    // But only as the whole first label, and never an IP address.
+    for host in ["\"foo.*.example.com\"", "\"*foo.example.com\"", "10.0.0.1"] {
+        let text = example_with(
+            "host: frontend-{context}.127-0-0-1.sslip.io",
+            &format!("host: {host}"),
+        );
+        let (code, doc, found) = findings(&text);
+        assert_eq!(code, 1, "{host}: {doc:#}");
+        assert!(found.iter().all(|(c, _)| c == "E012"), "{host}: {doc:#}");
+    }
+}
+
+#[test]
+fn durations_have_one_syntax_and_a_limit() {
+    // `abc` used to get an `anyOf` dump pointed at `trustAnchor`.
+    for bad in ["1 year", "1 h", "2w", "1h30m", "abc"] {
+        let text = example_with("validity: 87600h", &format!("validity: {bad}"));
+        let (code, doc, found) = findings(&text);
+        assert_eq!(code, 1, "{bad}: {doc:#}");
+        assert_eq!(
+            found,
+            [pair(
+                "E020",
+                "spec.mesh.linkerd.trustAnchor.generate.validity"
+            )],
+            "{bad}: {doc:#}"
+        );
+        let d = with_code(&doc, "E020")[0];
+        assert_eq!(
+            line(d),
+            line_of(&text, &format!("validity: {bad}"), 0),
+            "{bad}"
+        );
+        assert!(d["message"].as_str().unwrap().contains(bad), "{d:#}");
+    }
+    let text = example_with("validity: 87600h", "validity: 99999999999h");
+    let (code, doc, found) = findings(&text);
+    assert_eq!(code, 1);
+    assert_eq!(
+        found,
+        [pair(
+            "E069",
+            "spec.mesh.linkerd.trustAnchor.generate.validity"
+        )],
+        "the limit, and no follow-on comparison with the issuer: {doc:#}"
+    );
+    let message = with_code(&doc, "E069")[0]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        message.contains("876000h") && message.contains("100 years"),
+        "{message}"
+    );
+}
+
+#[test]
+fn hints_use_words_not_type_names() {
+    for (from, to) in [
+        ("podSubnet: 10.244.0.0/16", "podSubnet: 10.244.0.0/33"),
+        (
+            "apiServerAddress: 192.168.1.61",
+            "apiServerAddress: 192.168.1.300",
+        ),
+        ("- 172.17.0.61-172.17.0.70", "- 172.17.0.61-nowhere"),
+        ("validity: 87600h", "validity: forever"),
+    ] {
+        let (_, doc, _) = findings(&example_with(from, to));
+        let hint = with_code(&doc, "E020")[0]["hint"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        for internal in ["Cidr", "IpAddress", "AddressBlock", "Duration", " a an"] {
+            assert!(!hint.contains(internal), "{to}: {hint}");
+        }
+        assert!(
+            ["a CIDR", "an IP address", "an address block", "a duration"]
+                .iter()
+                .any(|w| hint.contains(w)),
+            "{to}: {hint}"
+        );
+    }
+}
+
+#[test]
+fn no_misleading_follow_on_errors() {
+    // A malformed address is one error, not also "has no apiServerAddress".
+    let text = example_with(
+        "apiServerAddress: 192.168.1.61",
+        "apiServerAddress: 192.168.1.300",
+    );
+    let (_, doc, found) = findings(&text);
+    assert_eq!(
+        found,
+        [pair("E020", "spec.defaults.apiServerAddress")],
+        "{doc:#}"
+    );
+    // A reversed range is one error, not also "pools hold 0".
+    let text = example_with("172.17.0.61-172.17.0.70", "172.17.0.70-172.17.0.61");
+    let (_, doc, found) = findings(&text);
+    assert_eq!(
+        found,
+        [pair(
+            "E020",
+            "spec.clusters[0].loadBalancer.pools[0].addresses[0]"
+        )],
+        "{doc:#}"
+    );
+}
+
+#[test]
+fn a_backend_written_as_its_mirror_gets_the_right_spelling() {
+    let text = example_with(
+        "        - service: podinfo\n          cluster: demo3\n",
+        "        - service: podinfo-kind-demo3\n",
+    );
+    let (code, doc, _) = findings(&text);
+    assert_eq!(code, 1);
+    let d = with_code(&doc, "E043")[0];
+    assert_eq!(d["path"], "spec.splits[0].backends[1].service");
+    let hint = d["hint"].as_str().unwrap();
+    assert!(
+        hint.contains("{service: podinfo, cluster: demo3}"),
+        "{hint}"
+    );
+}
+
+#[test]
+fn a_kubernetes_manifest_is_not_a_topology() {
+    let d = only_diagnostic(
+        std::fs::read(root().join("examples/workloads/podinfo-local.yaml"))
+            .unwrap()
+            .as_slice(),
+        "E011",
+    );
+    let message = d["message"].as_str().unwrap();
+    assert!(
+        message.contains("not a meshctl topology") && message.contains("Service"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_tab_is_reported_on_its_own_line() {
+    let text = example_with(
+        "        workers: 2\n      podSubnet: 10.244",
+        "        workers: 2\n\tpodSubnet: 10.244",
+    );
+    let d = only_diagnostic(text.as_bytes(), "E004");
+    assert_eq!(
+        (line(&d), d["column"].as_u64()),
+        (line_of(&text, "\tpodSubnet", 0), Some(1))
+    );
+}
+
+#[test]
+fn an_unquoted_version_is_told_to_be_quoted() {
+    let text = example_with("kubernetesVersion: v1.24.7", "kubernetesVersion: 1.24");
+    let d = only_diagnostic(text.as_bytes(), "E007");
+    assert_eq!(d["path"], "spec.defaults.kubernetesVersion");
+    assert_eq!(line(&d), line_of(&text, "kubernetesVersion: 1.24", 0));
+    let message = d["message"].as_str().unwrap();
+    assert!(message.contains("quote it: \"1.24\""), "{message}");
+    assert!(!message.contains("is not of types"), "{message}");
 }

@@ -12,6 +12,9 @@ use std::time::Duration;
 pub const DEFAULT_ANCHOR_VALIDITY: Duration = Duration::from_secs(87_600 * 3600);
 /// Issuer validity when the topology does not say (the walkthrough's `--not-after 8760h`).
 pub const DEFAULT_ISSUER_VALIDITY: Duration = Duration::from_secs(8_760 * 3600);
+/// The longest certificate validity a topology may ask for (100 years): longer ones are
+/// typos, and past year 9999 an X.509 certificate cannot even say when it expires.
+pub const MAX_CERTIFICATE_VALIDITY: Duration = Duration::from_secs(876_000 * 3600);
 /// linkerd-smi version when the topology does not say (the walkthrough's).
 pub const DEFAULT_SMI_VERSION: &str = "v0.2.1";
 

@@ -4,9 +4,9 @@
 //! everything that can be checked on a typed topology is left to `validate`, which
 //! collects all problems at once.
 
-use super::model::Topology;
-use super::source_index::{self, SourceIndex};
+use super::model::{Topology, API_VERSION, KIND};
 use super::schema_check as structure;
+use super::source_index::{self, SourceIndex};
 use crate::diagnostics::{Diagnostic, Location};
 
 /// A topology together with where each of its paths is in the file.
@@ -52,6 +52,9 @@ pub fn load(bytes: &[u8]) -> Result<LoadedTopology, Vec<Diagnostic>> {
 pub fn load_str(text: &str) -> Result<LoadedTopology, Vec<Diagnostic>> {
     let index = source_index::index(text).map_err(|d| vec![d])?;
     let text = index.document(text);
+    if let Some(foreign) = foreign_document(text, &index) {
+        return Err(vec![foreign]);
+    }
     if let Some(structure) = structure::check(text, &index) {
         if !structure.problems.is_empty() {
             // Go on without the broken fields when that leaves a sound document, so
@@ -121,6 +124,35 @@ pub fn load_str(text: &str) -> Result<LoadedTopology, Vec<Diagnostic>> {
     })
 }
 
+/// A document that names another apiVersion *and* kind (a Deployment, a kind config) is
+/// not a topology with mistakes: one diagnostic says so, instead of an "unknown field"
+/// for each of its fields.
+fn foreign_document(text: &str, index: &SourceIndex) -> Option<Diagnostic> {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Header {
+        api_version: Option<serde_yaml::Value>,
+        kind: Option<serde_yaml::Value>,
+    }
+    let header: Header = serde_yaml::from_str(text).ok()?;
+    let api_version = header.api_version?.as_str()?.to_string();
+    let kind = header.kind?.as_str()?.to_string();
+    if api_version.starts_with("meshctl.io/") || kind == KIND {
+        return None;
+    }
+    Some(
+        Diagnostic::error(
+            "E011",
+            "kind",
+            format!("this is a `{kind}` ({api_version}), not a meshctl topology"),
+        )
+        .with_location(index.locate("kind"))
+        .with_hint(format!(
+            "meshctl validates topologies (`apiVersion: {API_VERSION}`, `kind: {KIND}`); topology.example.yaml is one to start from"
+        )),
+    )
+}
+
 /// Whether `prefix` is `path` itself or one of its ancestors (`a.b` of `a.b[0].c`).
 fn is_path_or_ancestor(prefix: &str, path: &str) -> bool {
     !prefix.is_empty()
@@ -143,7 +175,22 @@ fn did_you_mean(message: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::did_you_mean;
+    use super::{did_you_mean, load_str};
+
+    #[test]
+    fn a_kubernetes_manifest_is_not_a_topology() {
+        let text = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: podinfo\n  labels: {app: podinfo}\nspec:\n  replicas: 1\n";
+        let problems = load_str(text).expect_err("a Deployment is not a topology");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].code, "E011");
+        assert!(
+            problems[0].message.contains("not a meshctl topology")
+                && problems[0].message.contains("Deployment"),
+            "{}",
+            problems[0].message
+        );
+        assert_eq!(problems[0].location.map(|l| l.line), Some(2));
+    }
 
     #[test]
     fn suggests_the_field_a_typo_meant() {

@@ -226,7 +226,7 @@ pub struct Cluster {
     /// Default `kind`.
     #[serde(default)]
     pub provider: Provider,
-    /// Node counts (kind only).
+    /// Node counts (kind only; ignored with a warning on `existing` clusters).
     #[serde(default)]
     pub nodes: Nodes,
     /// Overrides `defaults.kubernetesVersion`.
@@ -245,6 +245,11 @@ pub struct Cluster {
     pub pod_subnet: Cidr,
     /// Service network; must not overlap any other cluster's subnets.
     pub service_subnet: Cidr,
+    /// For an `existing` cluster that is not on `spec.network` (kind clusters always
+    /// are): the subnet its nodes sit on. Its LoadBalancer pools are checked against it;
+    /// without it they are not checked against any node network.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_subnet: Option<Cidr>,
     /// MetalLB address pools for `LoadBalancer` Services.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub load_balancer: Option<LoadBalancer>,

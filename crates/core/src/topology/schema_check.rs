@@ -7,8 +7,9 @@
 use super::schema::topology_schema_value;
 use super::source_index::SourceIndex;
 use crate::diagnostics::Diagnostic;
-use jsonschema::error::ValidationErrorKind;
+use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::paths::LocationSegment;
+use jsonschema::JsonType;
 use jsonschema::ValidationError;
 use jsonschema::Validator;
 use serde_json::Value;
@@ -98,18 +99,72 @@ struct Collector<'c> {
 /// How far into the document a branch of `anyOf`/`oneOf` got: the branch that matched
 /// deepest is the one the author meant.
 fn depth(errors: &[ValidationError]) -> usize {
-    errors
-        .iter()
-        .map(|e| e.instance_path().segments().count())
-        .max()
-        .unwrap_or(0)
+    errors.iter().map(error_depth).max().unwrap_or(0)
+}
+
+/// How deep an error reaches, looking into the branches of a nested `anyOf`/`oneOf`
+/// (an optional block inside an optional block: `trustAnchor.generate.validity`).
+fn error_depth(error: &ValidationError) -> usize {
+    let own = error.instance_path().segments().count();
+    match error.kind() {
+        ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => {
+            context
+                .iter()
+                .map(|errors| depth(errors))
+                .max()
+                .unwrap_or(0)
+                .max(own)
+        }
+        _ => own,
+    }
+}
+
+/// Whether an error is one the structural check leaves to validation: a pattern (a
+/// malformed CIDR or duration, E020, reported at the value with a better message) or a
+/// constant (apiVersion/kind, E010/E011) — also when it is all that keeps some branch
+/// of an `anyOf`/`oneOf` from matching.
+fn left_to_validation(error: &ValidationError) -> bool {
+    match error.kind() {
+        ValidationErrorKind::Pattern { .. } => true,
+        // apiVersion and kind; a constant deeper down is an enum value (`provider`).
+        ValidationErrorKind::Constant { .. } => error.instance_path().segments().count() == 1,
+        ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => {
+            context
+                .iter()
+                .any(|errors| errors.iter().all(left_to_validation))
+        }
+        _ => false,
+    }
+}
+
+/// `kubernetesVersion: 1.24` is read by YAML as the number 1.24: a bare number or boolean
+/// where a string belongs gets a message that says to quote it.
+fn quote_it(error: &ValidationError) -> Option<String> {
+    let ValidationErrorKind::Type { kind } = error.kind() else {
+        return None;
+    };
+    let string_allowed = match kind {
+        TypeKind::Single(ty) => *ty == JsonType::String,
+        TypeKind::Multiple(set) => set.contains(JsonType::String),
+    };
+    let value = error.instance();
+    let read_as = match value.as_ref() {
+        Value::Number(_) => "a number",
+        Value::Bool(_) => "a boolean",
+        _ => return None,
+    };
+    string_allowed.then(|| {
+        format!("`{value}` is read as {read_as}, but a string belongs here: quote it: \"{value}\"")
+    })
 }
 
 impl Collector<'_> {
     fn visit(&mut self, error: &ValidationError) {
         let path = yaml_path(error.instance_path().segments());
+        if left_to_validation(error) {
+            return;
+        }
         match error.kind() {
-            ValidationErrorKind::Pattern { .. } | ValidationErrorKind::Constant { .. } => {}
             ValidationErrorKind::AnyOf { context }
             | ValidationErrorKind::OneOfNotValid { context } => {
                 // Optional fields are `anyOf [T, null]`: report what is wrong inside T,
@@ -124,7 +179,12 @@ impl Collector<'_> {
                             self.visit(inner);
                         }
                     }
-                    _ => self.bad_value(error, &path, error.to_string()),
+                    // `anyOf [string, null]` with a number: the branch that says what
+                    // the value should be.
+                    _ => match context.iter().flatten().find_map(quote_it) {
+                        Some(message) => self.bad_value(error, &path, message),
+                        None => self.bad_value(error, &path, error.to_string()),
+                    },
                 }
             }
             ValidationErrorKind::AdditionalProperties { unexpected } => {
@@ -134,7 +194,10 @@ impl Collector<'_> {
                 let field = property.as_str().unwrap_or_default().to_string();
                 self.missing.push((path, field));
             }
-            _ => self.bad_value(error, &path, error.to_string()),
+            _ => {
+                let message = quote_it(error).unwrap_or_else(|| error.to_string());
+                self.bad_value(error, &path, message)
+            }
         }
     }
 
@@ -245,12 +308,10 @@ pub(super) fn check(text: &str, index: &SourceIndex) -> Option<Structure> {
     let repaired = (!out.is_empty())
         .then(|| repair(document, &removals))
         .filter(|doc| {
-            checker.validator.iter_errors(doc).all(|e| {
-                matches!(
-                    e.kind(),
-                    ValidationErrorKind::Pattern { .. } | ValidationErrorKind::Constant { .. }
-                )
-            })
+            checker
+                .validator
+                .iter_errors(doc)
+                .all(|e| left_to_validation(&e))
         });
     Some(Structure {
         problems: out,

@@ -31,6 +31,11 @@ impl SourceIndex {
         }
     }
 
+    /// Whether `path` itself is written in the file (not only an ancestor).
+    pub fn has(&self, path: &str) -> bool {
+        self.values.contains_key(path) || self.keys.contains_key(path)
+    }
+
     /// The location of the key of the mapping entry at `path` (falls back like `locate`).
     pub fn locate_key(&self, path: &str) -> Option<Location> {
         self.keys.get(path).copied().or_else(|| self.locate(path))
@@ -125,6 +130,41 @@ impl<'a> Offsets<'a> {
     }
 }
 
+impl Offsets<'_> {
+    /// The tab a scanner error is about. The scanner marks where it was when it gave up:
+    /// just after a tab that starts a line, or at the end of the scalar *before* it,
+    /// a line early. So: the last tab on the marked line before the mark, else the next
+    /// tab after it.
+    fn tab_near(&self, at: Location) -> Option<Location> {
+        let line_start = self.text[..at.offset]
+            .rfind(['\n', '\r'])
+            .map_or(0, |i| i + 1);
+        let tab = self.text[line_start..at.offset]
+            .rfind('\t')
+            .map(|i| line_start + i)
+            .or_else(|| self.text[at.offset..].find('\t').map(|i| at.offset + i))?;
+        let (from, to) = (at.offset.min(tab), at.offset.max(tab));
+        let between = &self.text.as_bytes()[from..to];
+        let breaks = between
+            .iter()
+            .enumerate()
+            .filter(|(i, b)| **b == b'\n' || (**b == b'\r' && between.get(i + 1) != Some(&b'\n')))
+            .count();
+        let line = if tab >= at.offset {
+            at.line + breaks
+        } else {
+            at.line - breaks
+        };
+        let tab_line_start = self.text[..tab].rfind(['\n', '\r']).map_or(0, |i| i + 1);
+        Some(Location {
+            line,
+            column: self.text[tab_line_start..tab].chars().count() + 1,
+            offset: tab,
+            len: 1,
+        })
+    }
+}
+
 enum Frame {
     Map {
         path: String,
@@ -189,8 +229,12 @@ pub fn index(text: &str) -> Result<SourceIndex, Diagnostic> {
 
     for event in Parser::new_from_str(text) {
         let (event, span) = event.map_err(|e| {
+            let mut location = offsets.marker(e.marker());
+            if e.info().contains("tab") {
+                location = offsets.tab_near(location).unwrap_or(location);
+            }
             Diagnostic::error("E004", "", format!("YAML syntax error: {}", e.info()))
-                .with_location(Some(offsets.marker(e.marker())))
+                .with_location(Some(location))
                 .with_hint("fix the YAML syntax at this position (indentation, quotes, colons)")
         })?;
         let location = offsets.location(&span);
@@ -393,6 +437,19 @@ mod tests {
         );
         // Missing paths fall back to the nearest ancestor.
         assert_eq!(idx.locate("a.b[1].z").map(|l| l.line), Some(4));
+    }
+
+    #[test]
+    fn a_tab_is_pointed_at_where_it_is() {
+        // A tab indenting the line after a plain scalar: the scanner stops a line early.
+        let text = "a:\n  b: 2\n\tc: 3\n";
+        let error = index(text).unwrap_err();
+        assert_eq!(error.code, "E004");
+        assert_eq!(error.location.map(|l| (l.line, l.column)), Some((3, 1)));
+        // A tab starting a block line: the scanner stops just after it.
+        let text = "a:\n  b:\n    - x\n\t- y\n";
+        let error = index(text).unwrap_err();
+        assert_eq!(error.location.map(|l| (l.line, l.column)), Some((4, 1)));
     }
 
     #[test]

@@ -136,20 +136,49 @@ impl Unit for Duration {
     const NAME: &'static str = "a duration";
     const EXAMPLE: &'static str = "8760h";
     fn parse(text: &str) -> Result<Self, String> {
-        let duration = humantime::parse_duration(text)
-            .map_err(|e| format!("`{text}` is not a duration ({e})"))?;
-        if duration.is_zero() {
-            return Err(format!("`{text}` is a zero duration"));
-        }
-        Ok(duration)
+        parse_duration(text)
     }
     fn schema() -> Schema {
         json_schema!({
             "type": "string",
-            "description": "A duration: a number and a unit (s, m, h, d), e.g. 8760h or 3650d.",
-            "pattern": "^([0-9]+ *[a-zA-Z]+ *)+$"
+            "description": "A duration: a whole number and one unit, s, m, h or d, e.g. 8760h or 3650d.",
+            "pattern": "^[0-9]+[smhd]$"
         })
     }
+}
+
+/// The one duration syntax of a topology: a whole number and one unit, `s`, `m`, `h` or
+/// `d` (`8760h`, `90d`, `30m`), with no spaces, no other units and no zero. The syntax is
+/// deliberately narrower than humantime's: `1 year` or `2w` read differently to
+/// different people, and docs/topology.md promises exactly this form.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let digits = text.bytes().take_while(u8::is_ascii_digit).count();
+    let (number, unit) = text.split_at(digits);
+    let seconds_per_unit: u64 = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => {
+            return Err(format!(
+                "`{text}` is not a duration: write a whole number and one unit, s, m, h or d, with no space (e.g. `8760h` or `365d`)"
+            ))
+        }
+    };
+    if number.is_empty() {
+        return Err(format!(
+            "`{text}` is not a duration: it has no number (e.g. `8760h`)"
+        ));
+    }
+    let seconds = number
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(seconds_per_unit))
+        .ok_or_else(|| format!("`{text}` is too long a duration to compute with"))?;
+    if seconds == 0 {
+        return Err(format!("`{text}` is a zero duration"));
+    }
+    Ok(Duration::from_secs(seconds))
 }
 
 /// An inclusive range of addresses of one IP family.
@@ -273,5 +302,23 @@ mod tests {
         assert_eq!(d.get(), Some(&Duration::from_secs(8760 * 3600)));
         assert!(Parsed::<Duration>::new("forever").error().is_some());
         assert!(Parsed::<Duration>::new("0s").error().is_some());
+        assert_eq!(parse_duration("90d"), Ok(Duration::from_secs(90 * 86_400)));
+        assert_eq!(parse_duration("30m"), Ok(Duration::from_secs(1800)));
+    }
+
+    #[test]
+    fn durations_have_one_syntax() {
+        // humantime accepted all of these; docs/topology.md promises `<number><s|m|h|d>`.
+        for text in [
+            "1 year", "1 h", "2w", "1h30m", "1.5h", "h", "-1h", "8760H", "abc", "",
+        ] {
+            let error = parse_duration(text).expect_err(text);
+            assert!(error.contains(&format!("`{text}`")), "{error}");
+        }
+        assert!(parse_duration("1 h").unwrap_err().contains("no space"));
+        // Too large to multiply out: an error, not a wrap-around.
+        assert!(parse_duration("99999999999999999999h")
+            .unwrap_err()
+            .contains("too long"));
     }
 }

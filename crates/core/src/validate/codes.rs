@@ -25,6 +25,7 @@ pub const CODES: &[(&str, &str)] = &[
         "E018",
         "two kind clusters would listen on the same API server address and port",
     ),
+    ("E019", "kind cluster without a control plane"),
     (
         "E020",
         "malformed CIDR, address range, IP address or duration",
@@ -43,9 +44,33 @@ pub const CODES: &[(&str, &str)] = &[
         "E028",
         "LoadBalancer pools too small for the LoadBalancer Services needed",
     ),
+    ("E029", "pod and service subnets of different IP families"),
     (
         "W030",
         "pools cannot be checked against the node network: spec.network is missing",
+    ),
+    (
+        "E031",
+        "service subnet larger than Kubernetes allows (/12 IPv4, /108 IPv6)",
+    ),
+    (
+        "E032",
+        "pod subnet too small for a per-node block on every node",
+    ),
+    (
+        "W033",
+        "a field that does not apply to the cluster's provider is ignored",
+    ),
+    ("E035", "two links into one cluster share a cluster name"),
+    (
+        "E036",
+        "a workload's service has the name of a mirror a link creates",
+    ),
+    ("E037", "two TrafficSplits split the same service"),
+    ("E038", "Ingress path does not start with `/`"),
+    (
+        "W039",
+        "split backend routed through two gateways (gateway loop)",
     ),
     ("E040", "reference to an unknown cluster"),
     ("E041", "a cluster linked to itself"),
@@ -91,6 +116,7 @@ pub const CODES: &[(&str, &str)] = &[
     ("E066", "malformed Kubernetes version"),
     ("W067", "clusters run different Kubernetes versions"),
     ("E068", "Linkerd version outside the supported range"),
+    ("E069", "certificate validity longer than 100 years"),
     ("E070", "Kubernetes version not allowed by policy"),
     ("E071", "Linkerd version not allowed by policy"),
     ("E072", "malformed policy version range"),

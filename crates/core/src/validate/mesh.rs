@@ -5,7 +5,7 @@
 use super::names::is_dns_subdomain;
 use super::network::parsed;
 use crate::diagnostics::Diagnostic;
-use crate::topology::{CertificateSource, Linkerd, Provider, Topology};
+use crate::topology::{CertificateSource, Linkerd, Provider, Topology, MAX_CERTIFICATE_VALIDITY};
 use semver::{Version, VersionReq};
 use std::collections::BTreeMap;
 
@@ -77,14 +77,23 @@ fn check_linkerd(l: &Linkerd, out: &mut Vec<Diagnostic>) {
             .with_hint("Linkerd requires a DNS-1123 subdomain, e.g. `cluster.local`"),
         );
     }
+    let mut absurd = false;
     for (field, source) in [("trustAnchor", &l.trust_anchor), ("issuer", &l.issuer)] {
         if let Some(CertificateSource::Generate(g)) = source {
             if let Some(validity) = &g.validity {
-                parsed(out, &format!("{base}.{field}.generate.validity"), validity);
+                let path = format!("{base}.{field}.generate.validity");
+                match parsed(out, &path, validity) {
+                    Some(duration) if *duration > MAX_CERTIFICATE_VALIDITY => {
+                        absurd = true;
+                        out.push(too_long(&path, validity.raw(), *duration));
+                    }
+                    _ => {}
+                }
             }
         }
     }
-    if let (Some(anchor), Some(issuer)) = (l.anchor_validity(), l.issuer_validity()) {
+    if let (false, Some(anchor), Some(issuer)) = (absurd, l.anchor_validity(), l.issuer_validity())
+    {
         if issuer > anchor {
             let path = match &l.issuer {
                 Some(CertificateSource::Generate(g)) if g.validity.is_some() => {
@@ -134,6 +143,23 @@ fn check_linkerd(l: &Linkerd, out: &mut Vec<Diagnostic>) {
             }
         }
     }
+}
+
+/// E069 for a validity past [`MAX_CERTIFICATE_VALIDITY`], which `certs init` could not
+/// honour (X.509 dates end in year 9999) and no one means.
+fn too_long(path: &str, text: &str, duration: std::time::Duration) -> Diagnostic {
+    let hours = |d: std::time::Duration| d.as_secs() / 3600;
+    let years = hours(duration) / 8760;
+    Diagnostic::error(
+        "E069",
+        path,
+        format!(
+            "validity `{text}` is about {years} years; meshctl allows at most {}h ({} years)",
+            hours(MAX_CERTIFICATE_VALIDITY),
+            hours(MAX_CERTIFICATE_VALIDITY) / 8760
+        ),
+    )
+    .with_hint("Linkerd's docs suggest 87600h (10 years) for a trust anchor and 8760h (1 year) for an issuer")
 }
 
 fn check_kubernetes(t: &Topology, out: &mut Vec<Diagnostic>) {

@@ -8,6 +8,7 @@
 pub mod codes;
 mod fleet;
 mod mesh;
+mod mirrors;
 mod names;
 mod network;
 pub use fleet::{check_fleet, FleetMember};
@@ -21,9 +22,11 @@ pub fn validate(loaded: &LoadedTopology) -> Vec<Diagnostic> {
     let topology = &loaded.topology;
     let mut out = loaded.problems.clone();
     names::check(topology, &mut out);
+    names::provider_fields(topology, &loaded.index, &mut out);
     network::check(topology, &mut out);
     references::check(topology, &mut out);
     mesh::check(topology, &mut out);
+    mirrors::check(topology, &mut out);
     for diagnostic in &mut out {
         if diagnostic.location.is_none() {
             diagnostic.location = loaded.index.locate(&diagnostic.path);

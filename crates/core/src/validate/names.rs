@@ -2,7 +2,7 @@
 //! contexts used twice.
 
 use crate::diagnostics::Diagnostic;
-use crate::topology::{Provider, Topology, API_VERSION, KIND};
+use crate::topology::{Provider, SourceIndex, Topology, API_VERSION, KIND};
 use std::collections::HashMap;
 
 /// RFC 1123 label: what Kubernetes requires of namespace and Service names.
@@ -159,6 +159,7 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
             }
         }
     }
+    link_cluster_names(t, out);
     for (i, ns) in t.spec.namespaces.iter().enumerate() {
         label(
             out,
@@ -204,6 +205,7 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
         );
     }
     let mut splits: HashMap<(&str, &str, &str), usize> = HashMap::new();
+    let mut apexes: HashMap<(&str, &str, &str), usize> = HashMap::new();
     for (i, s) in t.spec.splits.iter().enumerate() {
         let path = format!("spec.splits[{i}]");
         label(out, &format!("{path}.namespace"), &s.namespace, "namespace");
@@ -220,6 +222,25 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
                     s.cluster
                 ),
                 &format!("spec.splits[{first}]"),
+            );
+        } else if let Some(first) = apexes.insert((&s.cluster, &s.namespace, &s.service), i) {
+            // linkerd-smi turns each TrafficSplit into the apex service's ServiceProfile:
+            // two splits of one apex would overwrite each other's.
+            out.push(
+                Diagnostic::error(
+                    "E037",
+                    format!("{path}.service"),
+                    format!(
+                        "TrafficSplits `{}` and `{}` both split service `{}/{}` in cluster `{}`",
+                        t.spec.splits[first].name(),
+                        s.name(),
+                        s.namespace,
+                        s.service,
+                        s.cluster
+                    ),
+                )
+                .with_related(format!("spec.splits[{first}].service"), "the other split")
+                .with_hint("linkerd-smi keeps one ServiceProfile per apex service, so the two would fight over it: merge their backends into one split"),
             );
         }
     }
@@ -246,6 +267,81 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
                 &format!("Ingress `{}/{}`", ing.namespace, ing.name),
                 &format!("spec.ingresses[{first}].name"),
             );
+        }
+    }
+}
+
+/// Mirrors are named `<service>-<clusterName>` in the link's source cluster, so two links
+/// into one cluster with the same cluster name would make the same mirrors (and the same
+/// `Link` object) twice.
+fn link_cluster_names(t: &Topology, out: &mut Vec<Diagnostic>) {
+    let mut seen: HashMap<(&str, String), usize> = HashMap::new();
+    for (i, link) in t.spec.links.iter().enumerate() {
+        let name = link.cluster_name(t);
+        let Some(first) = seen.insert((link.source.as_str(), name.clone()), i) else {
+            continue;
+        };
+        let other = &t.spec.links[first];
+        if other.target == link.target {
+            continue; // the same link twice: E042
+        }
+        let at = |index: usize, written: bool| {
+            if written {
+                format!("spec.links[{index}].clusterName")
+            } else {
+                format!("spec.links[{index}].target")
+            }
+        };
+        out.push(
+            Diagnostic::error(
+                "E035",
+                at(i, link.cluster_name.is_some()),
+                format!(
+                    "links from `{}` and `{}` into `{}` both use the cluster name `{name}`, so their mirrors (`<service>-{name}`) and Link objects would collide",
+                    other.target, link.target, link.source
+                ),
+            )
+            .with_related(at(first, other.cluster_name.is_some()), "the other link")
+            .with_hint("give each link into a cluster its own `clusterName:`"),
+        );
+    }
+}
+
+/// W033: fields written on a cluster that its provider does not use. kind settings on an
+/// `existing` cluster would be silently ignored; `nodeSubnet` on a kind cluster too (kind
+/// clusters sit on `spec.network`). Whether a field was written is read from the file, so
+/// `nodes` written with its default values still warns.
+pub(super) fn provider_fields(t: &Topology, index: &SourceIndex, out: &mut Vec<Diagnostic>) {
+    for (i, cluster) in t.spec.clusters.iter().enumerate() {
+        let (ignored, why): (&[&str], &str) = match cluster.provider {
+            Provider::Existing => (
+                &["nodes", "nodeImage", "apiServerAddress", "apiServerPort"],
+                "meshctl does not create an existing cluster, so it ignores kind's settings",
+            ),
+            Provider::Kind => (
+                &["nodeSubnet"],
+                "kind clusters sit on spec.network; nodeSubnet is for existing clusters",
+            ),
+        };
+        for field in ignored {
+            let path = format!("spec.clusters[{i}].{field}");
+            if index.has(&path) {
+                out.push(
+                    Diagnostic::warning(
+                        "W033",
+                        &path,
+                        format!(
+                            "`{field}` does not apply to {} cluster `{}` and is ignored",
+                            match cluster.provider {
+                                Provider::Existing => "existing",
+                                Provider::Kind => "kind",
+                            },
+                            cluster.name
+                        ),
+                    )
+                    .with_hint(format!("{why}: remove `{field}`")),
+                );
+            }
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use crate::diagnostics::Diagnostic;
 use crate::topology::units::{nets_overlap, AddressRange, Parsed, Unit};
-use crate::topology::{Provider, Topology};
+use crate::topology::{Cluster, Provider, Topology};
 use ipnet::IpNet;
 
 /// A cluster subnet with where it is written.
@@ -46,8 +46,8 @@ pub(super) fn parsed<'a, T: Unit>(
     if let Some(error) = value.error() {
         out.push(
             Diagnostic::error("E020", path, error.to_string()).with_hint(format!(
-                "write a {} such as `{}`",
-                T::WHAT,
+                "write {} such as `{}`",
+                T::NAME,
                 T::EXAMPLE
             )),
         );
@@ -141,6 +141,9 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
         if let Some(addr) = &cluster.api_server_address {
             parsed(out, &format!("{path}.apiServerAddress"), addr);
         }
+        if let Some(subnet) = &cluster.node_subnet {
+            parsed(out, &format!("{path}.nodeSubnet"), subnet);
+        }
         for (field, value) in [
             ("podSubnet", &cluster.pod_subnet),
             ("serviceSubnet", &cluster.service_subnet),
@@ -177,6 +180,9 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
         }
     }
 
+    for (i, cluster) in t.spec.clusters.iter().enumerate() {
+        kubernetes_limits(cluster, &format!("spec.clusters[{i}]"), out);
+    }
     api_server_clashes(t, out);
     for (i, cluster) in t.spec.clusters.iter().enumerate() {
         if let (Some(pod), Some(service)) = (cluster.pod_subnet.get(), cluster.service_subnet.get())
@@ -208,6 +214,101 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
     let Addresses { subnets, blocks } = addresses(t);
     subnet_overlaps(&subnets, node_network.as_ref(), out);
     pool_checks(t, &blocks, &subnets, node_network.as_ref(), out);
+}
+
+/// Service ranges Kubernetes accepts hold at most 2^20 addresses: kube-apiserver refuses a
+/// `--service-cluster-ip-range` wider than /12 (IPv4) or /108 (IPv6).
+const MAX_SERVICE_BITS: u8 = 20;
+
+/// The block kube-controller-manager gives each node out of the pod subnet
+/// (`--node-cidr-mask-size`, as kind and kubeadm leave it): /24 for IPv4, /64 for IPv6.
+fn per_node_prefix(net: &IpNet) -> u8 {
+    match net {
+        IpNet::V4(_) => 24,
+        IpNet::V6(_) => 64,
+    }
+}
+
+/// `n` and the noun, singular or plural: "1 worker", "2 workers".
+pub(crate) fn count(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+/// E031 and E032: subnets kube-apiserver or kube-controller-manager would refuse.
+fn kubernetes_limits(cluster: &Cluster, path: &str, out: &mut Vec<Diagnostic>) {
+    if let Some(service) = cluster.service_subnet.get() {
+        let host_bits = service.max_prefix_len() - service.prefix_len();
+        if host_bits > MAX_SERVICE_BITS {
+            let limit = service.max_prefix_len() - MAX_SERVICE_BITS;
+            out.push(
+                Diagnostic::error(
+                    "E031",
+                    format!("{path}.serviceSubnet"),
+                    format!(
+                        "serviceSubnet {service} of cluster `{}` is a /{}; kube-apiserver refuses service ranges larger than /{limit} (2^{MAX_SERVICE_BITS} = 1048576 addresses)",
+                        cluster.name,
+                        service.prefix_len()
+                    ),
+                )
+                .with_hint(format!("use a /{limit} or smaller, e.g. {}", example_of(service, limit))),
+            );
+        }
+    }
+    // Node counts are known only for clusters meshctl creates.
+    if cluster.provider != Provider::Kind {
+        return;
+    }
+    let Some(pod) = cluster.pod_subnet.get() else {
+        return;
+    };
+    let nodes = u64::from(cluster.nodes.control_planes) + u64::from(cluster.nodes.workers);
+    let per_node = per_node_prefix(pod);
+    let blocks: u64 = match per_node.checked_sub(pod.prefix_len()) {
+        Some(bits) if bits >= 63 => u64::MAX,
+        Some(bits) => 1 << bits,
+        None => 0,
+    };
+    if nodes == 0 || blocks >= nodes {
+        return;
+    }
+    // The smallest subnet with a block for every node.
+    let needed_bits = u64::BITS - (nodes - 1).leading_zeros();
+    let needed = per_node.saturating_sub(needed_bits as u8);
+    let message = if blocks == 0 {
+        format!(
+            "podSubnet {pod} of cluster `{}` is smaller than the /{per_node} block each node gets",
+            cluster.name
+        )
+    } else {
+        format!(
+            "podSubnet {pod} of cluster `{}` has room for {} but the cluster has {} ({}, {})",
+            cluster.name,
+            count(blocks, &format!("/{per_node} block")),
+            count(nodes, "node"),
+            count(cluster.nodes.control_planes.into(), "control plane"),
+            count(cluster.nodes.workers.into(), "worker"),
+        )
+    };
+    out.push(
+        Diagnostic::error("E032", format!("{path}.podSubnet"), message).with_hint(format!(
+            "kube-controller-manager gives every node a /{per_node} of the pod subnet: use a /{needed} or larger (kind's default is {})",
+            match pod {
+                IpNet::V4(_) => "10.244.0.0/16",
+                IpNet::V6(_) => "fd00:10:244::/56",
+            }
+        )),
+    );
+}
+
+/// `net` widened or narrowed to `prefix`, as an example in a hint.
+fn example_of(net: &IpNet, prefix: u8) -> String {
+    IpNet::new(net.network(), prefix)
+        .map(|n| n.trunc().to_string())
+        .unwrap_or_default()
 }
 
 /// Two kind clusters on one machine cannot both listen on the same address and port.
@@ -331,36 +432,55 @@ fn pool_checks(
     node_network: Option<&IpNet>,
     out: &mut Vec<Diagnostic>,
 ) {
-    match node_network {
-        Some(network) => {
-            for block in blocks {
-                if !block.range.within(network) {
-                    out.push(
-                        Diagnostic::error(
-                            "E025",
-                            &block.path,
-                            format!(
-                                "pool `{}` of cluster `{}`: {} is not inside the node network {network}",
-                                block.pool, block.cluster, block.text
-                            ),
-                        )
-                        .with_related("spec.network.subnet", "the node network")
-                        .with_hint("MetalLB in L2 mode can only announce addresses of the nodes' own network (see `docker network inspect kind`)"),
-                    );
-                }
+    // An existing cluster is not on kind's docker network: its pools are checked against
+    // its own `nodeSubnet` when it has one, and not at all otherwise.
+    let network_of = |block: &Block| -> Option<(IpNet, String)> {
+        let (i, cluster) = t
+            .spec
+            .clusters
+            .iter()
+            .enumerate()
+            .find(|(_, c)| c.name == block.cluster)?;
+        match cluster.provider {
+            Provider::Kind => node_network.map(|n| (*n, "spec.network.subnet".to_string())),
+            Provider::Existing => cluster
+                .node_subnet
+                .as_ref()
+                .and_then(Parsed::get)
+                .map(|n| (n.trunc(), format!("spec.clusters[{i}].nodeSubnet"))),
+        }
+    };
+    let kind_blocks = blocks.iter().any(|b| {
+        t.cluster(b.cluster)
+            .is_some_and(|c| c.provider == Provider::Kind)
+    });
+    for block in blocks {
+        if let Some((network, network_path)) = network_of(block) {
+            if !block.range.within(&network) {
+                out.push(
+                    Diagnostic::error(
+                        "E025",
+                        &block.path,
+                        format!(
+                            "pool `{}` of cluster `{}`: {} is not inside the node network {network}",
+                            block.pool, block.cluster, block.text
+                        ),
+                    )
+                    .with_related(network_path, "the node network")
+                    .with_hint("MetalLB in L2 mode can only announce addresses of the nodes' own network (see `docker network inspect kind`)"),
+                );
             }
         }
-        None if !blocks.is_empty() => {
-            out.push(
-                Diagnostic::warning(
-                    "W030",
-                    "spec",
-                    "LoadBalancer pools are declared but spec.network is not, so they cannot be checked against the node network",
-                )
-                .with_hint("add `network: {name: kind, subnet: <subnet of docker network kind>}`"),
-            );
-        }
-        None => {}
+    }
+    if node_network.is_none() && kind_blocks {
+        out.push(
+            Diagnostic::warning(
+                "W030",
+                "spec",
+                "LoadBalancer pools of kind clusters are declared but spec.network is not, so they cannot be checked against the node network",
+            )
+            .with_hint("add `network: {name: kind, subnet: <subnet of docker network kind>}`"),
+        );
     }
 
     for (j, b) in blocks.iter().enumerate() {
@@ -415,6 +535,17 @@ fn pool_checks(
             .filter(|b| b.cluster == cluster.name)
             .map(|b| b.range.size())
             .sum();
+        // A malformed block (E020) holds no countable addresses: "pools hold 0" would
+        // send the user after the wrong problem.
+        let malformed = cluster
+            .load_balancer
+            .iter()
+            .flat_map(|lb| &lb.pools)
+            .flat_map(|pool| &pool.addresses)
+            .any(|block| block.get().is_none());
+        if malformed {
+            continue;
+        }
         let has_pools = cluster.load_balancer.is_some();
         // An existing cluster may have a cloud load balancer; only pools it declares count.
         if !has_pools && cluster.provider == Provider::Existing {

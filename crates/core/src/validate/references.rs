@@ -4,9 +4,10 @@
 //! where the mirrors land; the extensions each feature needs are enabled; weights make
 //! sense.
 
+use super::mirrors;
 use super::names::is_dns_subdomain;
 use crate::diagnostics::Diagnostic;
-use crate::topology::{expand_template, Inventory, Provider, Topology};
+use crate::topology::{expand_template, Cluster, Inventory, Provider, Topology};
 use std::collections::HashMap;
 
 pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
@@ -177,7 +178,9 @@ fn check_links(
         else {
             continue;
         };
-        if target.provider != Provider::Kind {
+        if target.provider != Provider::Kind || api_server_address_malformed(target, t) {
+            // A malformed address is reported as E020 at its value; "has no
+            // apiServerAddress" would be wrong advice.
             continue;
         }
         // The link's credentials point at the target's API server; the source's service
@@ -210,6 +213,23 @@ fn check_links(
             Some(_) => {}
         }
     }
+}
+
+/// An Ingress rule's host as networking.k8s.io/v1 accepts it: a DNS-1123 subdomain, or a
+/// wildcard `*.` in front of one (`*.example.com`; `*` covers exactly one label), never
+/// an IP address.
+fn is_ingress_host(host: &str) -> bool {
+    let name = host.strip_prefix("*.").unwrap_or(host);
+    is_dns_subdomain(name) && host.parse::<std::net::IpAddr>().is_err()
+}
+
+/// Whether the address a cluster uses is written but malformed (E020).
+fn api_server_address_malformed(cluster: &Cluster, t: &Topology) -> bool {
+    cluster
+        .api_server_address
+        .as_ref()
+        .or(t.spec.defaults.api_server_address.as_ref())
+        .is_some_and(|address| address.get().is_none())
 }
 
 /// Checks `{placeholder}`s of a per-cluster template.
@@ -373,6 +393,7 @@ fn check_splits(
             if !cluster_ref(out, cluster_field, cluster) {
                 continue;
             }
+            let before = out.len();
             service_ref(
                 out,
                 format!("{bpath}.service"),
@@ -380,6 +401,17 @@ fn check_splits(
                 &split.namespace,
                 &backend.service,
             );
+            if out.len() > before {
+                if let Some((service, remote)) = mirrors::backend_meant(t, declared, split, backend)
+                {
+                    if let Some(missing) = out.last_mut() {
+                        missing.hint = Some(format!(
+                            "`{}` is the mirror of `{service}` from `{remote}`: write the backend as it is named in its own cluster, `{{service: {service}, cluster: {remote}}}`, and meshctl uses the mirror",
+                            backend.service
+                        ));
+                    }
+                }
+            }
             if cluster == split.cluster {
                 continue;
             }
@@ -463,6 +495,19 @@ fn check_ingresses(
     for (i, ing) in t.spec.ingresses.iter().enumerate() {
         let path = format!("spec.ingresses[{i}]");
         check_template(out, &format!("{path}.host"), &ing.host);
+        if !ing.path.starts_with('/') {
+            out.push(
+                Diagnostic::error(
+                    "E038",
+                    format!("{path}.path"),
+                    format!("Ingress path `{}` does not start with `/`", ing.path),
+                )
+                .with_hint(format!(
+                    "the API server accepts only absolute paths for pathType Prefix: write `/{}`",
+                    ing.path
+                )),
+            );
+        }
         for (c, name) in ing.clusters.iter().enumerate() {
             let cpath = format!("{path}.clusters[{c}]");
             if !cluster_ref(out, cpath.clone(), name) {
@@ -494,17 +539,17 @@ fn check_ingresses(
                 &ing.service,
             );
             let host = expand_template(&ing.host, cluster);
-            if !host.contains('{') && !is_dns_subdomain(&host) {
+            if !host.contains('{') && !is_ingress_host(&host) {
                 out.push(
                     Diagnostic::error(
                         "E012",
                         format!("{path}.host"),
-                        format!("host `{host}` (for cluster `{name}`) is not a valid DNS name"),
+                        format!("host `{host}` (for cluster `{name}`) is not a valid DNS name or wildcard"),
                     )
                     .with_hint(if ing.host.contains("{context}") {
                             "use lowercase letters, digits, '-' and '.'; contexts are often not DNS names, so `{cluster}` may be the placeholder you want"
                         } else {
-                            "use lowercase letters, digits, '-' and '.'"
+                            "use lowercase letters, digits, '-' and '.'; a wildcard is `*.` before a name, e.g. `*.example.com`"
                         }),
                 );
             }
