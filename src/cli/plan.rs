@@ -181,11 +181,7 @@ fn base_plan(args: &Args, base: &str) -> Result<(Plan, Paths), CliError> {
             paths,
         )
     };
-    // A change may not loosen the policy it is checked against: the stricter one applies.
-    let limit = match (old.max_weight_change, new_limit) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    };
+    let limit = plan::policy::weight_limit(old.max_weight_change, new_limit);
     let mut plan = plan::compare(&name, &old.graph, &graph, limit);
     plan.notes.extend(old.note);
     if let Some(topology) = &topology {

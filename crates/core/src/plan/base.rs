@@ -1,0 +1,77 @@
+//! Two revisions of a topology compared (`plan --base`): nodes are added, removed or
+//! changed, with a field-level diff of their desired state and the dependents a change
+//! reaches.
+
+use super::diff::field_changes;
+use super::policy::{must_replace, weight_warnings};
+use super::{entry, Action, Plan, PlanEntry, PlanMode};
+use crate::graph::{Graph, NodeId, NodeKind};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What changes from `old` to `new`. `max_weight_change` (percentage points) comes from
+/// the new topology's policy.
+pub fn compare(topology: &str, old: &Graph, new: &Graph, max_weight_change: Option<u32>) -> Plan {
+    let mut entries = Vec::new();
+    let mut changed: BTreeSet<NodeId> = BTreeSet::new();
+    let mut warnings = Vec::new();
+    for node in new.nodes() {
+        match old.node(&node.id) {
+            None => {
+                changed.insert(node.id.clone());
+                entries.push(entry(new, node, Action::Create));
+            }
+            Some(before) => {
+                let changes = field_changes(&before.desired, &node.desired);
+                if changes.is_empty() {
+                    entries.push(entry(new, node, Action::Unchanged));
+                } else {
+                    if let (Some(limit), NodeKind::TrafficSplit) = (max_weight_change, node.kind) {
+                        warnings.extend(weight_warnings(
+                            &node.id,
+                            &before.desired,
+                            &node.desired,
+                            limit,
+                        ));
+                    }
+                    changed.insert(node.id.clone());
+                    let action = if must_replace(node) {
+                        Action::Replace
+                    } else {
+                        Action::Change
+                    };
+                    let mut e = entry(new, node, action);
+                    e.changes = changes;
+                    entries.push(e);
+                }
+            }
+        }
+    }
+    let mut deletions: Vec<PlanEntry> = old
+        .nodes()
+        .filter(|n| new.node(&n.id).is_none())
+        .map(|n| entry(old, n, Action::Delete))
+        .collect();
+    // Delete dependents before what they depend on.
+    deletions.reverse();
+    for d in &deletions {
+        changed.insert(d.id.clone());
+    }
+    // Reach: an unchanged node whose dependency changed (in either revision).
+    let mut reached: BTreeMap<NodeId, BTreeSet<NodeId>> = BTreeMap::new();
+    for id in &changed {
+        for graph in [new, old] {
+            for dependent in graph.dependents(id) {
+                reached.entry(dependent).or_default().insert(id.clone());
+            }
+        }
+    }
+    for e in &mut entries {
+        if e.action == Action::Unchanged {
+            if let Some(by) = reached.get(&e.id) {
+                e.affected_by = by.iter().cloned().collect();
+            }
+        }
+    }
+    entries.extend(deletions);
+    Plan::finish(topology.to_string(), PlanMode::Base, entries, warnings)
+}

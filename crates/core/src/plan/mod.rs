@@ -1,0 +1,166 @@
+//! Plans: what apply would do, node by node, in apply order.
+//!
+//! The document types live here; how a plan is made lives beside them: [`offline`]
+//! (no cluster: every node is a create), [`compare`] (two revisions of a topology,
+//! `plan --base`), with the field diff in `diff` and the rules a change is judged by
+//! (weight moves, what must be replaced) in [`policy`]. A live plan will be one more
+//! file over what the executor observes.
+
+mod base;
+mod diff;
+mod offline;
+pub mod policy;
+
+pub use base::compare;
+pub use offline::offline;
+
+use crate::diagnostics::Diagnostic;
+use crate::graph::{Desired, Graph, Node, NodeId, NodeKind};
+use serde::Serialize;
+use serde_json::Value;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Create,
+    Change,
+    /// Cannot change in place (a kind cluster's config): destroyed and created again,
+    /// with everything in it.
+    Replace,
+    Delete,
+    Unchanged,
+}
+
+/// One changed leaf of a node's desired state.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldChange {
+    /// e.g. `TrafficSplit/test/podinfo: spec.backends[1].weight`.
+    pub path: String,
+    pub old: Option<Value>,
+    pub new: Option<Value>,
+}
+
+/// One node of a plan.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanEntry {
+    pub id: NodeId,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
+    /// The cluster's kubeconfig context.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
+    pub kind: NodeKind,
+    /// Apply wave (1-based) in the graph the entry comes from.
+    pub wave: usize,
+    pub action: Action,
+    pub summary: String,
+    /// What the node depends on, with reasons.
+    pub depends_on: Vec<PlanDependency>,
+    /// Field-level changes (`change` only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<FieldChange>,
+    /// For an unchanged node: the changed nodes it depends on (directly or not).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub affected_by: Vec<NodeId>,
+    /// The node's desired state (objects or external action).
+    pub desired: Desired,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlanDependency {
+    pub id: NodeId,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct PlanSummary {
+    pub create: usize,
+    pub change: usize,
+    pub replace: usize,
+    pub delete: usize,
+    pub unchanged: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PlanMode {
+    /// No cluster contacted: everything is a create.
+    Offline,
+    /// Two revisions of a topology compared.
+    Base,
+}
+
+/// A whole plan. Its JSON form is documented in docs/plan.md and stable.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Plan {
+    pub version: u32,
+    pub topology: String,
+    pub mode: PlanMode,
+    /// Entries in apply order (deletions last, in reverse apply order).
+    pub entries: Vec<PlanEntry>,
+    pub summary: PlanSummary,
+    /// Warnings about the change itself (e.g. a weight moved more than policy allows).
+    pub warnings: Vec<Diagnostic>,
+    /// Things the reader should know about how the plan was made (e.g. the base revision
+    /// was not valid and was compared as declared).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+impl Plan {
+    pub fn has_changes(&self) -> bool {
+        self.summary.create + self.summary.change + self.summary.replace + self.summary.delete > 0
+    }
+
+    pub(crate) fn finish(
+        topology: String,
+        mode: PlanMode,
+        entries: Vec<PlanEntry>,
+        warnings: Vec<Diagnostic>,
+    ) -> Plan {
+        let mut summary = PlanSummary::default();
+        for e in &entries {
+            match e.action {
+                Action::Create => summary.create += 1,
+                Action::Change => summary.change += 1,
+                Action::Replace => summary.replace += 1,
+                Action::Delete => summary.delete += 1,
+                Action::Unchanged => summary.unchanged += 1,
+            }
+        }
+        Plan {
+            version: 1,
+            topology,
+            mode,
+            entries,
+            summary,
+            warnings,
+            notes: Vec::new(),
+        }
+    }
+}
+
+/// The plan entry of `node` in `graph`, with its wave and dependencies.
+pub(crate) fn entry(graph: &Graph, node: &Node, action: Action) -> PlanEntry {
+    PlanEntry {
+        id: node.id.clone(),
+        cluster: node.cluster.clone(),
+        context: node.context.clone(),
+        kind: node.kind,
+        wave: graph.wave_of(&node.id).map_or(0, |w| w + 1),
+        action,
+        summary: node.summary.clone(),
+        depends_on: graph
+            .dependencies(&node.id)
+            .into_iter()
+            .map(|(dep, why)| PlanDependency {
+                id: dep.id.clone(),
+                reason: why.reason.clone(),
+            })
+            .collect(),
+        changes: Vec::new(),
+        affected_by: Vec::new(),
+        desired: node.desired.clone(),
+    }
+}
