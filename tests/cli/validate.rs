@@ -1101,7 +1101,10 @@ fn two_links_into_one_cluster_with_one_cluster_name_are_refused() {
 
 #[test]
 fn kubernetes_limits_on_subnets_are_checked_with_numbers() {
-    let text = example_with("serviceSubnet: 10.96.0.0/16", "serviceSubnet: 100.64.0.0/10");
+    let text = example_with(
+        "serviceSubnet: 10.96.0.0/16",
+        "serviceSubnet: 100.64.0.0/10",
+    );
     let (code, doc, found) = findings(&text);
     assert_eq!(code, 1);
     assert_eq!(
@@ -1451,4 +1454,21 @@ fn an_unquoted_version_is_told_to_be_quoted() {
     let message = d["message"].as_str().unwrap();
     assert!(message.contains("quote it: \"1.24\""), "{message}");
     assert!(!message.contains("is not of types"), "{message}");
+}
+
+#[test]
+fn links_written_as_a_mapping_are_one_error_not_advice_to_add_links() {
+    let text = example_with(
+        "  links:\n    - source: demo\n      target: demo3\n    - source: demo3\n      target: demo\n",
+        "  links:\n    source: demo\n    target: demo3\n",
+    );
+    let (code, doc, found) = findings(&text);
+    assert_eq!(code, 1);
+    // Not also W058 "add a link with target: …" and E044 "no link mirrors …".
+    assert_eq!(found, [pair("E007", "spec.links")], "{doc:#}");
+    let message = with_code(&doc, "E007")[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("list") && message.contains("- "),
+        "{message}"
+    );
 }

@@ -137,17 +137,25 @@ fn left_to_validation(error: &ValidationError) -> bool {
     }
 }
 
-/// `kubernetesVersion: 1.24` is read by YAML as the number 1.24: a bare number or boolean
-/// where a string belongs gets a message that says to quote it.
+/// A type error in words a YAML author knows: `kubernetesVersion: 1.24` is read by YAML as
+/// the number 1.24, so a bare number or boolean where a string belongs is told to be
+/// quoted; a mapping where a list belongs is told to use `- ` entries.
 fn quote_it(error: &ValidationError) -> Option<String> {
     let ValidationErrorKind::Type { kind } = error.kind() else {
         return None;
     };
-    let string_allowed = match kind {
-        TypeKind::Single(ty) => *ty == JsonType::String,
-        TypeKind::Multiple(set) => set.contains(JsonType::String),
+    let allowed = |ty: JsonType| match kind {
+        TypeKind::Single(single) => *single == ty,
+        TypeKind::Multiple(set) => set.contains(ty),
     };
+    let string_allowed = allowed(JsonType::String);
     let value = error.instance();
+    if let (true, Value::Object(_)) = (allowed(JsonType::Array), value.as_ref()) {
+        return Some(
+            "a mapping where a list belongs: write each entry on its own line starting with `- `"
+                .to_string(),
+        );
+    }
     let read_as = match value.as_ref() {
         Value::Number(_) => "a number",
         Value::Bool(_) => "a boolean",

@@ -112,17 +112,21 @@ fn gateway_loops(t: &Topology, out: &mut Vec<Diagnostic>) {
     // sends traffic through a gateway.
     let onward = |split: &Split, backend: &Backend| -> Option<usize> {
         let remote = backend.cluster(split);
-        if remote == split.cluster || backend.weight <= 0 {
+        // Without a link into the split's cluster there is no gateway to cross (E044).
+        if remote == split.cluster
+            || backend.weight <= 0
+            || t.link(&split.cluster, remote).is_none()
+        {
             return None;
         }
         splits.iter().position(|other| {
             other.cluster == remote
                 && other.namespace == split.namespace
                 && other.service == backend.service
-                && other
-                    .backends
-                    .iter()
-                    .any(|ob| ob.cluster(other) != other.cluster && ob.weight > 0)
+                && other.backends.iter().any(|ob| {
+                    let next = ob.cluster(other);
+                    next != other.cluster && ob.weight > 0 && t.link(&other.cluster, next).is_some()
+                })
         })
     };
     for (i, split) in splits.iter().enumerate() {
@@ -131,10 +135,7 @@ fn gateway_loops(t: &Topology, out: &mut Vec<Diagnostic>) {
                 continue;
             };
             let other = &splits[j];
-            let mutual = other
-                .backends
-                .iter()
-                .any(|ob| onward(other, ob) == Some(i));
+            let mutual = other.backends.iter().any(|ob| onward(other, ob) == Some(i));
             if mutual && j < i {
                 continue; // reported at the other split
             }
@@ -194,10 +195,20 @@ mod tests {
         let loaded = load_str(EXAMPLE).expect("loads");
         let mut t = loaded.topology.clone();
         t.spec.splits[1].backends[1].cluster = Some("demo4".to_string());
+        t.spec.links.push(crate::topology::Link {
+            source: "demo3".to_string(),
+            target: "demo4".to_string(),
+            cluster_name: None,
+        });
         let mut out = Vec::new();
         super::gateway_loops(&t, &mut out);
         assert_eq!(out.len(), 1, "{out:?}");
         assert_eq!(out[0].path, "spec.splits[0].backends[1]");
         assert!(out[0].message.contains("sends on to another cluster"));
+        // Without the link into demo3 there is no second gateway to cross.
+        t.spec.links.pop();
+        let mut out = Vec::new();
+        super::gateway_loops(&t, &mut out);
+        assert!(out.is_empty(), "{out:?}");
     }
 }
