@@ -1,6 +1,612 @@
-//! meshctl-executor: the live half of meshctl — kube clients per context, observe →
-//! diff → apply of the desired-state graph, waits, and the external tools (kind, helm,
-//! linkerd) behind one runner.
+//! meshctl-executor: the live half of meshctl. It reads clusters and changes them; every
+//! decision made with what it reads is core's (`meshctl_core::live`).
 //!
-//! Not built yet: the offline commands (validate, plan --offline, plan --base, render,
-//! graph) need only `meshctl-core`. This crate is where the live executor lands.
+//! - [`plan`]: observe each cluster once (one LIST per kind and namespace, discovery
+//!   cached per group-version), decide locally which objects already hold, dry-run
+//!   (server-side apply, `dryRun=All`, field manager `meshctl`) only the others, and
+//!   list what meshctl owns that left the topology;
+//! - [`apply`]: carry the plan out over a ready-queue scheduler (a node starts when its
+//!   dependencies are done), writing only what is missing or drifted; a second apply
+//!   writes nothing;
+//! - [`status`]: per node in sync / drifted / missing / not ready;
+//! - [`destroy`]: delete what meshctl owns for the topology, in reverse order.
+//!
+//! Ownership follows kubectl's ApplySet convention ([`ownership`]), so pruning only ever
+//! touches meshctl's own objects. Secret values never appear in plans, diffs or errors.
+//!
+//! Not built yet: nodes whose desired state is an external action (kind clusters, helm
+//! releases, linkerd renders, links, manifests, waits) are planned as unknown and fail
+//! at apply with a message saying so; [`tools`] has the runner they will use.
+
+pub mod api;
+pub mod apply;
+pub mod clients;
+pub mod discovery;
+pub mod engine;
+pub mod error;
+pub mod observe;
+pub mod ownership;
+pub mod planner;
+pub mod progress;
+pub mod scheduler;
+pub mod tools;
+pub mod wait;
+
+pub use clients::ConnectTimeouts;
+pub use error::{ApiError, ExecutorError};
+pub use meshctl_core::live::LivePlan;
+pub use progress::{NoProgress, PlainProgress, ProgressEvent, ProgressSink};
+pub use scheduler::RetryPolicy;
+
+use engine::Engine;
+use meshctl_core::graph::{Desired, Graph, NodeId};
+use meshctl_core::live::{LiveAction, ObjectRef, Observed};
+use scheduler::{NodeOutcome, Schedule};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Time limits of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Per connection and request.
+    pub connection: ConnectTimeouts,
+    /// One node, retries included.
+    pub node: Duration,
+    /// One wait (CRD established, rollout, LoadBalancer address).
+    pub wait: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            connection: ConnectTimeouts::default(),
+            node: Duration::from_secs(600),
+            wait: Duration::from_secs(300),
+        }
+    }
+}
+
+/// How a plan, apply, status or destroy runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecutorOptions {
+    /// `--kubeconfig`; else `KUBECONFIG`, else `~/.kube/config`.
+    pub kubeconfig: Option<PathBuf>,
+    /// Nodes run at once (`--parallelism`, default 8).
+    pub parallelism: usize,
+    /// Take over fields other managers own on objects meshctl does not own yet.
+    pub force_conflicts: bool,
+    /// `metadata.name` of the topology: names its ApplySet (`kube-system/meshctl-<name>`).
+    pub topology_name: String,
+    pub timeouts: Timeouts,
+    pub retry: RetryPolicy,
+    /// Wait for Deployments and DaemonSets meshctl writes to roll out.
+    pub wait_for_rollouts: bool,
+    /// `--target`: only these nodes and what they depend on (no pruning then).
+    pub targets: Vec<NodeId>,
+}
+
+impl ExecutorOptions {
+    /// Defaults for a topology: parallelism 8, no forcing, every node.
+    pub fn new(topology_name: impl Into<String>) -> ExecutorOptions {
+        ExecutorOptions {
+            kubeconfig: None,
+            parallelism: 8,
+            force_conflicts: false,
+            topology_name: topology_name.into(),
+            timeouts: Timeouts::default(),
+            retry: RetryPolicy::default(),
+            wait_for_rollouts: true,
+            targets: Vec::new(),
+        }
+    }
+}
+
+/// Plans the graph against the live clusters. Never fails as a whole: a cluster that
+/// cannot be read is named in its [`meshctl_core::live::ClusterPlan`]`::error` and its
+/// nodes are unknown, while the other clusters are planned.
+pub async fn plan(graph: &Graph, opts: &ExecutorOptions) -> LivePlan {
+    let engine = Arc::new(Engine::new(graph, opts));
+    planner::plan(engine, graph, &opts.topology_name).await.0
+}
+
+/// What happened to one node in an apply or destroy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "result")]
+pub enum NodeResult {
+    /// Something was written; what (`1 created, 2 unchanged`).
+    Applied {
+        id: NodeId,
+        detail: String,
+    },
+    Unchanged {
+        id: NodeId,
+    },
+    Failed {
+        id: NodeId,
+        error: String,
+    },
+    /// Not run because `failed_dependency` failed.
+    Skipped {
+        id: NodeId,
+        failed_dependency: NodeId,
+    },
+}
+
+impl NodeResult {
+    pub fn id(&self) -> &NodeId {
+        match self {
+            NodeResult::Applied { id, .. }
+            | NodeResult::Unchanged { id }
+            | NodeResult::Failed { id, .. }
+            | NodeResult::Skipped { id, .. } => id,
+        }
+    }
+}
+
+/// An object deleted by pruning or destroy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeletedObject {
+    pub cluster: String,
+    pub object: ObjectRef,
+}
+
+/// The end of an apply or destroy.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ApplySummary {
+    /// Every selected node, in apply order (destroy: reverse order).
+    pub nodes: Vec<NodeResult>,
+    pub deleted: Vec<DeletedObject>,
+    /// Failures outside any node (pruning, a cluster that could not be destroyed).
+    pub errors: Vec<String>,
+}
+
+impl ApplySummary {
+    /// Whether everything succeeded.
+    pub fn is_success(&self) -> bool {
+        self.errors.is_empty()
+            && self
+                .nodes
+                .iter()
+                .all(|n| matches!(n, NodeResult::Applied { .. } | NodeResult::Unchanged { .. }))
+    }
+
+    /// `3 applied, 10 unchanged, 1 failed, 2 skipped, 1 deleted`.
+    pub fn counts(&self) -> String {
+        let count = |f: fn(&NodeResult) -> bool| self.nodes.iter().filter(|n| f(n)).count();
+        format!(
+            "{} applied, {} unchanged, {} failed, {} skipped, {} deleted",
+            count(|n| matches!(n, NodeResult::Applied { .. })),
+            count(|n| matches!(n, NodeResult::Unchanged { .. })),
+            count(|n| matches!(n, NodeResult::Failed { .. })),
+            count(|n| matches!(n, NodeResult::Skipped { .. })),
+            self.deleted.len()
+        )
+    }
+}
+
+/// Carries out `plan` (made by [`plan`] for the same graph and options): writes what it
+/// announced, retries transient failures, skips the dependents of a failed node and
+/// finishes independent branches; then prunes, per cluster where every node succeeded.
+pub async fn apply(
+    graph: &Graph,
+    plan: &LivePlan,
+    opts: &ExecutorOptions,
+    sink: &dyn ProgressSink,
+) -> ApplySummary {
+    let engine = Arc::new(Engine::new(graph, opts));
+    let schedule = Schedule {
+        dependencies: engine
+            .selected
+            .iter()
+            .map(|id| {
+                let deps = graph
+                    .dependencies(id)
+                    .into_iter()
+                    .map(|(n, _)| n.id.clone())
+                    .filter(|d| engine.selected.contains(d))
+                    .collect();
+                (id.clone(), deps)
+            })
+            .collect(),
+    };
+    let inventory = Arc::new(apply::Inventory::default());
+    let runner = apply::GraphRunner {
+        engine: Arc::clone(&engine),
+        nodes: graph
+            .nodes()
+            .filter(|n| engine.selected.contains(&n.id))
+            .map(|n| (n.id.clone(), n.clone()))
+            .collect(),
+        plans: plan
+            .nodes
+            .iter()
+            .map(|n| (n.id.clone(), n.clone()))
+            .collect(),
+        inventory: Arc::clone(&inventory),
+    };
+    let outcomes = scheduler::run(
+        &schedule,
+        opts.parallelism,
+        opts.retry,
+        opts.timeouts.node,
+        Arc::new(runner),
+        sink,
+    )
+    .await;
+    let mut summary = ApplySummary {
+        nodes: results_in_order(graph, &engine, &outcomes),
+        ..Default::default()
+    };
+    if engine.whole_topology() {
+        for cluster in &plan.clusters {
+            if cluster.prune.is_empty() {
+                continue;
+            }
+            let healthy = graph
+                .nodes()
+                .filter(|n| n.cluster.as_deref() == Some(cluster.name.as_str()))
+                .all(|n| matches!(outcomes.get(&n.id), Some(NodeOutcome::Done { .. })));
+            if !healthy {
+                summary.errors.push(format!(
+                    "cluster {}: not pruned ({} objects) because a node failed or was skipped",
+                    cluster.name,
+                    cluster.prune.len()
+                ));
+                continue;
+            }
+            match apply::prune(&engine, &inventory, &cluster.name, &cluster.prune).await {
+                Ok(deleted) => {
+                    summary
+                        .deleted
+                        .extend(deleted.into_iter().map(|object| DeletedObject {
+                            cluster: cluster.name.clone(),
+                            object,
+                        }))
+                }
+                Err(e) => summary.errors.push(e.to_string()),
+            }
+        }
+    }
+    summary
+}
+
+fn results_in_order(
+    graph: &Graph,
+    engine: &Engine,
+    outcomes: &BTreeMap<NodeId, NodeOutcome>,
+) -> Vec<NodeResult> {
+    graph
+        .nodes()
+        .filter(|n| engine.selected.contains(&n.id))
+        .map(|n| {
+            let id = n.id.clone();
+            match outcomes.get(&n.id) {
+                Some(NodeOutcome::Done { report, .. }) if report.changed => NodeResult::Applied {
+                    id,
+                    detail: report.detail.clone(),
+                },
+                Some(NodeOutcome::Done { .. }) => NodeResult::Unchanged { id },
+                Some(NodeOutcome::Failed { error, .. }) => NodeResult::Failed {
+                    id,
+                    error: error.to_string(),
+                },
+                Some(NodeOutcome::Skipped { failed_dependency }) => NodeResult::Skipped {
+                    id,
+                    failed_dependency: failed_dependency.clone(),
+                },
+                None => NodeResult::Failed {
+                    id,
+                    error: "the node's run ended without a result".into(),
+                },
+            }
+        })
+        .collect()
+}
+
+/// A node's state in the live clusters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NodeStatus {
+    InSync,
+    /// Exists, but a field meshctl declares differs.
+    Drifted,
+    /// Some object does not exist.
+    Missing,
+    /// In sync, but not ready yet (CRD not established, rollout not finished).
+    NotReady,
+    /// Could not be told (cluster unreadable, external action).
+    Unknown,
+}
+
+/// One node's status with a word on why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NodeState {
+    pub id: NodeId,
+    pub status: NodeStatus,
+    pub detail: String,
+}
+
+/// The status of every selected node, from one observe pass (plus dry runs of objects
+/// that look different, so server defaults are not drift).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatusReport {
+    pub nodes: Vec<NodeState>,
+    /// Clusters that could not be read, with why.
+    pub unreachable: Vec<(String, String)>,
+}
+
+impl StatusReport {
+    /// Exit 0 only when every node is in sync.
+    pub fn all_in_sync(&self) -> bool {
+        self.unreachable.is_empty() && self.nodes.iter().all(|n| n.status == NodeStatus::InSync)
+    }
+}
+
+/// Per node: in sync, drifted, missing, not ready or unknown.
+pub async fn status(graph: &Graph, opts: &ExecutorOptions) -> StatusReport {
+    let engine = Arc::new(Engine::new(graph, opts));
+    let (plan, observed) = planner::plan(engine, graph, &opts.topology_name).await;
+    let nodes = plan
+        .nodes
+        .iter()
+        .map(|node| {
+            let action = node.action();
+            let (status, detail) = match action {
+                LiveAction::Unknown => (
+                    NodeStatus::Unknown,
+                    node.objects
+                        .iter()
+                        .filter_map(|o| o.note.clone())
+                        .chain(node.external.iter().filter_map(|e| e.note.clone()))
+                        .next()
+                        .unwrap_or_default(),
+                ),
+                LiveAction::Create => (NodeStatus::Missing, missing(node)),
+                LiveAction::Update
+                    if node.objects.iter().any(|o| o.action == LiveAction::Create) =>
+                {
+                    (NodeStatus::Missing, missing(node))
+                }
+                LiveAction::Update | LiveAction::Delete => (
+                    NodeStatus::Drifted,
+                    node.objects
+                        .iter()
+                        .filter(|o| o.action == LiveAction::Update)
+                        .map(|o| {
+                            let fields: Vec<&str> =
+                                o.changes.iter().map(|c| c.path.as_str()).collect();
+                            format!("{}: {}", o.object, fields.join(", "))
+                        })
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ),
+                LiveAction::Unchanged => match not_ready(node, &observed) {
+                    Some(what) => (NodeStatus::NotReady, what),
+                    None => (NodeStatus::InSync, String::new()),
+                },
+            };
+            NodeState {
+                id: node.id.clone(),
+                status,
+                detail,
+            }
+        })
+        .collect();
+    StatusReport {
+        nodes,
+        unreachable: plan
+            .clusters
+            .iter()
+            .filter_map(|c| c.error.clone().map(|e| (c.name.clone(), e)))
+            .collect(),
+    }
+}
+
+fn missing(node: &meshctl_core::live::NodePlan) -> String {
+    node.objects
+        .iter()
+        .filter(|o| o.action == LiveAction::Create)
+        .map(|o| o.object.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn not_ready(
+    node: &meshctl_core::live::NodePlan,
+    observed: &HashMap<ObjectRef, Observed>,
+) -> Option<String> {
+    node.objects.iter().find_map(|o| {
+        let Some(Observed::Present(live)) = observed.get(&o.object) else {
+            return None;
+        };
+        let ready = match o.object.kind.as_str() {
+            "CustomResourceDefinition" => wait::crd_established(live),
+            _ => wait::rolled_out(live).unwrap_or(true),
+        };
+        (!ready).then(|| format!("{} is not ready", o.object))
+    })
+}
+
+/// Deletes everything meshctl owns for the topology (its ApplySet members), cluster by
+/// cluster concurrently, in reverse dependency order, then each ApplySet parent.
+/// Objects meshctl does not own are never touched. External actions (kind clusters)
+/// are not undone yet.
+pub async fn destroy(
+    graph: &Graph,
+    opts: &ExecutorOptions,
+    sink: &dyn ProgressSink,
+) -> ApplySummary {
+    let engine = Arc::new(Engine::new(graph, opts));
+    let mut summary = ApplySummary::default();
+    // Reverse apply order: dependents before what they depend on.
+    let order: Vec<(NodeId, Option<String>, Vec<ObjectRef>)> = graph
+        .nodes()
+        .filter(|n| engine.selected.contains(&n.id))
+        .map(|n| {
+            let objects = match &n.desired {
+                Desired::Objects(objects) => objects.iter().map(ObjectRef::of).collect(),
+                Desired::Action(_) => Vec::new(),
+            };
+            (n.id.clone(), n.cluster.clone(), objects)
+        })
+        .collect();
+    let mut jobs = tokio::task::JoinSet::new();
+    for cluster in engine.clusters.values().cloned() {
+        let engine = Arc::clone(&engine);
+        let nodes: Vec<(NodeId, Vec<ObjectRef>)> = order
+            .iter()
+            .rev()
+            .filter(|(_, c, _)| c.as_deref() == Some(cluster.name.as_str()))
+            .map(|(id, _, objects)| (id.clone(), objects.clone()))
+            .collect();
+        jobs.spawn(async move { destroy_cluster(&engine, &cluster, nodes).await });
+    }
+    let mut results: HashMap<NodeId, NodeResult> = HashMap::new();
+    while let Some(joined) = jobs.join_next().await {
+        let Ok(done) = joined else { continue };
+        for event in &done.events {
+            sink.event(event);
+        }
+        summary.deleted.extend(done.deleted);
+        summary.errors.extend(done.errors);
+        results.extend(done.results.into_iter().map(|r| (r.id().clone(), r)));
+    }
+    summary.nodes = order
+        .iter()
+        .rev()
+        .filter_map(|(id, _, _)| results.remove(id))
+        .collect();
+    summary
+}
+
+struct DestroyedCluster {
+    results: Vec<NodeResult>,
+    deleted: Vec<DeletedObject>,
+    errors: Vec<String>,
+    events: Vec<ProgressEvent>,
+}
+
+async fn destroy_cluster(
+    engine: &Engine,
+    cluster: &engine::ClusterRef,
+    nodes: Vec<(NodeId, Vec<ObjectRef>)>,
+) -> DestroyedCluster {
+    let mut out = DestroyedCluster {
+        results: Vec::new(),
+        deleted: Vec::new(),
+        errors: Vec::new(),
+        events: Vec::new(),
+    };
+    let api = match engine
+        .clients
+        .reachable(&cluster.name, &cluster.context)
+        .await
+    {
+        Ok(api) => api,
+        Err(e) => {
+            out.errors.push(e.to_string());
+            return out;
+        }
+    };
+    let (mut kinds, versions) = engine.desired_group_kinds(&cluster.name);
+    let parent = engine.applyset.parent.clone();
+    if let Ok(discovery::Resolved::Served { resource, .. }) = engine
+        .discovery
+        .resolve(&api, &parent.api_version, &parent.kind, false)
+        .await
+    {
+        if let Ok(Some(live)) = api
+            .get(&resource, parent.namespace.as_deref(), &parent.name)
+            .await
+        {
+            kinds.extend(ownership::listed_group_kinds(&live));
+        }
+    }
+    let owned: Vec<ObjectRef> = match observe::owned_objects(
+        &api,
+        &engine.discovery,
+        &kinds,
+        &versions,
+        &engine.applyset.id,
+    )
+    .await
+    {
+        Ok(items) => items.iter().filter_map(ObjectRef::from_value).collect(),
+        Err(e) => {
+            out.errors.push(e.to_string());
+            return out;
+        }
+    };
+    let mut remaining: Vec<ObjectRef> = owned;
+    // Owned objects no node declares any more go first (nothing depends on them).
+    let declared: std::collections::BTreeSet<&ObjectRef> =
+        nodes.iter().flat_map(|(_, o)| o).collect();
+    let strays: Vec<ObjectRef> = remaining
+        .iter()
+        .filter(|o| !declared.contains(o))
+        .cloned()
+        .collect();
+    let mut groups: Vec<(Option<NodeId>, Vec<ObjectRef>)> = vec![(None, strays)];
+    groups.extend(nodes.into_iter().map(|(id, objects)| (Some(id), objects)));
+    let mut failed = false;
+    for (id, objects) in groups {
+        let mine: Vec<ObjectRef> = objects
+            .into_iter()
+            .filter(|o| remaining.contains(o))
+            .collect();
+        remaining.retain(|o| !mine.contains(o));
+        let mut error = None;
+        let mut count = 0;
+        for object in &mine {
+            match apply::delete_one(engine, &api, object).await {
+                Ok(()) => {
+                    count += 1;
+                    out.deleted.push(DeletedObject {
+                        cluster: cluster.name.clone(),
+                        object: object.clone(),
+                    });
+                }
+                Err(e) => {
+                    error = Some(e.to_string());
+                    break;
+                }
+            }
+        }
+        let Some(id) = id else {
+            if let Some(e) = error {
+                out.errors.push(e);
+                failed = true;
+            }
+            continue;
+        };
+        let result = match error {
+            Some(error) => {
+                failed = true;
+                out.events.push(ProgressEvent::Failed {
+                    id: id.clone(),
+                    error: error.clone(),
+                });
+                NodeResult::Failed { id, error }
+            }
+            None if count > 0 => {
+                let detail = format!("{count} deleted");
+                out.events.push(ProgressEvent::Finished {
+                    id: id.clone(),
+                    detail: detail.clone(),
+                });
+                NodeResult::Applied { id, detail }
+            }
+            None => NodeResult::Unchanged { id },
+        };
+        out.results.push(result);
+    }
+    if !failed {
+        if let Err(e) = apply::delete_one(engine, &api, &parent).await {
+            out.errors.push(e.to_string());
+        }
+    }
+    out
+}

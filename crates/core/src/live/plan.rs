@@ -309,6 +309,10 @@ impl fmt::Display for Counts {
 pub struct ClusterPlan {
     pub name: String,
     pub context: String,
+    /// The topology's ApplySet parent in this cluster (the inventory of what meshctl
+    /// owns), when apply creates or updates it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inventory: Option<ObjectPlan>,
     /// Objects meshctl owns in this cluster that left the topology: deleted by apply.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub prune: Vec<ObjectPlan>,
@@ -341,7 +345,7 @@ impl LivePlan {
             {
                 counts.merge(node.counts());
             }
-            for entry in &cluster.prune {
+            for entry in cluster.prune.iter().chain(&cluster.inventory) {
                 counts.add(entry.action);
             }
             cluster.summary = counts;
@@ -501,6 +505,7 @@ mod tests {
             vec![ClusterPlan {
                 name: "c".into(),
                 context: "kind-c".into(),
+                inventory: None,
                 prune: vec![ObjectPlan::simple(split(), LiveAction::Delete, None)],
                 summary: Counts::default(),
                 error: None,

@@ -1,0 +1,214 @@
+//! Raw requests to one cluster through kube's client, returning JSON values and errors
+//! classified by HTTP status code (with Retry-After read from the response headers).
+
+use crate::error::ApiError;
+use http_body_util::BodyExt;
+use kube::api::{DeleteParams, GetParams, ListParams, Patch, PatchParams};
+use kube::core::{ApiResource, DynamicObject, Request, Resource};
+use meshctl_core::live::FIELD_MANAGER;
+use serde_json::Value;
+use std::time::Duration;
+
+/// Requests to one cluster.
+#[derive(Clone)]
+pub struct ClusterApi {
+    pub cluster: String,
+    client: kube::Client,
+}
+
+impl ClusterApi {
+    pub fn new(cluster: String, client: kube::Client) -> ClusterApi {
+        ClusterApi { cluster, client }
+    }
+
+    /// The underlying client (for kube's discovery helpers).
+    pub fn client(&self) -> &kube::Client {
+        &self.client
+    }
+
+    /// `GET /version`: the cheapest request that proves the cluster answers.
+    pub async fn version(&self) -> Result<Value, ApiError> {
+        let request = http::Request::get("/version")
+            .body(Vec::new())
+            .map_err(|e| local_error(e.to_string()))?;
+        self.send(request).await
+    }
+
+    /// Every object of a kind in a namespace (or cluster-wide for `None`), optionally
+    /// label-selected. Items carry apiVersion and kind (a List omits them).
+    pub async fn list(
+        &self,
+        resource: &ApiResource,
+        namespace: Option<&str>,
+        labels: Option<&str>,
+    ) -> Result<Vec<Value>, ApiError> {
+        let mut params = ListParams::default();
+        if let Some(selector) = labels {
+            params = params.labels(selector);
+        }
+        let request = Request::new(DynamicObject::url_path(resource, namespace))
+            .list(&params)
+            .map_err(|e| local_error(e.to_string()))?;
+        let list = self.send(request).await?;
+        let items = match list.get("items") {
+            Some(Value::Array(items)) => items.clone(),
+            _ => Vec::new(),
+        };
+        Ok(items
+            .into_iter()
+            .map(|mut item| {
+                if let Some(map) = item.as_object_mut() {
+                    map.entry("apiVersion")
+                        .or_insert_with(|| resource.api_version.clone().into());
+                    map.entry("kind")
+                        .or_insert_with(|| resource.kind.clone().into());
+                }
+                item
+            })
+            .collect())
+    }
+
+    /// One object, `None` when it does not exist.
+    pub async fn get(
+        &self,
+        resource: &ApiResource,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Result<Option<Value>, ApiError> {
+        let request = Request::new(DynamicObject::url_path(resource, namespace))
+            .get(name, &GetParams::default())
+            .map_err(|e| local_error(e.to_string()))?;
+        match self.send(request).await {
+            Ok(value) => Ok(Some(value)),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Server-side apply as field manager `meshctl`; `dry_run` adds `dryRun=All`,
+    /// `force` takes over conflicting fields. Returns the object as stored (or as it
+    /// would be, for a dry run).
+    pub async fn apply(
+        &self,
+        resource: &ApiResource,
+        namespace: Option<&str>,
+        name: &str,
+        body: &Value,
+        dry_run: bool,
+        force: bool,
+    ) -> Result<Value, ApiError> {
+        let mut params = PatchParams::apply(FIELD_MANAGER);
+        if force {
+            params = params.force();
+        }
+        if dry_run {
+            params = params.dry_run();
+        }
+        let request = Request::new(DynamicObject::url_path(resource, namespace))
+            .patch(name, &params, &Patch::Apply(body))
+            .map_err(|e| local_error(e.to_string()))?;
+        self.send(request).await
+    }
+
+    /// Deletes an object; one already gone is not an error.
+    pub async fn delete(
+        &self,
+        resource: &ApiResource,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Result<(), ApiError> {
+        let request = Request::new(DynamicObject::url_path(resource, namespace))
+            .delete(name, &DeleteParams::background())
+            .map_err(|e| local_error(e.to_string()))?;
+        match self.send(request).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_not_found() => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn send(&self, request: http::Request<Vec<u8>>) -> Result<Value, ApiError> {
+        let response = self
+            .client
+            .send(request.map(kube::client::Body::from))
+            .await
+            .map_err(|e| ApiError {
+                code: None,
+                message: connection_message(&e),
+                status: None,
+                retry_after: None,
+            })?;
+        let code = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get(http::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| ApiError {
+                code: None,
+                message: format!("reading the response: {e}"),
+                status: None,
+                retry_after: None,
+            })?
+            .to_bytes();
+        let body: Option<Value> = serde_json::from_slice(&bytes).ok();
+        if (200..300).contains(&code) {
+            return body.ok_or_else(|| ApiError {
+                code: Some(code),
+                message: "the response is not JSON".into(),
+                status: None,
+                retry_after: None,
+            });
+        }
+        let message = body
+            .as_ref()
+            .and_then(|b| b.get("message"))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .unwrap_or_else(|| String::from_utf8_lossy(&bytes).trim().to_string());
+        let retry_after = retry_after.or_else(|| {
+            body.as_ref()
+                .and_then(|b| b.pointer("/details/retryAfterSeconds"))
+                .and_then(Value::as_u64)
+                .map(Duration::from_secs)
+        });
+        Err(ApiError {
+            code: Some(code),
+            message,
+            status: body
+                .filter(|b| b.get("kind").and_then(Value::as_str) == Some("Status"))
+                .map(Box::new),
+            retry_after,
+        })
+    }
+}
+
+fn local_error(message: String) -> ApiError {
+    ApiError {
+        code: None,
+        message,
+        status: None,
+        retry_after: None,
+    }
+}
+
+/// A connection error with its cause chain (kube's top-level message alone says
+/// "ServiceError: client error (Connect)").
+fn connection_message(error: &kube::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = cause.source();
+    }
+    message
+}

@@ -1,0 +1,404 @@
+//! Carrying out a plan: server-side apply as field manager `meshctl` of what is missing
+//! or drifted (forcing ownership back on objects meshctl owns, or on any object with
+//! `force_conflicts`), nothing at all for what holds, deletes for pruning, and the
+//! waits the next node needs. Each node is one [`NodeRunner`] run.
+
+use crate::api::ClusterApi;
+use crate::discovery::Resolved;
+use crate::engine::Engine;
+use crate::error::ExecutorError;
+use crate::observe::observe;
+use crate::ownership::listed_group_kinds;
+use crate::scheduler::{NodeFuture, NodeReport, NodeRunner};
+use crate::wait;
+use kube::core::ApiResource;
+use meshctl_core::graph::{Desired, Node, NodeId};
+use meshctl_core::live::redact::{redact_text, secret_values};
+use meshctl_core::live::{
+    assess, Assessment, Conflict, LiveAction, NodePlan, ObjectPlan, ObjectRef,
+};
+use meshctl_core::render::DesiredObject;
+use serde_json::Value;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+use tokio::sync::Mutex;
+
+/// Runs graph nodes against their clusters.
+pub struct GraphRunner {
+    pub engine: Arc<Engine>,
+    pub nodes: HashMap<NodeId, Node>,
+    pub plans: HashMap<NodeId, NodePlan>,
+    pub inventory: Arc<Inventory>,
+}
+
+impl NodeRunner for GraphRunner {
+    fn run(&self, id: &NodeId, attempt: u32) -> NodeFuture {
+        let engine = Arc::clone(&self.engine);
+        let inventory = Arc::clone(&self.inventory);
+        let node = self.nodes.get(id).cloned();
+        // A retry re-observes instead of trusting the plan (part may have been applied).
+        let plan = (attempt == 1)
+            .then(|| self.plans.get(id).cloned())
+            .flatten();
+        let id = id.clone();
+        Box::pin(async move {
+            let Some(node) = node else {
+                return Err(ExecutorError::Invalid(format!(
+                    "node {id} is not in the graph"
+                )));
+            };
+            match &node.desired {
+                Desired::Objects(objects) => {
+                    run_objects(&engine, &inventory, &node, objects, plan.as_ref()).await
+                }
+                Desired::Action(_) => Err(ExecutorError::Tool(format!(
+                    "{id}: external actions (kind, helm, linkerd) are not run by the executor yet"
+                ))),
+            }
+        })
+    }
+}
+
+#[derive(Default)]
+struct Tally {
+    created: usize,
+    updated: usize,
+    unchanged: usize,
+}
+
+impl Tally {
+    fn report(&self) -> NodeReport {
+        let mut parts = Vec::new();
+        if self.created > 0 {
+            parts.push(format!("{} created", self.created));
+        }
+        if self.updated > 0 {
+            parts.push(format!("{} updated", self.updated));
+        }
+        let changed = !parts.is_empty();
+        if changed && self.unchanged > 0 {
+            parts.push(format!("{} unchanged", self.unchanged));
+        }
+        NodeReport {
+            detail: parts.join(", "),
+            changed,
+        }
+    }
+}
+
+async fn run_objects(
+    engine: &Engine,
+    inventory: &Inventory,
+    node: &Node,
+    objects: &[DesiredObject],
+    plan: Option<&NodePlan>,
+) -> Result<NodeReport, ExecutorError> {
+    let cluster = engine
+        .cluster_of(node)
+        .ok_or_else(|| ExecutorError::Invalid(format!("node {} names no cluster", node.id)))?;
+    let mut tally = Tally::default();
+    let planned: HashMap<ObjectRef, &ObjectPlan> = plan
+        .map(|p| p.objects.iter().map(|o| (o.object.clone(), o)).collect())
+        .unwrap_or_default();
+    // Everything the plan settled is known; the rest is looked at again now.
+    let unsettled: Vec<ObjectRef> = objects
+        .iter()
+        .map(ObjectRef::of)
+        .filter(|r| {
+            planned
+                .get(r)
+                .is_none_or(|p| p.action == LiveAction::Unknown)
+        })
+        .collect();
+    if unsettled.is_empty() && planned.values().all(|p| p.action == LiveAction::Unchanged) {
+        // Nothing to write: no request at all.
+        tally.unchanged = objects.len();
+        return Ok(tally.report());
+    }
+    let api = engine
+        .clients
+        .reachable(&cluster.name, &cluster.context)
+        .await?;
+    let fresh = if unsettled.is_empty() {
+        HashMap::new()
+    } else {
+        observe(&api, &engine.discovery, &unsettled, true).await?
+    };
+    for object in objects {
+        let reference = ObjectRef::of(object);
+        let body = engine.body(object);
+        let decision = match planned.get(&reference) {
+            Some(p) if p.action != LiveAction::Unknown => (*p).clone(),
+            _ => decide_now(engine, &reference, &body, fresh.get(&reference)),
+        };
+        match decision.action {
+            LiveAction::Unchanged | LiveAction::Delete | LiveAction::Unknown => {
+                tally.unchanged += 1;
+                continue;
+            }
+            LiveAction::Create | LiveAction::Update => {}
+        }
+        if let (Some(conflict), false) = (&decision.conflict, engine.opts.force_conflicts) {
+            return Err(ExecutorError::Conflict {
+                cluster: cluster.name.clone(),
+                object: reference.to_string(),
+                conflict: conflict.clone(),
+            });
+        }
+        inventory.ensure(engine, &api, &cluster.name).await?;
+        let force = decision.force || engine.opts.force_conflicts;
+        let resource = served(engine, &api, &reference).await?;
+        apply_one(&api, &resource, &reference, &body, force).await?;
+        if decision.action == LiveAction::Create {
+            tally.created += 1;
+        } else {
+            tally.updated += 1;
+        }
+        wait_for(engine, &api, &resource, &reference).await?;
+    }
+    Ok(tally.report())
+}
+
+/// The decision for an object the plan did not settle, from what was just observed
+/// (no dry run: apply itself is the next request).
+fn decide_now(
+    engine: &Engine,
+    reference: &ObjectRef,
+    body: &Value,
+    observed: Option<&meshctl_core::live::Observed>,
+) -> ObjectPlan {
+    let observed = observed
+        .cloned()
+        .unwrap_or(meshctl_core::live::Observed::Absent);
+    match assess(reference, body, &observed, &engine.applyset.id) {
+        Assessment::Decided(plan) => *plan,
+        Assessment::NeedsDryRun { owned } => ObjectPlan {
+            force: owned,
+            ..ObjectPlan::simple(reference.clone(), LiveAction::Update, None)
+        },
+    }
+}
+
+async fn served(
+    engine: &Engine,
+    api: &ClusterApi,
+    reference: &ObjectRef,
+) -> Result<ApiResource, ExecutorError> {
+    match engine
+        .discovery
+        .resolve(api, &reference.api_version, &reference.kind, true)
+        .await?
+    {
+        Resolved::Served { resource, .. } => Ok(resource),
+        Resolved::NotServed => Err(ExecutorError::Api {
+            cluster: api.cluster.clone(),
+            what: format!("apply {reference}"),
+            source: crate::error::ApiError {
+                // Discovery can lag a CRD that was just established: worth a retry.
+                code: Some(503),
+                message: format!("{} is not served by the cluster", reference.api_version),
+                status: None,
+                retry_after: None,
+            },
+        }),
+    }
+}
+
+async fn apply_one(
+    api: &ClusterApi,
+    resource: &ApiResource,
+    reference: &ObjectRef,
+    body: &Value,
+    force: bool,
+) -> Result<Value, ExecutorError> {
+    let secrets = secret_values(reference, body);
+    api.apply(
+        resource,
+        reference.namespace.as_deref(),
+        &reference.name,
+        body,
+        false,
+        force,
+    )
+    .await
+    .map_err(|mut source| {
+        if source.is_conflict() {
+            let conflict = source
+                .status
+                .as_ref()
+                .map(|s| Conflict::from_status(s))
+                .unwrap_or(Conflict {
+                    managers: Vec::new(),
+                    fields: Vec::new(),
+                });
+            return ExecutorError::Conflict {
+                cluster: api.cluster.clone(),
+                object: reference.to_string(),
+                conflict,
+            };
+        }
+        source.message = redact_text(&source.message, &secrets);
+        source.status = None;
+        ExecutorError::Api {
+            cluster: api.cluster.clone(),
+            what: format!("apply {reference}"),
+            source,
+        }
+    })
+}
+
+/// Waits for what dependents need of an object just written.
+async fn wait_for(
+    engine: &Engine,
+    api: &ClusterApi,
+    resource: &ApiResource,
+    reference: &ObjectRef,
+) -> Result<(), ExecutorError> {
+    let timeout = engine.opts.timeouts.wait;
+    let ns = reference.namespace.as_deref();
+    match reference.kind.as_str() {
+        "CustomResourceDefinition" => {
+            wait::until(
+                api,
+                resource,
+                ns,
+                &reference.name,
+                &format!("{reference} Established"),
+                timeout,
+                |crd| wait::crd_established(crd).then_some(()),
+            )
+            .await
+        }
+        "Deployment" | "DaemonSet" if engine.opts.wait_for_rollouts => {
+            wait::until(
+                api,
+                resource,
+                ns,
+                &reference.name,
+                &format!("{reference} rolled out"),
+                timeout,
+                |o| wait::rolled_out(o).filter(|ready| *ready).map(|_| ()),
+            )
+            .await
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The ApplySet parent of each cluster, brought up to date before the first write to
+/// the cluster (its member kinds must be a superset of what is applied, as kubectl
+/// requires) and trimmed after pruning.
+#[derive(Default)]
+pub struct Inventory {
+    ensured: Mutex<BTreeSet<String>>,
+}
+
+impl Inventory {
+    pub async fn ensure(
+        &self,
+        engine: &Engine,
+        api: &ClusterApi,
+        cluster: &str,
+    ) -> Result<(), ExecutorError> {
+        let mut ensured = self.ensured.lock().await;
+        if ensured.contains(cluster) {
+            return Ok(());
+        }
+        let (kinds, _) = engine.desired_group_kinds(cluster);
+        self.write(engine, api, cluster, kinds, true).await?;
+        ensured.insert(cluster.to_string());
+        Ok(())
+    }
+
+    /// Writes the parent listing `kinds` (with `keep_listed`, also what it lists now)
+    /// when that differs from what it lists.
+    pub async fn write(
+        &self,
+        engine: &Engine,
+        api: &ClusterApi,
+        cluster: &str,
+        mut kinds: BTreeSet<String>,
+        keep_listed: bool,
+    ) -> Result<(), ExecutorError> {
+        let parent = &engine.applyset.parent;
+        let resource = served(engine, api, parent).await?;
+        let ns = parent.namespace.as_deref();
+        let error = |what: &str, source| ExecutorError::Api {
+            cluster: cluster.to_string(),
+            what: format!("{what} the ApplySet parent {parent}"),
+            source,
+        };
+        let live = api
+            .get(&resource, ns, &parent.name)
+            .await
+            .map_err(|e| error("read", e))?;
+        let listed = live.as_ref().map(listed_group_kinds);
+        if keep_listed {
+            kinds.extend(listed.clone().unwrap_or_default());
+        }
+        let labelled = live.as_ref().is_some_and(|l| {
+            meshctl_core::live::ownership::label(
+                l,
+                meshctl_core::live::ownership::APPLYSET_ID_LABEL,
+            ) == Some(engine.applyset.id.as_str())
+        });
+        if labelled && listed.as_ref() == Some(&kinds) {
+            return Ok(());
+        }
+        let body = engine.applyset.parent_body(&kinds);
+        api.apply(&resource, ns, &parent.name, &body, false, true)
+            .await
+            .map_err(|e| error("write", e))?;
+        Ok(())
+    }
+}
+
+/// Deletes the objects a cluster's plan prunes and trims its ApplySet parent; returns
+/// the objects deleted.
+pub async fn prune(
+    engine: &Engine,
+    inventory: &Inventory,
+    cluster: &str,
+    entries: &[ObjectPlan],
+) -> Result<Vec<ObjectRef>, ExecutorError> {
+    let Some(cluster_ref) = engine.clusters.get(cluster) else {
+        return Ok(Vec::new());
+    };
+    let api = engine
+        .clients
+        .reachable(cluster, &cluster_ref.context)
+        .await?;
+    let mut deleted = Vec::new();
+    for entry in entries.iter().filter(|e| e.action == LiveAction::Delete) {
+        delete_one(engine, &api, &entry.object).await?;
+        deleted.push(entry.object.clone());
+    }
+    if !deleted.is_empty() {
+        let (kinds, _) = engine.desired_group_kinds(cluster);
+        inventory.write(engine, &api, cluster, kinds, false).await?;
+    }
+    Ok(deleted)
+}
+
+/// Deletes one object (gone already is fine).
+pub async fn delete_one(
+    engine: &Engine,
+    api: &ClusterApi,
+    object: &ObjectRef,
+) -> Result<(), ExecutorError> {
+    let resource = match engine
+        .discovery
+        .resolve(api, &object.api_version, &object.kind, true)
+        .await?
+    {
+        Resolved::Served { resource, .. } => resource,
+        Resolved::NotServed => return Ok(()),
+    };
+    api.delete(&resource, object.namespace.as_deref(), &object.name)
+        .await
+        .map_err(|source| ExecutorError::Api {
+            cluster: api.cluster.clone(),
+            what: format!("delete {object}"),
+            source,
+        })
+}

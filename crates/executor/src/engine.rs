@@ -1,0 +1,133 @@
+//! What one run shares: clients, the discovery cache, the topology's ApplySet, the
+//! options, and the desired objects of every cluster in the graph.
+
+use crate::clients::Clients;
+use crate::discovery::Discovery;
+use crate::ownership::{group_kind, ApplySet};
+use crate::ExecutorOptions;
+use meshctl_core::graph::{Desired, Graph, Node, NodeId};
+use meshctl_core::live::ownership::with_ownership_labels;
+use meshctl_core::live::ObjectRef;
+use meshctl_core::render::DesiredObject;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// A cluster of the graph.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ClusterRef {
+    pub name: String,
+    pub context: String,
+}
+
+/// Shared state of one plan, apply, status or destroy.
+pub struct Engine {
+    pub clients: Clients,
+    pub discovery: Discovery,
+    pub applyset: ApplySet,
+    pub opts: ExecutorOptions,
+    /// Clusters by name.
+    pub clusters: BTreeMap<String, ClusterRef>,
+    /// Every object the graph wants, per cluster (all nodes, not only targets).
+    pub desired: BTreeMap<String, Vec<DesiredObject>>,
+    /// Nodes to run: the targets and what they depend on, or every node.
+    pub selected: BTreeSet<NodeId>,
+}
+
+impl Engine {
+    pub fn new(graph: &Graph, opts: &ExecutorOptions) -> Engine {
+        let mut clusters = BTreeMap::new();
+        let mut desired: BTreeMap<String, Vec<DesiredObject>> = BTreeMap::new();
+        for node in graph.nodes() {
+            let Some(cluster) = &node.cluster else {
+                continue;
+            };
+            let context = node
+                .context
+                .clone()
+                .unwrap_or_else(|| format!("kind-{cluster}"));
+            clusters
+                .entry(cluster.clone())
+                .or_insert_with(|| ClusterRef {
+                    name: cluster.clone(),
+                    context,
+                });
+            if let Desired::Objects(objects) = &node.desired {
+                desired
+                    .entry(cluster.clone())
+                    .or_default()
+                    .extend(objects.iter().cloned());
+            }
+        }
+        Engine {
+            clients: Clients::new(opts.kubeconfig.as_deref(), opts.timeouts.connection),
+            discovery: Discovery::new(),
+            applyset: ApplySet::for_topology(&opts.topology_name),
+            opts: opts.clone(),
+            clusters,
+            desired,
+            selected: selected_nodes(graph, &opts.targets),
+        }
+    }
+
+    /// The body apply sends for a desired object: its body with meshctl's ownership labels.
+    pub fn body(&self, object: &DesiredObject) -> Value {
+        with_ownership_labels(&object.body, &self.applyset.id)
+    }
+
+    /// The cluster a node runs against.
+    pub fn cluster_of(&self, node: &Node) -> Option<&ClusterRef> {
+        node.cluster.as_ref().and_then(|c| self.clusters.get(c))
+    }
+
+    /// Group-kinds of everything desired in a cluster, with an apiVersion for each.
+    pub fn desired_group_kinds(
+        &self,
+        cluster: &str,
+    ) -> (BTreeSet<String>, HashMap<String, String>) {
+        let mut kinds = BTreeSet::new();
+        let mut versions = HashMap::new();
+        for object in self.desired.get(cluster).into_iter().flatten() {
+            let gk = group_kind(&object.api_version, &object.kind);
+            versions.insert(gk.clone(), object.api_version.clone());
+            kinds.insert(gk);
+        }
+        (kinds, versions)
+    }
+
+    /// References of everything desired in a cluster.
+    pub fn desired_refs(&self, cluster: &str) -> BTreeSet<ObjectRef> {
+        self.desired
+            .get(cluster)
+            .into_iter()
+            .flatten()
+            .map(ObjectRef::of)
+            .collect()
+    }
+
+    /// Whether the run covers the whole topology (pruning only then: with targets,
+    /// objects of other nodes are not ours to judge).
+    pub fn whole_topology(&self) -> bool {
+        self.opts.targets.is_empty()
+    }
+}
+
+/// The targets and everything they depend on, or every node without targets.
+pub fn selected_nodes(graph: &Graph, targets: &[NodeId]) -> BTreeSet<NodeId> {
+    if targets.is_empty() {
+        return graph.nodes().map(|n| n.id.clone()).collect();
+    }
+    let mut out = BTreeSet::new();
+    let mut stack: Vec<NodeId> = targets.to_vec();
+    while let Some(id) = stack.pop() {
+        if graph.node(&id).is_none() || !out.insert(id.clone()) {
+            continue;
+        }
+        stack.extend(
+            graph
+                .dependencies(&id)
+                .into_iter()
+                .map(|(n, _)| n.id.clone()),
+        );
+    }
+    out
+}

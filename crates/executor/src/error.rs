@@ -1,0 +1,115 @@
+//! Errors of the live half, each naming what the user needs to act: the cluster, the
+//! context and kubeconfig used, the object, the other field manager.
+
+use meshctl_core::live::Conflict;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Anything that can go wrong while reading or changing a cluster.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ExecutorError {
+    #[error("cannot read kubeconfig {path}: {message}")]
+    Kubeconfig { path: PathBuf, message: String },
+
+    #[error("cluster {cluster}: context {context:?} is not in kubeconfig {kubeconfig}")]
+    ContextMissing {
+        cluster: String,
+        context: String,
+        kubeconfig: PathBuf,
+    },
+
+    #[error("cluster {cluster} is unreachable (context {context:?} in {kubeconfig}): {message}")]
+    Unreachable {
+        cluster: String,
+        context: String,
+        kubeconfig: PathBuf,
+        message: String,
+    },
+
+    #[error("cluster {cluster}: {what}: {source}")]
+    Api {
+        cluster: String,
+        /// What was being done (`apply Secret/linkerd/creds`).
+        what: String,
+        #[source]
+        source: ApiError,
+    },
+
+    #[error("cluster {cluster}: {object}: {conflict}; rerun with --force-conflicts to take these fields over")]
+    Conflict {
+        cluster: String,
+        object: String,
+        conflict: Conflict,
+    },
+
+    #[error("cluster {cluster}: {what} did not happen within {}s", .after.as_secs())]
+    Timeout {
+        cluster: String,
+        what: String,
+        after: Duration,
+    },
+
+    #[error("{0}")]
+    Tool(String),
+
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl ExecutorError {
+    /// Worth another try: throttling, server errors, connection trouble, timeouts.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            ExecutorError::Api { source, .. } => source.is_transient(),
+            ExecutorError::Unreachable { .. } | ExecutorError::Timeout { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// How long the server asked to wait before trying again (429 Retry-After).
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            ExecutorError::Api { source, .. } => source.retry_after,
+            _ => None,
+        }
+    }
+}
+
+/// One failed request, classified by HTTP status code (kube's `is_not_found` looks at
+/// `reason` first, which servers and proxies do not always set).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{}", self.describe())]
+pub struct ApiError {
+    /// HTTP status; `None` when no response came back (connection refused, reset, timeout).
+    pub code: Option<u16>,
+    /// The server's message (a Status `message`, or the body), Secret values redacted.
+    pub message: String,
+    /// The Status object, when the server sent one.
+    pub status: Option<Box<serde_json::Value>>,
+    pub retry_after: Option<Duration>,
+}
+
+impl ApiError {
+    pub fn is_not_found(&self) -> bool {
+        self.code == Some(404)
+    }
+
+    pub fn is_conflict(&self) -> bool {
+        self.code == Some(409)
+    }
+
+    /// 429, 5xx, or no response at all. Never 400/403/404/409/422.
+    pub fn is_transient(&self) -> bool {
+        match self.code {
+            None => true,
+            Some(code) => code == 429 || code >= 500,
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self.code {
+            Some(code) => format!("HTTP {code}: {}", self.message),
+            None => self.message.clone(),
+        }
+    }
+}

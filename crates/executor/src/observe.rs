@@ -1,0 +1,147 @@
+//! Reading live state: one LIST per (kind, namespace) — never one GET per object — into
+//! core's [`Observed`] values. A kind not served yet, or a namespace that does not exist
+//! yet, means nothing is there: not an error.
+
+use crate::api::ClusterApi;
+use crate::discovery::{Discovery, Resolved};
+use crate::error::ExecutorError;
+use kube::core::ApiResource;
+use meshctl_core::live::{ObjectRef, Observed};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// Observes every object in `objects` (all in the cluster of `api`). One LIST per
+/// distinct (apiVersion, kind, namespace); `recheck_unserved` asks discovery again for
+/// kinds that were not served (apply, once dependencies ran).
+pub async fn observe(
+    api: &ClusterApi,
+    discovery: &Discovery,
+    objects: &[ObjectRef],
+    recheck_unserved: bool,
+) -> Result<HashMap<ObjectRef, Observed>, ExecutorError> {
+    let mut groups: BTreeMap<(String, String, Option<String>), Vec<&ObjectRef>> = BTreeMap::new();
+    for object in objects {
+        groups
+            .entry((
+                object.api_version.clone(),
+                object.kind.clone(),
+                object.namespace.clone(),
+            ))
+            .or_default()
+            .push(object);
+    }
+    let mut out = HashMap::new();
+    for ((api_version, kind, namespace), members) in groups {
+        let resolved = discovery
+            .resolve(api, &api_version, &kind, recheck_unserved)
+            .await?;
+        let (resource, namespaced) = match resolved {
+            Resolved::NotServed => {
+                for object in members {
+                    out.insert(object.clone(), Observed::KindNotServed);
+                }
+                continue;
+            }
+            Resolved::Served {
+                resource,
+                namespaced,
+            } => (resource, namespaced),
+        };
+        let scope = if namespaced {
+            Some(namespace.as_deref().unwrap_or("default"))
+        } else {
+            None
+        };
+        let live = list_by_name(api, &resource, scope, None).await?;
+        for object in members {
+            let observed = match live.get(&object.name) {
+                Some(value) => Observed::Present(value.clone()),
+                None => Observed::Absent,
+            };
+            out.insert(object.clone(), observed);
+        }
+    }
+    Ok(out)
+}
+
+/// A LIST as a map by name; a namespace that does not exist is an empty list.
+pub async fn list_by_name(
+    api: &ClusterApi,
+    resource: &ApiResource,
+    namespace: Option<&str>,
+    labels: Option<&str>,
+) -> Result<HashMap<String, Value>, ExecutorError> {
+    let items = match api.list(resource, namespace, labels).await {
+        Ok(items) => items,
+        Err(e) if e.is_not_found() => Vec::new(),
+        Err(source) => {
+            return Err(ExecutorError::Api {
+                cluster: api.cluster.clone(),
+                what: format!(
+                    "list {}{}",
+                    resource.plural,
+                    namespace.map(|n| format!(" in {n}")).unwrap_or_default()
+                ),
+                source,
+            })
+        }
+    };
+    Ok(items
+        .into_iter()
+        .filter_map(|item| {
+            let name = item.pointer("/metadata/name")?.as_str()?.to_string();
+            Some((name, item))
+        })
+        .collect())
+}
+
+/// Every object of the given group-kinds labelled as members of `applyset_id`, across
+/// all namespaces: what meshctl owns for this topology in the cluster. `versions` maps
+/// a group-kind (`Kind.group`) to an apiVersion known for it; group-kinds without one
+/// are looked up through the group's preferred version.
+pub async fn owned_objects(
+    api: &ClusterApi,
+    discovery: &Discovery,
+    group_kinds: &BTreeSet<String>,
+    versions: &HashMap<String, String>,
+    applyset_id: &str,
+) -> Result<Vec<Value>, ExecutorError> {
+    let selector = format!("{}={applyset_id}", meshctl_core::live::PART_OF_LABEL);
+    let mut out = Vec::new();
+    for group_kind in group_kinds {
+        let (kind, group) = group_kind
+            .split_once('.')
+            .unwrap_or((group_kind.as_str(), ""));
+        let api_version = match versions.get(group_kind) {
+            Some(v) => v.clone(),
+            None if group.is_empty() => "v1".to_string(),
+            None => match preferred_version(api, group).await? {
+                Some(v) => format!("{group}/{v}"),
+                // The group is gone (CRD deleted): nothing of it can be left.
+                None => continue,
+            },
+        };
+        if let Resolved::Served { resource, .. } =
+            discovery.resolve(api, &api_version, kind, false).await?
+        {
+            let items = list_by_name(api, &resource, None, Some(&selector)).await?;
+            let mut items: Vec<Value> = items.into_values().collect();
+            items.sort_by_key(ObjectRef::from_value);
+            out.extend(items);
+        }
+    }
+    Ok(out)
+}
+
+async fn preferred_version(api: &ClusterApi, group: &str) -> Result<Option<String>, ExecutorError> {
+    match kube::discovery::group(api.client(), group).await {
+        Ok(g) => Ok(Some(g.preferred_version_or_latest().to_string())),
+        Err(kube::Error::Api(status)) if status.code == 404 => Ok(None),
+        Err(kube::Error::Discovery(_)) => Ok(None),
+        Err(e) => Err(ExecutorError::Api {
+            cluster: api.cluster.clone(),
+            what: format!("discover group {group}"),
+            source: crate::discovery::api_error(e),
+        }),
+    }
+}

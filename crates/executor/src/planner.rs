@@ -1,0 +1,395 @@
+//! The live plan: observe each cluster once (one LIST per kind and namespace), decide
+//! locally what holds, dry-run only what does not, and list what meshctl owns that left
+//! the topology. Clusters are planned concurrently; an unreachable one is reported by
+//! name while the others still show.
+
+use crate::api::ClusterApi;
+use crate::engine::{ClusterRef, Engine};
+use crate::error::ExecutorError;
+use crate::observe::{observe, owned_objects};
+use crate::ownership::listed_group_kinds;
+use meshctl_core::graph::{Desired, Graph, Node};
+use meshctl_core::live::redact::{redact_text, secret_values};
+use meshctl_core::live::{
+    after_dry_run, assess, conflicted, ActionPlan, Assessment, ClusterPlan, Conflict, LiveAction,
+    LivePlan, NodePlan, ObjectPlan, ObjectRef, Observed,
+};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::Arc;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+/// What planning a cluster saw, kept for status (readiness from the same read).
+pub struct ClusterObservation {
+    pub plan: ClusterPlan,
+    pub nodes: Vec<NodePlan>,
+    pub observed: HashMap<ObjectRef, Observed>,
+}
+
+/// Plans every selected node of the graph.
+pub async fn plan(
+    engine: Arc<Engine>,
+    graph: &Graph,
+    topology: &str,
+) -> (LivePlan, HashMap<ObjectRef, Observed>) {
+    let mut jobs = JoinSet::new();
+    for cluster in engine.clusters.values().cloned() {
+        let nodes: Vec<Node> = graph
+            .nodes()
+            .filter(|n| n.cluster.as_deref() == Some(cluster.name.as_str()))
+            .filter(|n| engine.selected.contains(&n.id))
+            .cloned()
+            .collect();
+        let engine = Arc::clone(&engine);
+        jobs.spawn(async move { plan_cluster(&engine, &cluster, &nodes).await });
+    }
+    let mut clusters = Vec::new();
+    let mut by_id: HashMap<_, NodePlan> = HashMap::new();
+    let mut observed = HashMap::new();
+    while let Some(joined) = jobs.join_next().await {
+        if let Ok(result) = joined {
+            clusters.push(result.plan);
+            observed.extend(result.observed);
+            for node in result.nodes {
+                by_id.insert(node.id.clone(), node);
+            }
+        }
+    }
+    clusters.sort_by(|a, b| a.name.cmp(&b.name));
+    // Apply order, and nodes outside any cluster (certificates) as external actions.
+    let nodes = graph
+        .nodes()
+        .filter(|n| engine.selected.contains(&n.id))
+        .map(|n| by_id.remove(&n.id).unwrap_or_else(|| action_node_plan(n)))
+        .collect();
+    (
+        LivePlan::new(topology.to_string(), nodes, clusters),
+        observed,
+    )
+}
+
+async fn plan_cluster(engine: &Engine, cluster: &ClusterRef, nodes: &[Node]) -> ClusterObservation {
+    let mut plan = ClusterPlan {
+        name: cluster.name.clone(),
+        context: cluster.context.clone(),
+        inventory: None,
+        prune: Vec::new(),
+        summary: Default::default(),
+        error: None,
+    };
+    let api = match engine
+        .clients
+        .reachable(&cluster.name, &cluster.context)
+        .await
+    {
+        Ok(api) => api,
+        Err(error) => {
+            let why = error.to_string();
+            plan.error = Some(why.clone());
+            let nodes = nodes
+                .iter()
+                .map(|n| unknown_node(n, &format!("cluster {} could not be read", cluster.name)))
+                .collect();
+            return ClusterObservation {
+                plan,
+                nodes,
+                observed: HashMap::new(),
+            };
+        }
+    };
+    let refs: Vec<ObjectRef> = nodes
+        .iter()
+        .flat_map(|n| objects_of(n).iter().map(ObjectRef::of))
+        .collect();
+    let observed = match observe(&api, &engine.discovery, &refs, false).await {
+        Ok(observed) => observed,
+        Err(error) => {
+            plan.error = Some(error.to_string());
+            let nodes = nodes
+                .iter()
+                .map(|n| unknown_node(n, &error.to_string()))
+                .collect();
+            return ClusterObservation {
+                plan,
+                nodes,
+                observed: HashMap::new(),
+            };
+        }
+    };
+    let mut node_plans = Vec::new();
+    for node in nodes {
+        node_plans.push(match &node.desired {
+            Desired::Objects(objects) => plan_objects(engine, &api, node, objects, &observed).await,
+            Desired::Action(_) => action_node_plan(node),
+        });
+    }
+    match plan_inventory(engine, &api, &cluster.name).await {
+        Ok((inventory, prune)) => {
+            plan.inventory = inventory;
+            plan.prune = prune;
+        }
+        Err(error) => plan.error = Some(format!("listing what meshctl owns: {error}")),
+    }
+    ClusterObservation {
+        plan,
+        nodes: node_plans,
+        observed,
+    }
+}
+
+fn objects_of(node: &Node) -> &[meshctl_core::render::DesiredObject] {
+    match &node.desired {
+        Desired::Objects(objects) => objects,
+        Desired::Action(_) => &[],
+    }
+}
+
+/// Plans one node's objects: local decisions first, then the dry runs, concurrently
+/// up to the run's parallelism.
+async fn plan_objects(
+    engine: &Engine,
+    api: &ClusterApi,
+    node: &Node,
+    objects: &[meshctl_core::render::DesiredObject],
+    observed: &HashMap<ObjectRef, Observed>,
+) -> NodePlan {
+    let permits = Arc::new(Semaphore::new(engine.opts.parallelism.max(1)));
+    let mut dry_runs = JoinSet::new();
+    let mut planned: Vec<Option<ObjectPlan>> = Vec::new();
+    for (index, object) in objects.iter().enumerate() {
+        let reference = ObjectRef::of(object);
+        let body = engine.body(object);
+        let seen = observed
+            .get(&reference)
+            .cloned()
+            .unwrap_or(Observed::Unknown("not observed".into()));
+        match assess(&reference, &body, &seen, &engine.applyset.id) {
+            Assessment::Decided(plan) => planned.push(Some(*plan)),
+            Assessment::NeedsDryRun { owned } => {
+                planned.push(None);
+                let Observed::Present(live) = seen else {
+                    continue;
+                };
+                let resolved = engine
+                    .discovery
+                    .resolve(api, &reference.api_version, &reference.kind, false)
+                    .await;
+                let api = api.clone();
+                let permits = Arc::clone(&permits);
+                let force = owned || engine.opts.force_conflicts;
+                dry_runs.spawn(async move {
+                    let _permit = permits.acquire_owned().await;
+                    let plan =
+                        dry_run(&api, resolved, &reference, &body, &live, owned, force).await;
+                    (index, plan)
+                });
+            }
+        }
+    }
+    while let Some(joined) = dry_runs.join_next().await {
+        if let Ok((index, plan)) = joined {
+            planned[index] = Some(plan);
+        }
+    }
+    NodePlan {
+        id: node.id.clone(),
+        cluster: node.cluster.clone(),
+        kind: node.kind,
+        summary: node.summary.clone(),
+        objects: planned
+            .into_iter()
+            .zip(objects)
+            .map(|(plan, object)| {
+                plan.unwrap_or_else(|| {
+                    ObjectPlan::simple(
+                        ObjectRef::of(object),
+                        LiveAction::Unknown,
+                        Some("the dry run did not finish".into()),
+                    )
+                })
+            })
+            .collect(),
+        external: None,
+        error: None,
+    }
+}
+
+/// One server-side apply dry run and what it says.
+async fn dry_run(
+    api: &ClusterApi,
+    resolved: Result<crate::discovery::Resolved, ExecutorError>,
+    reference: &ObjectRef,
+    body: &Value,
+    live: &Value,
+    owned: bool,
+    force: bool,
+) -> ObjectPlan {
+    let secrets = secret_values(reference, body);
+    let unknown = |why: String| {
+        ObjectPlan::simple(
+            reference.clone(),
+            LiveAction::Unknown,
+            Some(redact_text(&why, &secrets)),
+        )
+    };
+    let resource = match resolved {
+        Ok(crate::discovery::Resolved::Served { resource, .. }) => resource,
+        Ok(crate::discovery::Resolved::NotServed) => {
+            return unknown("its kind is no longer served".into())
+        }
+        Err(e) => return unknown(e.to_string()),
+    };
+    let namespace = reference.namespace.as_deref();
+    match api
+        .apply(&resource, namespace, &reference.name, body, true, force)
+        .await
+    {
+        Ok(result) => {
+            let mut plan = after_dry_run(reference, live, &result, owned);
+            plan.force = force && plan.action == LiveAction::Update;
+            plan
+        }
+        Err(e) if e.is_conflict() => {
+            let conflict = e
+                .status
+                .as_ref()
+                .map(|s| Conflict::from_status(s))
+                .unwrap_or(Conflict {
+                    managers: Vec::new(),
+                    fields: Vec::new(),
+                });
+            conflicted(reference, conflict)
+        }
+        Err(e) => unknown(format!("dry run failed: {e}")),
+    }
+}
+
+/// The ApplySet parent (created, or updated when the member kinds it lists change) and
+/// the objects it holds that the graph no longer wants (deleted by apply; only for a
+/// run over the whole topology). One GET of the parent and one LIST per group-kind.
+async fn plan_inventory(
+    engine: &Engine,
+    api: &ClusterApi,
+    cluster: &str,
+) -> Result<(Option<ObjectPlan>, Vec<ObjectPlan>), ExecutorError> {
+    let (desired_kinds, versions) = engine.desired_group_kinds(cluster);
+    let mut kinds = desired_kinds.clone();
+    let parent = &engine.applyset.parent;
+    let mut inventory = Some(ObjectPlan::simple(
+        parent.clone(),
+        LiveAction::Create,
+        Some("the inventory of what meshctl owns (kubectl ApplySet parent)".into()),
+    ));
+    if let crate::discovery::Resolved::Served { resource, .. } = engine
+        .discovery
+        .resolve(api, &parent.api_version, &parent.kind, false)
+        .await?
+    {
+        let live_parent = api
+            .get(&resource, parent.namespace.as_deref(), &parent.name)
+            .await
+            .map_err(|source| ExecutorError::Api {
+                cluster: cluster.to_string(),
+                what: format!("read the ApplySet parent {parent}"),
+                source,
+            })?;
+        if let Some(live_parent) = live_parent {
+            let listed = listed_group_kinds(&live_parent);
+            inventory = if listed == desired_kinds
+                || !engine.whole_topology() && desired_kinds.is_subset(&listed)
+            {
+                None
+            } else {
+                Some(ObjectPlan {
+                    changes: vec![meshctl_core::plan::FieldChange {
+                        path: format!(
+                            "metadata.annotations.{}",
+                            meshctl_core::live::ownership::APPLYSET_GROUP_KINDS_ANNOTATION
+                        ),
+                        old: Some(join(&listed).into()),
+                        new: Some(join(&desired_kinds).into()),
+                    }],
+                    ..ObjectPlan::simple(parent.clone(), LiveAction::Update, None)
+                })
+            };
+            kinds.extend(listed);
+        }
+    }
+    if desired_kinds.is_empty()
+        && inventory
+            .as_ref()
+            .is_some_and(|i| i.action == LiveAction::Create)
+    {
+        inventory = None;
+    }
+    if !engine.whole_topology() {
+        return Ok((inventory, Vec::new()));
+    }
+    let wanted = engine.desired_refs(cluster);
+    let owned = owned_objects(
+        api,
+        &engine.discovery,
+        &kinds,
+        &versions,
+        &engine.applyset.id,
+    )
+    .await?;
+    let prune = owned
+        .iter()
+        .filter_map(ObjectRef::from_value)
+        .filter(|r| !wanted.contains(r))
+        .map(|r| {
+            ObjectPlan::simple(
+                r,
+                LiveAction::Delete,
+                Some("owned by meshctl and no longer in the topology".into()),
+            )
+        })
+        .collect();
+    Ok((inventory, prune))
+}
+
+fn join(kinds: &std::collections::BTreeSet<String>) -> String {
+    kinds
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn unknown_node(node: &Node, why: &str) -> NodePlan {
+    let mut plan = action_node_plan(node);
+    plan.objects = objects_of(node)
+        .iter()
+        .map(|o| ObjectPlan::simple(ObjectRef::of(o), LiveAction::Unknown, Some(why.to_string())))
+        .collect();
+    if let Some(external) = &mut plan.external {
+        external.action = LiveAction::Unknown;
+        external.note = Some(why.to_string());
+    }
+    plan
+}
+
+/// Plan of a node whose desired state is an external action. Not run by this executor
+/// yet: shown as unknown with a note, so plan and apply say so rather than pretend.
+fn action_node_plan(node: &Node) -> NodePlan {
+    NodePlan {
+        id: node.id.clone(),
+        cluster: node.cluster.clone(),
+        kind: node.kind,
+        summary: node.summary.clone(),
+        objects: Vec::new(),
+        external: match &node.desired {
+            Desired::Action(_) => Some(ActionPlan {
+                action: LiveAction::Unknown,
+                commands: Vec::new(),
+                note: Some(
+                    "external actions (kind, helm, linkerd) are not run by the executor yet".into(),
+                ),
+            }),
+            Desired::Objects(_) => None,
+        },
+        error: None,
+    }
+}

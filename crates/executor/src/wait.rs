@@ -1,0 +1,163 @@
+//! Waiting for what the next node needs: a CRD Established, a Deployment or DaemonSet
+//! rolled out, a LoadBalancer Service with an address. Each polls with backoff until a
+//! timeout; the readiness checks themselves are pure functions of the live object.
+
+use crate::api::ClusterApi;
+use crate::error::ExecutorError;
+use kube::core::ApiResource;
+use serde_json::Value;
+use std::time::{Duration, Instant};
+
+/// First and largest pause between two polls.
+const FIRST_POLL: Duration = Duration::from_millis(100);
+const MAX_POLL: Duration = Duration::from_secs(5);
+
+/// Whether a CRD's `Established` condition is `True`.
+pub fn crd_established(crd: &Value) -> bool {
+    condition_true(crd, "Established")
+}
+
+/// Whether a Deployment or DaemonSet has rolled out: the controller saw the current
+/// generation and every replica is updated and available. `None` for other kinds.
+pub fn rolled_out(object: &Value) -> Option<bool> {
+    let kind = object.get("kind").and_then(Value::as_str)?;
+    let status = object.get("status");
+    let int = |pointer: &str| {
+        status
+            .and_then(|s| s.pointer(pointer))
+            .and_then(Value::as_i64)
+            .unwrap_or(0)
+    };
+    let generation = object
+        .pointer("/metadata/generation")
+        .and_then(Value::as_i64)
+        .unwrap_or(0);
+    let observed = int("/observedGeneration") >= generation;
+    match kind {
+        "Deployment" => {
+            let wanted = object
+                .pointer("/spec/replicas")
+                .and_then(Value::as_i64)
+                .unwrap_or(1);
+            Some(
+                observed
+                    && int("/updatedReplicas") >= wanted
+                    && int("/availableReplicas") >= wanted
+                    && int("/replicas") == wanted,
+            )
+        }
+        "DaemonSet" => {
+            let wanted = int("/desiredNumberScheduled");
+            Some(
+                observed
+                    && int("/updatedNumberScheduled") >= wanted
+                    && int("/numberAvailable") >= wanted,
+            )
+        }
+        _ => None,
+    }
+}
+
+/// A LoadBalancer Service's first ingress address (IP or hostname).
+pub fn load_balancer_address(service: &Value) -> Option<String> {
+    let ingress = service
+        .pointer("/status/loadBalancer/ingress")?
+        .as_array()?
+        .first()?;
+    ingress
+        .get("ip")
+        .or_else(|| ingress.get("hostname"))
+        .and_then(Value::as_str)
+        .map(str::to_string)
+}
+
+fn condition_true(object: &Value, kind: &str) -> bool {
+    object
+        .pointer("/status/conditions")
+        .and_then(Value::as_array)
+        .is_some_and(|conditions| {
+            conditions.iter().any(|c| {
+                c.get("type").and_then(Value::as_str) == Some(kind)
+                    && c.get("status").and_then(Value::as_str) == Some("True")
+            })
+        })
+}
+
+/// Polls one object until `ready` returns a value, or the timeout passes.
+pub async fn until<T>(
+    api: &ClusterApi,
+    resource: &ApiResource,
+    namespace: Option<&str>,
+    name: &str,
+    what: &str,
+    timeout: Duration,
+    ready: impl Fn(&Value) -> Option<T>,
+) -> Result<T, ExecutorError> {
+    let start = Instant::now();
+    let mut pause = FIRST_POLL;
+    loop {
+        // Read errors while waiting are treated like "not yet": the object or the
+        // cluster may be settling; the timeout bounds it.
+        if let Ok(Some(object)) = api.get(resource, namespace, name).await {
+            if let Some(value) = ready(&object) {
+                return Ok(value);
+            }
+        }
+        if start.elapsed() + pause > timeout {
+            return Err(ExecutorError::Timeout {
+                cluster: api.cluster.clone(),
+                what: what.to_string(),
+                after: timeout,
+            });
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(MAX_POLL);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_crd_is_established_by_its_condition() {
+        let crd = json!({"status": {"conditions": [
+            {"type": "NamesAccepted", "status": "True"},
+            {"type": "Established", "status": "True"}]}});
+        assert!(crd_established(&crd));
+        let pending =
+            json!({"status": {"conditions": [{"type": "Established", "status": "False"}]}});
+        assert!(!crd_established(&pending));
+        assert!(!crd_established(&json!({})));
+    }
+
+    #[test]
+    fn a_deployment_is_rolled_out_when_current_and_available() {
+        let mut d = json!({"kind": "Deployment", "metadata": {"generation": 2},
+            "spec": {"replicas": 2},
+            "status": {"observedGeneration": 2, "replicas": 2, "updatedReplicas": 2, "availableReplicas": 2}});
+        assert_eq!(rolled_out(&d), Some(true));
+        d["status"]["observedGeneration"] = json!(1);
+        assert_eq!(rolled_out(&d), Some(false), "old generation");
+        d["status"]["observedGeneration"] = json!(2);
+        d["status"]["availableReplicas"] = json!(1);
+        assert_eq!(rolled_out(&d), Some(false), "one not available");
+        assert_eq!(rolled_out(&json!({"kind": "Service"})), None);
+    }
+
+    #[test]
+    fn a_daemonset_is_rolled_out_when_every_node_runs_it() {
+        let ds = json!({"kind": "DaemonSet", "metadata": {"generation": 1},
+            "status": {"observedGeneration": 1, "desiredNumberScheduled": 3,
+                       "updatedNumberScheduled": 3, "numberAvailable": 2}});
+        assert_eq!(rolled_out(&ds), Some(false));
+    }
+
+    #[test]
+    fn the_load_balancer_address_is_the_first_ingress() {
+        let svc = json!({"status": {"loadBalancer": {"ingress": [{"ip": "172.18.0.61"}]}}});
+        assert_eq!(load_balancer_address(&svc).as_deref(), Some("172.18.0.61"));
+        assert_eq!(load_balancer_address(&json!({"status": {}})), None);
+    }
+}
