@@ -28,10 +28,17 @@ pub(super) fn add_cluster(b: &mut Builder, cluster: &Cluster) -> Result<Platform
                     what: format!("kind config of `{name}`"),
                     source,
                 })?;
+            let count = |n: u32, noun: &str| {
+                if n == 1 {
+                    format!("1 {noun}")
+                } else {
+                    format!("{n} {noun}s")
+                }
+            };
             let summary = format!(
-                "kind cluster {name} ({} control plane, {} workers, {})",
-                cluster.nodes.control_planes,
-                cluster.nodes.workers,
+                "kind cluster {name} ({}, {}, {})",
+                count(cluster.nodes.control_planes, "control plane"),
+                count(cluster.nodes.workers, "worker"),
                 cluster
                     .kubernetes_version(defaults)
                     .unwrap_or("kind's default Kubernetes")
@@ -170,6 +177,41 @@ pub(super) fn add_ingress_controller(b: &mut Builder, cluster: &Cluster, platfor
             &id,
             advertisement,
             "the controller's LoadBalancer Service needs an address",
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::graph::{build, Paths};
+    use crate::topology::load_str;
+
+    const EXAMPLE: &str = include_str!("../../../../../topology.example.yaml");
+
+    #[test]
+    fn node_counts_are_spelled_in_english() {
+        let text = EXAMPLE.replacen(
+            "controlPlanes: 1\n        workers: 2",
+            "controlPlanes: 3\n        workers: 1",
+            1,
+        );
+        let topology = load_str(&text).expect("loads").topology;
+        let paths = Paths {
+            topology_dir: "".into(),
+            state_dir: ".meshctl/t".into(),
+        };
+        let graph = build(&topology, &paths).expect("builds");
+        let summaries: Vec<&str> = graph
+            .nodes()
+            .filter(|n| n.summary.starts_with("kind cluster"))
+            .map(|n| n.summary.as_str())
+            .collect();
+        assert_eq!(
+            summaries,
+            [
+                "kind cluster demo (3 control planes, 1 worker, v1.24.7)",
+                "kind cluster demo3 (1 control plane, 2 workers, v1.24.7)"
+            ]
         );
     }
 }
