@@ -1,13 +1,70 @@
-//! Loading one topology for the commands that need a valid one (plan, render, graph,
-//! certs): problems are printed to stderr as `validate` prints them, and stop the command.
+//! The load pipeline every command shares: FILE arguments → texts → topologies →
+//! diagnostics (with the checks across files), and, for the commands that need one valid
+//! topology (plan, render, graph, certs), its problems printed to stderr as `validate`
+//! prints them, stopping the command.
 
-use super::validate::check_inputs;
+use super::inputs::read_inputs;
 use super::CliError;
-use crate::output::{human, use_color};
-use codespan_reporting::term::termcolor::{ColorChoice, StandardStream};
+use crate::output::FileReport;
+use crate::output::{color_choice, human};
+use codespan_reporting::term::termcolor::StandardStream;
+use meshctl_core::topology::load;
 use meshctl_core::topology::LoadedTopology;
+use meshctl_core::validate::{check_fleet, validate, FleetMember};
 use meshctl_core::Diagnostic;
 use std::io::IsTerminal;
+
+/// Loads and validates every input, including the checks across files.
+pub fn check_inputs(files: &[String]) -> Vec<(FileReport, Option<LoadedTopology>)> {
+    let mut results: Vec<(FileReport, Option<LoadedTopology>)> = read_inputs(files)
+        .into_iter()
+        .map(|input| {
+            let (source, loaded, diagnostics) = match input.bytes {
+                Err(diagnostic) => (None, None, vec![diagnostic]),
+                Ok(bytes) => {
+                    let source = String::from_utf8(bytes.clone()).ok();
+                    match load(&bytes) {
+                        Err(diagnostics) => (source, None, diagnostics),
+                        Ok(loaded) => {
+                            let diagnostics = validate(&loaded);
+                            (source, Some(loaded), diagnostics)
+                        }
+                    }
+                }
+            };
+            let report = FileReport {
+                name: input.name,
+                source,
+                diagnostics,
+            };
+            (report, loaded)
+        })
+        .collect();
+
+    let members: Vec<(usize, FleetMember)> = results
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (report, loaded))| {
+            loaded.as_ref().map(|loaded| {
+                (
+                    i,
+                    FleetMember {
+                        file: &report.name,
+                        loaded,
+                    },
+                )
+            })
+        })
+        .collect();
+    if members.len() > 1 {
+        let (owners, members): (Vec<usize>, Vec<FleetMember>) = members.into_iter().unzip();
+        let found = check_fleet(&members);
+        for (member, diagnostic) in found {
+            results[owners[member]].0.diagnostics.push(diagnostic);
+        }
+    }
+    results
+}
 
 /// A topology that passed validation (its warnings were printed to stderr).
 pub struct ValidTopology {
@@ -27,18 +84,12 @@ pub struct InvalidTopology {
 pub fn load_valid(file: &str) -> Result<ValidTopology, CliError> {
     let mut results = check_inputs(&[file.to_string()]);
     if results.len() != 1 {
-        return Err(CliError::Usage(format!(
-            "`{file}` must name one topology file"
-        )));
+        return Err(CliError::NotOneFile(file.to_string()));
     }
     let (report, loaded) = results.remove(0);
     let has_errors = report.diagnostics.iter().any(Diagnostic::is_error);
     if has_errors || !report.diagnostics.is_empty() {
-        let color = if use_color(std::io::stderr().is_terminal()) {
-            ColorChoice::Auto
-        } else {
-            ColorChoice::Never
-        };
+        let color = color_choice(std::io::stderr().is_terminal());
         human::write(
             &mut StandardStream::stderr(color),
             std::slice::from_ref(&report),

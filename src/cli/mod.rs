@@ -1,6 +1,7 @@
 //! Command-line interface: one module per subcommand.
 
 mod certs;
+mod error;
 mod graph;
 mod inputs;
 mod load;
@@ -12,7 +13,7 @@ mod validate;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
-pub use inputs::read_inputs;
+pub use error::CliError;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -39,20 +40,6 @@ enum Command {
     Certs(certs::Args),
     /// Print the JSON Schema of the topology format.
     Schema,
-}
-
-/// A failure that is not a diagnostic about a topology (I/O on output, bad flags that
-/// clap cannot see).
-#[derive(Debug, thiserror::Error)]
-pub enum CliError {
-    #[error("{0}")]
-    Io(#[from] std::io::Error),
-    #[error("{0}")]
-    Usage(String),
-    #[error(transparent)]
-    Invalid(#[from] load::InvalidTopology),
-    #[error("{0}")]
-    Graph(#[from] meshctl_core::graph::GraphError),
 }
 
 pub fn run(cli: Cli) -> Result<ExitCode, CliError> {

@@ -1,12 +1,12 @@
 //! `meshctl plan`: what apply would do. Offline (no cluster), or between two revisions of
 //! a topology with `--base`.
 
-use super::certs;
 use super::inputs::read_one;
 use super::load::{load_valid, ValidTopology};
 use super::CliError;
 use crate::output::{self, plan as render_plan};
 use clap::ValueEnum;
+use meshctl_certs::topology::{plan_warnings, Invocation, MeshCertificates};
 use meshctl_core::graph::{self, Graph, Paths};
 use meshctl_core::plan::{self, Plan};
 use meshctl_core::topology::load;
@@ -58,7 +58,9 @@ struct Base {
 }
 
 fn read_bytes(file: &str) -> Result<Vec<u8>, CliError> {
-    read_one(file).bytes.map_err(|d| CliError::Usage(d.message))
+    read_one(file)
+        .bytes
+        .map_err(|d| CliError::Unreadable(d.message))
 }
 
 fn is_blank(bytes: &[u8]) -> bool {
@@ -200,10 +202,22 @@ fn paths_of(args: &Args, topology: &meshctl_core::topology::Topology) -> Paths {
 }
 
 fn add_certificate_warnings(args: &Args, topology: &ValidTopology, plan: &mut Plan) {
-    for warning in certs::plan_warnings(
-        &args.file,
-        topology,
-        args.state_dir.as_deref(),
+    let t = &topology.loaded.topology;
+    let Some(linkerd) = &t.spec.mesh.linkerd else {
+        return;
+    };
+    // Settings that cannot be made are validation's business; nothing to add here.
+    let Ok(certificates) = MeshCertificates::new(linkerd, &paths_of(args, t)) else {
+        return;
+    };
+    let invocation = Invocation {
+        file: &args.file,
+        explicit_state_dir: args.state_dir.as_deref(),
+    };
+    for warning in plan_warnings(
+        &certificates,
+        &topology.loaded.index,
+        invocation,
         args.cert_warn,
     ) {
         // The human plan lists its warnings itself; machine formats get them on stderr too.

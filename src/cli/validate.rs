@@ -1,11 +1,11 @@
 //! `meshctl validate FILE...`: every problem of every topology, at its line.
 
-use super::{read_inputs, CliError};
+use super::load::check_inputs;
+use super::CliError;
 use crate::output::{self, github, human, json, sarif, FileReport};
 use clap::ValueEnum;
-use codespan_reporting::term::termcolor::{ColorChoice, StandardStream};
-use meshctl_core::topology::{load, LoadedTopology};
-use meshctl_core::validate::{check_fleet, fails, validate, FleetMember};
+use codespan_reporting::term::termcolor::StandardStream;
+use meshctl_core::validate::fails;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
@@ -32,58 +32,6 @@ pub struct Args {
     /// Treat warnings as errors.
     #[arg(long)]
     strict: bool,
-}
-
-/// Loads and validates every input, including the checks across files.
-pub fn check_inputs(files: &[String]) -> Vec<(FileReport, Option<LoadedTopology>)> {
-    let mut results: Vec<(FileReport, Option<LoadedTopology>)> = read_inputs(files)
-        .into_iter()
-        .map(|input| {
-            let (source, loaded, diagnostics) = match input.bytes {
-                Err(diagnostic) => (None, None, vec![diagnostic]),
-                Ok(bytes) => {
-                    let source = String::from_utf8(bytes.clone()).ok();
-                    match load(&bytes) {
-                        Err(diagnostics) => (source, None, diagnostics),
-                        Ok(loaded) => {
-                            let diagnostics = validate(&loaded);
-                            (source, Some(loaded), diagnostics)
-                        }
-                    }
-                }
-            };
-            let report = FileReport {
-                name: input.name,
-                source,
-                diagnostics,
-            };
-            (report, loaded)
-        })
-        .collect();
-
-    let members: Vec<(usize, FleetMember)> = results
-        .iter()
-        .enumerate()
-        .filter_map(|(i, (report, loaded))| {
-            loaded.as_ref().map(|loaded| {
-                (
-                    i,
-                    FleetMember {
-                        file: &report.name,
-                        loaded,
-                    },
-                )
-            })
-        })
-        .collect();
-    if members.len() > 1 {
-        let (owners, members): (Vec<usize>, Vec<FleetMember>) = members.into_iter().unzip();
-        let found = check_fleet(&members);
-        for (member, diagnostic) in found {
-            results[owners[member]].0.diagnostics.push(diagnostic);
-        }
-    }
-    results
 }
 
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
@@ -113,11 +61,7 @@ fn print(args: &Args, reports: &[FileReport]) -> std::io::Result<()> {
     let mut stdout = std::io::stdout().lock();
     match args.output {
         Format::Human => {
-            let color = if output::use_color(std::io::stdout().is_terminal()) {
-                ColorChoice::Auto
-            } else {
-                ColorChoice::Never
-            };
+            let color = output::color_choice(std::io::stdout().is_terminal());
             drop(stdout);
             human::write(&mut StandardStream::stdout(color), reports)
         }

@@ -1,12 +1,15 @@
 //! Printing diagnostics: human (source snippets), JSON, GitHub annotations, SARIF.
 
 pub mod github;
+pub mod graph;
 pub mod human;
 pub mod json;
 pub mod plan;
 pub mod sarif;
 
+use codespan_reporting::term::termcolor::ColorChoice;
 use meshctl_core::Diagnostic;
+use std::collections::BTreeMap;
 
 /// The diagnostics of one input file, with its text for snippets.
 pub struct FileReport {
@@ -27,9 +30,29 @@ pub fn totals(reports: &[FileReport]) -> (usize, usize) {
         )
 }
 
-/// Whether colour should be used on stderr/stdout: never with NO_COLOR or off a TTY.
-pub fn use_color(stream_is_terminal: bool) -> bool {
-    stream_is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+/// The colour choice for a stream: never with NO_COLOR or off a terminal.
+pub fn color_choice(stream_is_terminal: bool) -> ColorChoice {
+    if stream_is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) {
+        ColorChoice::Auto
+    } else {
+        ColorChoice::Never
+    }
+}
+
+/// Items grouped by the cluster they belong to, in their order; topology-wide items
+/// (no cluster) under the empty key, which sorts first.
+pub fn by_cluster<'a, T>(
+    items: impl IntoIterator<Item = &'a T>,
+    cluster: impl Fn(&T) -> Option<&str>,
+) -> BTreeMap<String, Vec<&'a T>> {
+    let mut groups: BTreeMap<String, Vec<&'a T>> = BTreeMap::new();
+    for item in items {
+        groups
+            .entry(cluster(item).unwrap_or_default().to_string())
+            .or_default()
+            .push(item);
+    }
+    groups
 }
 
 /// A reader that stops early (`meshctl … | head`) is not an error of ours.

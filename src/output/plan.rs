@@ -1,12 +1,12 @@
 //! Plans for people (terminal), for pull requests (Markdown) — JSON is the plan's own
 //! serde form.
 
+use super::by_cluster;
 use meshctl_core::graph::{
     commands, pipeline, Desired, ExternalAction, Paths, ResolvedCertificate, Unknown,
 };
 use meshctl_core::plan::{Action, FieldChange, Plan, PlanEntry, PlanMode};
 use serde_json::Value;
-use std::collections::BTreeMap;
 use std::fmt::Write;
 
 fn symbol(action: Action) -> &'static str {
@@ -25,19 +25,6 @@ fn value_text(value: &Option<Value>) -> String {
         Some(Value::String(s)) => format!("{s:?}"),
         Some(v) => v.to_string(),
     }
-}
-
-/// Entries grouped by cluster (topology-wide first), each group in apply order.
-fn by_cluster(entries: &[PlanEntry]) -> BTreeMap<String, Vec<&PlanEntry>> {
-    let mut groups: BTreeMap<String, Vec<&PlanEntry>> = BTreeMap::new();
-    for e in entries {
-        let key = match &e.cluster {
-            None => String::new(),
-            Some(c) => c.clone(),
-        };
-        groups.entry(key).or_default().push(e);
-    }
-    groups
 }
 
 fn group_title(cluster: &str) -> String {
@@ -147,7 +134,7 @@ pub fn human(plan: &Plan, file: &str, paths: &Paths) -> String {
         .filter(|e| e.action != Action::Unchanged || !e.affected_by.is_empty())
         .cloned()
         .collect();
-    for (cluster, entries) in by_cluster(&shown) {
+    for (cluster, entries) in by_cluster(&shown, |e| e.cluster.as_deref()) {
         let _ = writeln!(out, "{}", group_title(&cluster));
         for e in entries {
             if e.action == Action::Unchanged {

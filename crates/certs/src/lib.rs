@@ -30,6 +30,7 @@ mod parse;
 pub mod profile;
 mod settings;
 mod store;
+pub mod topology;
 mod verify;
 mod webhook;
 

@@ -10,6 +10,7 @@
 //! →[`graph::build`]→ Graph → (executor: observe, diff, apply).
 
 pub mod diagnostics;
+pub mod gitops;
 pub mod graph;
 pub mod live;
 pub mod plan;

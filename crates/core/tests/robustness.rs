@@ -178,7 +178,7 @@ fn check(bytes: &[u8]) -> Result<(), TestCaseError> {
             // Whatever passes validation must build a graph and plan: nothing downstream
             // may trip over a topology validate accepted.
             if !diagnostics.iter().any(|d| d.is_error()) {
-                let graph = meshctl_core::graph::build(&loaded.topology);
+                let graph = meshctl_core::graph::build(&loaded.topology, &paths());
                 prop_assert!(
                     graph.is_ok(),
                     "valid topology fails graph::build: {:?}",
@@ -278,4 +278,12 @@ fn every_code_is_documented() {
         missing.is_empty(),
         "docs/topology.md has no `### <code>` section for {missing:?}"
     );
+}
+
+/// Where graphs of generated topologies resolve their paths (nothing is read).
+fn paths() -> meshctl_core::graph::Paths {
+    meshctl_core::graph::Paths {
+        topology_dir: "fuzz".into(),
+        state_dir: "fuzz/.meshctl/fuzz".into(),
+    }
 }

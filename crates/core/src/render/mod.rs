@@ -48,6 +48,12 @@ pub enum RenderError {
         #[source]
         source: serde_json::Error,
     },
+    #[error("{what} could not be written as YAML: {source}")]
+    Yaml {
+        what: String,
+        #[source]
+        source: serde_yaml::Error,
+    },
     #[error("{0} is malformed; run `meshctl validate` first")]
     Invalid(String),
 }

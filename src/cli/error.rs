@@ -1,0 +1,54 @@
+//! Failures of a command that are not diagnostics about a topology (those are printed as
+//! diagnostics and end in [`CliError::Invalid`]).
+
+use super::load::InvalidTopology;
+use meshctl_certs::topology::MissingUserFiles;
+use meshctl_certs::CertError;
+use meshctl_core::graph::GraphError;
+use std::path::PathBuf;
+
+/// Why a command failed. `main` prints it after `error: ` and exits 1.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Writing to stdout or stderr failed.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// A FILE argument that names more (or less) than one topology where one is needed.
+    #[error("`{0}` must name one topology file")]
+    NotOneFile(String),
+    /// An input could not be read.
+    #[error("{0}")]
+    Unreadable(String),
+    /// The topology has errors; its diagnostics are already printed.
+    #[error(transparent)]
+    Invalid(#[from] InvalidTopology),
+    /// The graph could not be built (an invalid topology got through, or a bug).
+    #[error("{0}")]
+    Graph(#[from] GraphError),
+    /// A certificate could not be read, verified, generated or stored.
+    #[error("{0}")]
+    Cert(#[from] CertError),
+    /// The topology names certificate files that do not exist.
+    #[error(transparent)]
+    MissingCertificateFiles(#[from] MissingUserFiles),
+    /// `certs show` found the certificates unusable; it has printed what it could.
+    #[error("{0}")]
+    Certificates(String),
+    /// A `certs` command on a topology without a mesh.
+    #[error("{file} declares no mesh (spec.mesh.linkerd), so it has no certificates; add spec.mesh.linkerd first")]
+    NoMesh {
+        /// The topology file.
+        file: String,
+    },
+    /// `render` could not write its output.
+    #[error("cannot {action} {}: {source}; check that the output directory is writable", path.display())]
+    Write {
+        /// What was being done (`create`, `write`, `remove stale`).
+        action: &'static str,
+        /// The file or directory.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+}
