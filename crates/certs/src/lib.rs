@@ -20,6 +20,8 @@
 //! It does no network or Kubernetes I/O and needs no async runtime. Private keys are only ever
 //! held in [`SecretPem`], whose `Debug`/`Display` print `[redacted]`.
 
+#![deny(missing_docs)]
+
 mod describe;
 mod error;
 mod fsutil;

@@ -1,52 +1,69 @@
 //! Ids of the graph's nodes, one function each so that every id is spelled in one place.
+//! An id starts with the cluster the node lives in (`trust/` for topology-wide nodes).
 
 use super::NodeId;
 
+/// `trust/certificates`: the shared trust anchor and issuer.
 pub fn certificates() -> NodeId {
     NodeId("trust/certificates".into())
 }
-pub fn cluster(c: &str) -> NodeId {
-    NodeId(format!("{c}/cluster"))
+/// `<cluster>/cluster`.
+pub fn cluster(cluster: &str) -> NodeId {
+    NodeId(format!("{cluster}/cluster"))
 }
-pub fn metallb(c: &str) -> NodeId {
-    NodeId(format!("{c}/metallb-system/HelmRelease/metallb"))
+/// MetalLB's helm release.
+pub fn metallb(cluster: &str) -> NodeId {
+    NodeId(format!("{cluster}/metallb-system/HelmRelease/metallb"))
 }
-pub fn pool(c: &str, pool: &str) -> NodeId {
-    NodeId(format!("{c}/metallb-system/IPAddressPool/{pool}"))
+/// A MetalLB address pool.
+pub fn pool(cluster: &str, pool: &str) -> NodeId {
+    NodeId(format!("{cluster}/metallb-system/IPAddressPool/{pool}"))
 }
-pub fn l2(c: &str, name: &str) -> NodeId {
-    NodeId(format!("{c}/metallb-system/L2Advertisement/{name}"))
+/// MetalLB's L2 advertisement.
+pub fn l2(cluster: &str, name: &str) -> NodeId {
+    NodeId(format!("{cluster}/metallb-system/L2Advertisement/{name}"))
 }
-pub fn crds(c: &str) -> NodeId {
-    NodeId(format!("{c}/linkerd/crds"))
+/// Linkerd's CRDs.
+pub fn crds(cluster: &str) -> NodeId {
+    NodeId(format!("{cluster}/linkerd/crds"))
 }
-pub fn control_plane(c: &str) -> NodeId {
-    NodeId(format!("{c}/linkerd/control-plane"))
+/// Linkerd's control plane.
+pub fn control_plane(cluster: &str) -> NodeId {
+    NodeId(format!("{cluster}/linkerd/control-plane"))
 }
-pub fn extension(c: &str, ext: &str) -> NodeId {
-    NodeId(format!("{c}/linkerd/{ext}"))
+/// A Linkerd extension (`viz`, `multicluster`, `smi`).
+pub fn extension(cluster: &str, extension: &str) -> NodeId {
+    NodeId(format!("{cluster}/linkerd/{extension}"))
 }
-pub fn gateway(c: &str) -> NodeId {
-    NodeId(format!("{c}/linkerd-multicluster/gateway-ready"))
+/// The wait for the multicluster gateway's address.
+pub fn gateway(cluster: &str) -> NodeId {
+    NodeId(format!("{cluster}/linkerd-multicluster/gateway-ready"))
 }
+/// A link, in its source cluster, named by its cluster name.
 pub fn link(source: &str, cluster_name: &str) -> NodeId {
     NodeId(format!("{source}/linkerd-multicluster/Link/{cluster_name}"))
 }
-pub fn namespace(c: &str, ns: &str) -> NodeId {
-    NodeId(format!("{c}/Namespace/{ns}"))
+/// A namespace.
+pub fn namespace(cluster: &str, namespace: &str) -> NodeId {
+    NodeId(format!("{cluster}/Namespace/{namespace}"))
 }
-pub fn workload(c: &str, ns: &str, name: &str) -> NodeId {
-    NodeId(format!("{c}/{ns}/Workload/{name}"))
+/// A workload.
+pub fn workload(cluster: &str, namespace: &str, name: &str) -> NodeId {
+    NodeId(format!("{cluster}/{namespace}/Workload/{name}"))
 }
-pub fn export(c: &str, ns: &str, service: &str) -> NodeId {
-    NodeId(format!("{c}/{ns}/Export/{service}"))
+/// The export label of a Service.
+pub fn export(cluster: &str, namespace: &str, service: &str) -> NodeId {
+    NodeId(format!("{cluster}/{namespace}/Export/{service}"))
 }
-pub fn split(c: &str, ns: &str, name: &str) -> NodeId {
-    NodeId(format!("{c}/{ns}/TrafficSplit/{name}"))
+/// A TrafficSplit.
+pub fn split(cluster: &str, namespace: &str, name: &str) -> NodeId {
+    NodeId(format!("{cluster}/{namespace}/TrafficSplit/{name}"))
 }
-pub fn ingress_nginx(c: &str) -> NodeId {
-    NodeId(format!("{c}/ingress-nginx/HelmRelease/ingress-nginx"))
+/// ingress-nginx's helm release.
+pub fn ingress_nginx(cluster: &str) -> NodeId {
+    NodeId(format!("{cluster}/ingress-nginx/HelmRelease/ingress-nginx"))
 }
-pub fn ingress(c: &str, ns: &str, name: &str) -> NodeId {
-    NodeId(format!("{c}/{ns}/Ingress/{name}"))
+/// An Ingress.
+pub fn ingress(cluster: &str, namespace: &str, name: &str) -> NodeId {
+    NodeId(format!("{cluster}/{namespace}/Ingress/{name}"))
 }

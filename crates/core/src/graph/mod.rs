@@ -111,14 +111,17 @@ impl Graph {
         }
     }
 
+    /// Number of nodes.
     pub fn len(&self) -> usize {
         self.graph.node_count()
     }
 
+    /// True when the graph has no node.
     pub fn is_empty(&self) -> bool {
         self.graph.node_count() == 0
     }
 
+    /// The node with this id.
     pub fn node(&self, id: &NodeId) -> Option<&Node> {
         self.index.get(id).map(|ix| &self.graph[*ix])
     }

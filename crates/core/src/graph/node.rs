@@ -21,22 +21,37 @@ impl fmt::Display for NodeId {
 /// What a node is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub enum NodeKind {
+    /// The shared trust anchor and issuer (topology-wide).
     TrustCertificates,
     /// A kind cluster meshctl creates, or an existing one it only uses.
     Cluster,
+    /// MetalLB, from its helm chart.
     MetalLbRelease,
+    /// A MetalLB address pool.
     IpAddressPool,
+    /// MetalLB's L2 advertisement of the pools.
     L2Advertisement,
+    /// Linkerd's CRDs.
     LinkerdCrds,
+    /// Linkerd's control plane.
     LinkerdControlPlane,
+    /// A Linkerd extension (viz, multicluster, smi).
     LinkerdExtension,
+    /// The wait for the multicluster gateway's LoadBalancer address.
     GatewayReady,
+    /// A multicluster link (in its source cluster).
     Link,
+    /// A namespace.
     Namespace,
+    /// A workload's manifests.
     Workload,
+    /// The export label on a Service.
     ExportLabel,
+    /// An SMI TrafficSplit.
     TrafficSplit,
+    /// ingress-nginx, from its helm chart.
     IngressNginxRelease,
+    /// An Ingress.
     Ingress,
 }
 
@@ -57,7 +72,9 @@ pub enum Desired {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Node {
+    /// Its stable id.
     pub id: NodeId,
+    /// What it is.
     pub kind: NodeKind,
     /// The cluster it lives in; `None` for topology-wide nodes (certificates).
     pub cluster: Option<String>,
@@ -66,11 +83,13 @@ pub struct Node {
     pub context: Option<String>,
     /// One line for humans: what this node is.
     pub summary: String,
+    /// How it reaches its desired state.
     pub desired: Desired,
 }
 
 /// Why one node depends on another.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Dependency {
+    /// Why, in a few words (shown in plans and graphs).
     pub reason: String,
 }

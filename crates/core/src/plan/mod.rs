@@ -19,15 +19,20 @@ use crate::graph::{Desired, Graph, Node, NodeId, NodeKind};
 use serde::Serialize;
 use serde_json::Value;
 
+/// What apply does to a node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Action {
+    /// It does not exist yet.
     Create,
+    /// It exists and changes in place.
     Change,
     /// Cannot change in place (a kind cluster's config): destroyed and created again,
     /// with everything in it.
     Replace,
+    /// It leaves the topology.
     Delete,
+    /// Nothing to do.
     Unchanged,
 }
 
@@ -36,7 +41,9 @@ pub enum Action {
 pub struct FieldChange {
     /// e.g. `TrafficSplit/test/podinfo: spec.backends[1].weight`.
     pub path: String,
+    /// The value before (absent: the field is new).
     pub old: Option<Value>,
+    /// The value after (absent: the field goes).
     pub new: Option<Value>,
 }
 
@@ -44,16 +51,21 @@ pub struct FieldChange {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PlanEntry {
+    /// The node.
     pub id: NodeId,
+    /// Its cluster; absent for topology-wide nodes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cluster: Option<String>,
     /// The cluster's kubeconfig context.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub context: Option<String>,
+    /// What the node is.
     pub kind: NodeKind,
     /// Apply wave (1-based) in the graph the entry comes from.
     pub wave: usize,
+    /// What apply does to it.
     pub action: Action,
+    /// One line for humans: what the node is.
     pub summary: String,
     /// What the node depends on, with reasons.
     pub depends_on: Vec<PlanDependency>,
@@ -67,21 +79,31 @@ pub struct PlanEntry {
     pub desired: Desired,
 }
 
+/// One dependency of a plan entry.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PlanDependency {
+    /// The node depended on.
     pub id: NodeId,
+    /// Why.
     pub reason: String,
 }
 
+/// How many entries have each action.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct PlanSummary {
+    /// Nodes created.
     pub create: usize,
+    /// Nodes changed in place.
     pub change: usize,
+    /// Nodes replaced.
     pub replace: usize,
+    /// Nodes deleted.
     pub delete: usize,
+    /// Nodes left as they are.
     pub unchanged: usize,
 }
 
+/// How the plan was made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PlanMode {
@@ -94,11 +116,15 @@ pub enum PlanMode {
 /// A whole plan. Its JSON form is documented in docs/plan.md and stable.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Plan {
+    /// Version of the document format (1).
     pub version: u32,
+    /// The topology's name.
     pub topology: String,
+    /// How the plan was made.
     pub mode: PlanMode,
     /// Entries in apply order (deletions last, in reverse apply order).
     pub entries: Vec<PlanEntry>,
+    /// Counts by action.
     pub summary: PlanSummary,
     /// Warnings about the change itself (e.g. a weight moved more than policy allows).
     pub warnings: Vec<Diagnostic>,
@@ -109,6 +135,7 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// Whether apply would do anything.
     pub fn has_changes(&self) -> bool {
         self.summary.create + self.summary.change + self.summary.replace + self.summary.delete > 0
     }

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 /// (not nginx) balances it — required for meshed upstreams and TrafficSplits.
 pub const SERVICE_UPSTREAM: &str = "nginx.ingress.kubernetes.io/service-upstream";
 
+/// The Ingress of `spec` in `cluster` (its host's placeholders filled in).
 pub fn ingress(spec: &IngressSpec, cluster: &Cluster) -> Result<DesiredObject, RenderError> {
     let annotations = spec
         .service_upstream

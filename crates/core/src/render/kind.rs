@@ -4,33 +4,47 @@ use super::RenderError;
 use crate::topology::{Cluster, ClusterDefaults};
 use serde::Serialize;
 
+/// The kind `Cluster` config, as `kind create cluster --config` reads it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct KindConfig {
+    /// `Cluster`.
     pub kind: &'static str,
+    /// `kind.x-k8s.io/v1alpha4`.
     pub api_version: &'static str,
+    /// The kind cluster name.
     pub name: String,
+    /// Pod and service networks, API server address.
     pub networking: KindNetworking,
+    /// One entry per node.
     pub nodes: Vec<KindNode>,
 }
 
+/// The `networking` section of a kind config.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct KindNetworking {
     /// `ipv6` for an IPv6 cluster; absent (kind's default, ipv4) otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ip_family: Option<&'static str>,
+    /// Where the API server listens on the host.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub api_server_address: Option<String>,
+    /// The API server's host port; kind picks one when absent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub api_server_port: Option<u16>,
+    /// Pod network CIDR.
     pub pod_subnet: String,
+    /// Service network CIDR.
     pub service_subnet: String,
 }
 
+/// One node of a kind cluster.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct KindNode {
+    /// `control-plane` or `worker`.
     pub role: &'static str,
+    /// The node image; kind's default when absent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
 }

@@ -7,6 +7,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
+/// The namespace MetalLB runs in.
 pub const NAMESPACE: &str = "metallb-system";
 const API_VERSION: &str = "metallb.io/v1beta1";
 
@@ -33,6 +34,7 @@ struct L2Advertisement {
     metadata: ObjectMeta,
 }
 
+/// The IPAddressPool of `pool`.
 pub fn ip_address_pool(pool: &Pool) -> Result<DesiredObject, RenderError> {
     DesiredObject::from_typed(&IpAddressPool {
         api_version: API_VERSION,
@@ -52,6 +54,7 @@ pub fn ip_address_pool(pool: &Pool) -> Result<DesiredObject, RenderError> {
     })
 }
 
+/// The L2Advertisement announcing the load balancer's pools.
 pub fn l2_advertisement(lb: &LoadBalancer) -> Result<DesiredObject, RenderError> {
     let labels: BTreeMap<String, String> = lb.l2_advertisement.labels.clone();
     DesiredObject::from_typed(&L2Advertisement {

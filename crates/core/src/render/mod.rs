@@ -16,10 +16,14 @@ use serde_json::Value;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DesiredObject {
+    /// e.g. `v1`.
     pub api_version: String,
+    /// e.g. `Namespace`.
     pub kind: String,
+    /// Absent for cluster-scoped objects.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
+    /// metadata.name.
     pub name: String,
     /// The whole object as it would be server-side applied.
     pub body: Value,
@@ -36,24 +40,32 @@ impl Serialize for Unknown {
 }
 
 impl Unknown {
+    /// How plans show an unknown value.
     pub const TEXT: &'static str = "(known after apply)";
 }
 
 /// Errors while rendering. Only reachable on a topology that did not pass validation.
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
+    /// A value could not be turned into JSON.
     #[error("{what} could not be serialized: {source}")]
     Serialize {
+        /// What was being serialized.
         what: String,
+        /// The serializer's error.
         #[source]
         source: serde_json::Error,
     },
+    /// A value could not be turned into YAML.
     #[error("{what} could not be written as YAML: {source}")]
     Yaml {
+        /// What was being serialized.
         what: String,
+        /// The serializer's error.
         #[source]
         source: serde_yaml::Error,
     },
+    /// A value the topology should have had right; validation says what.
     #[error("{0} is malformed; run `meshctl validate` first")]
     Invalid(String),
 }

@@ -6,9 +6,12 @@ use k8s_openapi::api::core::v1::{Namespace, Service};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use std::collections::BTreeMap;
 
+/// The annotation that meshes a namespace.
 pub const INJECT_ANNOTATION: &str = "linkerd.io/inject";
+/// The label that exports a Service to linked clusters.
 pub const EXPORT_LABEL: &str = "mirror.linkerd.io/exported";
 
+/// The Namespace `name`, annotated for injection when `inject`.
 pub fn namespace(name: &str, inject: bool) -> Result<DesiredObject, RenderError> {
     let annotations =
         inject.then(|| BTreeMap::from([(INJECT_ANNOTATION.to_string(), "enabled".to_string())]));

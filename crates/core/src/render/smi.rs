@@ -27,6 +27,7 @@ struct TrafficSplitBackend {
     weight: i64,
 }
 
+/// The TrafficSplit of `split`, remote backends named by their mirrors.
 pub fn traffic_split(topology: &Topology, split: &Split) -> Result<DesiredObject, RenderError> {
     let backends = split
         .backends

@@ -14,8 +14,16 @@ mod schema_check;
 mod source_index;
 pub mod units;
 
-pub use defaults::*;
+pub use defaults::{
+    expand_template, DEFAULT_ANCHOR_VALIDITY, DEFAULT_ISSUER_VALIDITY, DEFAULT_SMI_VERSION,
+    MAX_CERTIFICATE_VALIDITY,
+};
 pub use inventory::Inventory;
 pub use load::{load, load_str, LoadedTopology};
-pub use model::*;
+pub use model::{
+    Backend, CertificateFiles, CertificateSource, Cluster, ClusterDefaults, Export, Extension,
+    Extensions, GeneratedCertificate, IngressController, IngressSpec, L2AdvertisementSpec, Link,
+    Linkerd, LoadBalancer, Mesh, Metadata, NamespaceSpec, NodeNetwork, Nodes, Policy, Pool,
+    Provider, Split, Topology, TopologySpec, Workload, API_VERSION, KIND,
+};
 pub use source_index::SourceIndex;
