@@ -7,15 +7,16 @@ kubectl, helm, linkerd (stable-2.13.3, the topology's version) and linkerd-smi
 
 Until meshctl's own executor lands, this script is the apply step: it asks meshctl for
 the offline plan (`meshctl plan --offline --output json`), then carries out every node
-in apply order with the real tools — the same commands the plan shows:
+in apply order with the real tools. It never spells a command line itself: each entry's
+`commands` (the same argv the plan shows and the executor runs) are run as they are:
 
-  kindCreateCluster   kind create cluster --config <rendered kind config>   (skipped if it exists)
+  kindCluster         kind create cluster --config <state dir>/kind-<name>.yaml (skipped if it exists)
   certificates        meshctl certs init                                     (idempotent)
-  helmRelease         helm upgrade --install …
-  linkerdRender       linkerd … | kubectl apply --server-side                (skipped if installed)
+  helmRelease         helm … upgrade --install … (with --wait added)
+  linkerdRender       linkerd … | kubectl apply                              (skipped if installed)
   waitForLoadBalancer poll the Service until it has an address
-  linkerdLink         linkerd --context=<target> multicluster link … | kubectl --context=<source> apply
-  manifests           kubectl apply -k <dir> / -f <files>
+  linkerdLink         linkerd --context=<target> multicluster link … | kubectl --context=<source> apply -f -
+  manifests           kubectl --context=<ctx> apply --namespace <ns> -k <dir> / -f <files>
   objects             kubectl apply --server-side --field-manager=meshctl
 
 and finally checks the walkthrough's end state: each cluster sees the other's podinfo
@@ -31,7 +32,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
 
@@ -67,24 +67,24 @@ def main():
         sys.exit("e2e-kind: missing on PATH: " + ", ".join(missing) + " (see the docstring)")
 
     run([args.meshctl, "validate", args.topology])
-    plan = json.loads(run([args.meshctl, "plan", "--offline", "--output", "json", args.topology],
+    state = ["--state-dir", args.state_dir] if args.state_dir else []
+    plan = json.loads(run([args.meshctl, "plan", "--offline", "--output", "json", args.topology] + state,
                           capture=True).stdout)
-    state_dir = args.state_dir or os.path.join(os.path.dirname(os.path.abspath(args.topology)),
-                                               ".meshctl", plan["topology"])
-    workdir = tempfile.mkdtemp(prefix="meshctl-e2e-")
-    base = os.path.dirname(os.path.abspath(args.topology))
-
     if args.delete:
         for entry in plan["entries"]:
             action = entry["desired"].get("action", {})
-            if action.get("type") == "kindCreateCluster":
+            if action.get("type") == "kindCluster":
                 run(["kind", "delete", "cluster", "--name", action["name"]], check=False)
         return
+
+    def argv(command):
+        return [command["tool"]] + command["args"]
 
     existing = set(run(["kind", "get", "clusters"], capture=True).stdout.split())
     for entry in plan["entries"]:
         ctx = entry.get("context")
         desired = entry["desired"]
+        commands = entry.get("commands", [])
         print(f"\n== wave {entry['wave']}: {entry['id']} — {entry['summary']}", flush=True)
         if "objects" in desired:
             for obj in desired["objects"]:
@@ -93,38 +93,31 @@ def main():
             continue
         action = desired["action"]
         kind = action["type"]
-        if kind == "kindCreateCluster":
+        if kind == "kindCluster":
             if action["name"] in existing:
                 print(f"kind cluster {action['name']} exists")
                 continue
-            config = os.path.join(workdir, action["name"] + "-kind.json")
+            cmd = argv(commands[0])
+            config = cmd[cmd.index("--config") + 1]
+            os.makedirs(os.path.dirname(os.path.abspath(config)), exist_ok=True)
             with open(config, "w") as f:
                 json.dump(action["config"], f)
-            run(["kind", "create", "cluster", "--config", config])
+            run(cmd)
         elif kind == "useExistingCluster":
             run(["kubectl", "--context", action["context"], "get", "nodes"])
         elif kind == "certificates":
-            run([args.meshctl, "certs", "init", args.topology, "--state-dir", state_dir])
+            run([args.meshctl, "certs", "init", args.topology] + state)
         elif kind == "helmRelease":
-            repo_name = action["chart"].split("/")[0]
-            run(["helm", "repo", "add", repo_name, action["repo"], "--force-update"])
-            cmd = ["helm", "upgrade", "--install", action["release"], action["chart"], "-n", action["namespace"],
-                   "--create-namespace", "--kube-context", ctx, "--wait"]
-            if action.get("version"):
-                cmd += ["--version", action["version"]]
-            for key, value in action["values"]:
-                cmd += ["--set", f"{key}={value}"]
-            run(cmd)
+            run(argv(commands[0]) + ["--wait"])
         elif kind == "linkerdRender":
-            argv = [a.replace("<state>", state_dir) for a in action["args"]]
-            # linkerd install is not idempotent: skip what is already there.
-            if "--crds" in argv and installed(ctx, "default", "crd", "serviceprofiles.linkerd.io"):
+            piece = action["what"]["piece"]
+            # Re-rendering the control plane makes new webhook certificates: skip what is there.
+            if piece == "crds" and installed(ctx, "default", "crd", "serviceprofiles.linkerd.io"):
                 continue
-            if "install" in argv and "--crds" not in argv and len(argv) > 2 and argv[1] == "install" \
-                    and installed(ctx, "linkerd", "configmap", "linkerd-config"):
+            if piece == "controlPlane" and installed(ctx, "linkerd", "configmap", "linkerd-config"):
                 continue
-            pipe(["linkerd"] + argv, ["kubectl", "--context", ctx, "apply", "-f", "-"])
-            if argv[1:2] == ["install"] and "--crds" not in argv:
+            pipe(argv(commands[0]), ["kubectl", "--context", ctx, "apply", "-f", "-"])
+            if piece == "controlPlane":
                 run(["linkerd", "--context", ctx, "check", "--wait", "5m"])
         elif kind == "waitForLoadBalancer":
             for _ in range(300):
@@ -138,14 +131,11 @@ def main():
             else:
                 sys.exit(f"timed out waiting for {action['namespace']}/{action['service']} to get an address")
         elif kind == "linkerdLink":
-            pipe(["linkerd", f"--context={action['targetContext']}", "multicluster", "link",
-                  "--cluster-name", action["clusterName"]],
-                 ["kubectl", "--context", ctx, "apply", "-f", "-"])
+            render, apply = commands
+            pipe(argv(render), argv(apply))
         elif kind == "manifests":
-            if action.get("kustomize"):
-                run(["kubectl", "--context", ctx, "apply", "-k", os.path.join(base, action["kustomize"])])
-            for f in action.get("files", []):
-                run(["kubectl", "--context", ctx, "apply", "-f", os.path.join(base, f)])
+            for command in commands:
+                run(argv(command))
         else:
             sys.exit(f"e2e-kind: unknown action {kind}")
 

@@ -123,7 +123,7 @@ fn read_base(file: &str, args: &Args) -> Result<Base, CliError> {
 }
 
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
-    let (mut plan, paths) = match &args.base {
+    let mut plan = match &args.base {
         Some(base) => base_plan(&args, base)?,
         None => {
             let topology = load_valid(&args.file)?;
@@ -136,7 +136,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
                 &graph::build(&topology.loaded.topology, &paths)?,
             );
             add_certificate_warnings(&args, &topology, &mut plan);
-            (plan, paths)
+            plan
         }
     };
     if args.output != Format::Human {
@@ -145,7 +145,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         }
     }
     plan.warnings.sort_by(|a, b| a.code.cmp(b.code));
-    output::ignore_broken_pipe(print(&args, &plan, &paths))?;
+    output::ignore_broken_pipe(print(&args, &plan))?;
     Ok(if args.detailed_exitcode && plan.has_changes() {
         ExitCode::from(2)
     } else {
@@ -154,33 +154,20 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
 }
 
 /// `plan --base OLD NEW`. An empty NEW plans the removal of everything OLD declares.
-fn base_plan(args: &Args, base: &str) -> Result<(Plan, Paths), CliError> {
+fn base_plan(args: &Args, base: &str) -> Result<Plan, CliError> {
     let old = read_base(base, args)?;
     let new_is_blank = args.file != "-" && read_bytes(&args.file).is_ok_and(|b| is_blank(&b));
-    let (name, graph, new_limit, topology, paths) = if new_is_blank {
-        let dir = std::path::Path::new(&args.file)
-            .parent()
-            .unwrap_or(std::path::Path::new(""))
-            .to_path_buf();
-        let paths = Paths {
-            state_dir: args
-                .state_dir
-                .clone()
-                .unwrap_or_else(|| dir.join(graph::STATE_ROOT)),
-            topology_dir: dir,
-        };
-        (args.file.clone(), Graph::empty(), None, None, paths)
+    let (name, graph, new_limit, topology) = if new_is_blank {
+        (args.file.clone(), Graph::empty(), None, None)
     } else {
         let topology = load_valid(&args.file)?;
         let t = &topology.loaded.topology;
         let limit = t.spec.policy.as_ref().and_then(|p| p.max_weight_change);
-        let paths = paths_of(args, t);
         (
             t.metadata.name.clone(),
-            graph::build(t, &paths)?,
+            graph::build(t, &paths_of(args, t))?,
             limit,
             Some(topology),
-            paths,
         )
     };
     let limit = plan::policy::weight_limit(old.max_weight_change, new_limit);
@@ -189,7 +176,7 @@ fn base_plan(args: &Args, base: &str) -> Result<(Plan, Paths), CliError> {
     if let Some(topology) = &topology {
         add_certificate_warnings(args, topology, &mut plan);
     }
-    Ok((plan, paths))
+    Ok(plan)
 }
 
 /// Where the topology's paths resolve: beside the file, state in `--state-dir` or the default.
@@ -228,10 +215,10 @@ fn add_certificate_warnings(args: &Args, topology: &ValidTopology, plan: &mut Pl
     }
 }
 
-fn print(args: &Args, plan: &Plan, paths: &Paths) -> std::io::Result<()> {
+fn print(args: &Args, plan: &Plan) -> std::io::Result<()> {
     let mut stdout = std::io::stdout().lock();
     match args.output {
-        Format::Human => stdout.write_all(render_plan::human(plan, &args.file, paths).as_bytes()),
+        Format::Human => stdout.write_all(render_plan::human(plan, &args.file).as_bytes()),
         Format::Markdown => stdout.write_all(render_plan::markdown(plan, &args.file).as_bytes()),
         Format::Json => {
             serde_json::to_writer_pretty(&mut stdout, plan)?;

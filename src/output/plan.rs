@@ -3,7 +3,7 @@
 
 use super::by_cluster;
 use meshctl_core::graph::{
-    commands, pipeline, Desired, ExternalAction, Paths, ResolvedCertificate, Unknown,
+    pipeline, Desired, ExternalAction, ResolvedCertificate, ToolCommand, Unknown,
 };
 use meshctl_core::plan::{Action, FieldChange, Plan, PlanEntry, PlanMode};
 use serde_json::Value;
@@ -35,16 +35,15 @@ fn group_title(cluster: &str) -> String {
     }
 }
 
-/// What an external action will run or wait for, one line each. Command lines come from
-/// [`commands`], the same function the executor runs from.
-fn action_lines(action: &ExternalAction, paths: &Paths) -> Vec<String> {
-    let commands = commands(action, paths);
+/// What an external action will run or wait for, one line each. Command lines are the
+/// entry's, spelled by `meshctl_core::graph::commands`, which the executor runs from.
+fn action_lines(action: &ExternalAction, commands: &[ToolCommand]) -> Vec<String> {
     match action {
         ExternalAction::KindCluster { .. } | ExternalAction::HelmRelease { .. } => {
-            vec![format!("runs: {}", pipeline(&commands))]
+            vec![format!("runs: {}", pipeline(commands))]
         }
         ExternalAction::LinkerdRender { .. } | ExternalAction::Manifests { .. } => {
-            vec![format!("applies: {}", pipeline(&commands))]
+            vec![format!("applies: {}", pipeline(commands))]
         }
         ExternalAction::UseExistingCluster { context } => {
             vec![format!("uses: existing context {context}")]
@@ -76,7 +75,7 @@ fn action_lines(action: &ExternalAction, paths: &Paths) -> Vec<String> {
             )]
         }
         ExternalAction::LinkerdLink { expected, .. } => {
-            let mut lines = vec![format!("applies: {}", pipeline(&commands))];
+            let mut lines = vec![format!("applies: {}", pipeline(commands))];
             lines.extend(expected.to_yaml().lines().map(str::to_string));
             lines
         }
@@ -111,7 +110,7 @@ fn summary_line(plan: &Plan) -> String {
 }
 
 /// Terminal form.
-pub fn human(plan: &Plan, file: &str, paths: &Paths) -> String {
+pub fn human(plan: &Plan, file: &str) -> String {
     let mut out = String::new();
     match plan.mode {
         PlanMode::Offline => {
@@ -170,7 +169,7 @@ pub fn human(plan: &Plan, file: &str, paths: &Paths) -> String {
                     }
                 }
                 Desired::Action(action) => {
-                    for line in action_lines(action, paths) {
+                    for line in action_lines(action, &e.commands) {
                         let _ = writeln!(out, "      {line}");
                     }
                 }

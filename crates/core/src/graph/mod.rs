@@ -33,6 +33,8 @@ pub struct Graph {
     index: BTreeMap<NodeId, NodeIndex>,
     /// Apply order: each wave depends only on earlier waves; ids sorted within a wave.
     waves: Vec<Vec<NodeIndex>>,
+    /// What the graph's paths were resolved against (its command lines need it too).
+    paths: Paths,
 }
 
 impl Graph {
@@ -99,6 +101,7 @@ impl Graph {
             graph,
             index,
             waves,
+            paths: Paths::default(),
         })
     }
 
@@ -108,6 +111,20 @@ impl Graph {
             graph: DiGraph::new(),
             index: BTreeMap::new(),
             waves: Vec::new(),
+            paths: Paths::default(),
+        }
+    }
+
+    /// The directories the graph's paths were resolved against.
+    pub fn paths(&self) -> &Paths {
+        &self.paths
+    }
+
+    /// The command lines that carry out `node` (none for objects meshctl applies itself).
+    pub fn commands(&self, node: &Node) -> Vec<ToolCommand> {
+        match &node.desired {
+            Desired::Action(action) => commands(action, &self.paths),
+            Desired::Objects(_) => Vec::new(),
         }
     }
 

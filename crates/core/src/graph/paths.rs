@@ -17,7 +17,7 @@ pub const ISSUER_KEY_FILE: &str = "issuer.key";
 pub const STATE_ROOT: &str = ".meshctl";
 
 /// The directories a graph's paths are resolved against.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Paths {
     /// The directory of the topology file (empty for a bare file name: the current
     /// directory, and paths stay relative as the user typed them).

@@ -15,7 +15,7 @@ pub use base::compare;
 pub use offline::offline;
 
 use crate::diagnostics::Diagnostic;
-use crate::graph::{Desired, Graph, Node, NodeId, NodeKind};
+use crate::graph::{Desired, Graph, Node, NodeId, NodeKind, ToolCommand};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -75,6 +75,10 @@ pub struct PlanEntry {
     /// For an unchanged node: the changed nodes it depends on (directly or not).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub affected_by: Vec<NodeId>,
+    /// The command lines that carry out an external action, in order (a link: the
+    /// render against the target, then the apply to the source).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub commands: Vec<ToolCommand>,
     /// The node's desired state (objects or external action).
     pub desired: Desired,
 }
@@ -188,6 +192,7 @@ pub(crate) fn entry(graph: &Graph, node: &Node, action: Action) -> PlanEntry {
             .collect(),
         changes: Vec::new(),
         affected_by: Vec::new(),
+        commands: graph.commands(node),
         desired: node.desired.clone(),
     }
 }

@@ -91,5 +91,7 @@ pub fn build(topology: &Topology, paths: &Paths) -> Result<Graph, GraphError> {
     }
     mesh::add_links(&mut builder)?;
     apps::add_applications(&mut builder, &clusters)?;
-    Graph::assemble(builder.nodes, builder.edges)
+    let mut graph = Graph::assemble(builder.nodes, builder.edges)?;
+    graph.paths = paths.clone();
+    Ok(graph)
 }
