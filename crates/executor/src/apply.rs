@@ -51,9 +51,7 @@ impl NodeRunner for GraphRunner {
                 Desired::Objects(objects) => {
                     run_objects(&engine, &inventory, &node, objects, plan.as_ref()).await
                 }
-                Desired::Action(_) => Err(ExecutorError::Tool(format!(
-                    "{id}: external actions (kind, helm, linkerd) are not run by the executor yet"
-                ))),
+                Desired::Action(action) => crate::actions::run_action(&engine, &node, action).await,
             }
         })
     }

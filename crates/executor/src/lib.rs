@@ -14,10 +14,12 @@
 //! Ownership follows kubectl's ApplySet convention ([`ownership`]), so pruning only ever
 //! touches meshctl's own objects. Secret values never appear in plans, diffs or errors.
 //!
-//! Not built yet: nodes whose desired state is an external action (kind clusters, helm
-//! releases, linkerd renders, links, manifests, waits) are planned as unknown and fail
-//! at apply with a message saying so; [`tools`] has the runner they will use.
+//! External actions ([`actions`]): existing clusters and LoadBalancer waits run; kind
+//! clusters, helm releases, linkerd renders, links, manifests and certificates are not
+//! built yet — planned as unknown with their command lines, failing at apply with a
+//! message saying so; [`tools`] has the runner they will use.
 
+pub mod actions;
 pub mod api;
 pub mod apply;
 pub mod clients;
@@ -39,7 +41,7 @@ pub use progress::{NoProgress, PlainProgress, ProgressEvent, ProgressSink};
 pub use scheduler::RetryPolicy;
 
 use engine::Engine;
-use meshctl_core::graph::{Desired, Graph, NodeId};
+use meshctl_core::graph::{Desired, Graph, NodeId, Paths};
 use meshctl_core::live::{LiveAction, ObjectRef, Observed};
 use scheduler::{NodeOutcome, Schedule};
 use serde::Serialize;
@@ -86,20 +88,27 @@ pub struct ExecutorOptions {
     pub wait_for_rollouts: bool,
     /// `--target`: only these nodes and what they depend on (no pruning then).
     pub targets: Vec<NodeId>,
+    /// Where the topology's files and the state directory are (for tool command lines).
+    pub paths: Paths,
 }
 
 impl ExecutorOptions {
     /// Defaults for a topology: parallelism 8, no forcing, every node.
     pub fn new(topology_name: impl Into<String>) -> ExecutorOptions {
+        let name: String = topology_name.into();
         ExecutorOptions {
             kubeconfig: None,
             parallelism: 8,
             force_conflicts: false,
-            topology_name: topology_name.into(),
             timeouts: Timeouts::default(),
             retry: RetryPolicy::default(),
             wait_for_rollouts: true,
             targets: Vec::new(),
+            paths: Paths {
+                topology_dir: PathBuf::new(),
+                state_dir: PathBuf::from(meshctl_core::graph::STATE_ROOT).join(&name),
+            },
+            topology_name: name,
         }
     }
 }

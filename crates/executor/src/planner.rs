@@ -61,7 +61,11 @@ pub async fn plan(
     let nodes = graph
         .nodes()
         .filter(|n| engine.selected.contains(&n.id))
-        .map(|n| by_id.remove(&n.id).unwrap_or_else(|| action_node_plan(n)))
+        .map(|n| {
+            by_id
+                .remove(&n.id)
+                .unwrap_or_else(|| action_node_plan(&engine, n))
+        })
         .collect();
     (
         LivePlan::new(topology.to_string(), nodes, clusters),
@@ -89,7 +93,13 @@ async fn plan_cluster(engine: &Engine, cluster: &ClusterRef, nodes: &[Node]) -> 
             plan.error = Some(why.clone());
             let nodes = nodes
                 .iter()
-                .map(|n| unknown_node(n, &format!("cluster {} could not be read", cluster.name)))
+                .map(|n| {
+                    unknown_node(
+                        engine,
+                        n,
+                        &format!("cluster {} could not be read", cluster.name),
+                    )
+                })
                 .collect();
             return ClusterObservation {
                 plan,
@@ -108,7 +118,7 @@ async fn plan_cluster(engine: &Engine, cluster: &ClusterRef, nodes: &[Node]) -> 
             plan.error = Some(error.to_string());
             let nodes = nodes
                 .iter()
-                .map(|n| unknown_node(n, &error.to_string()))
+                .map(|n| unknown_node(engine, n, &error.to_string()))
                 .collect();
             return ClusterObservation {
                 plan,
@@ -121,7 +131,10 @@ async fn plan_cluster(engine: &Engine, cluster: &ClusterRef, nodes: &[Node]) -> 
     for node in nodes {
         node_plans.push(match &node.desired {
             Desired::Objects(objects) => plan_objects(engine, &api, node, objects, &observed).await,
-            Desired::Action(_) => action_node_plan(node),
+            Desired::Action(action) => NodePlan {
+                external: Some(crate::actions::plan_action(engine, Some(&api), action).await),
+                ..action_node_plan(engine, node)
+            },
         });
     }
     match plan_inventory(engine, &api, &cluster.name).await {
@@ -358,8 +371,8 @@ fn join(kinds: &std::collections::BTreeSet<String>) -> String {
         .join(",")
 }
 
-fn unknown_node(node: &Node, why: &str) -> NodePlan {
-    let mut plan = action_node_plan(node);
+fn unknown_node(engine: &Engine, node: &Node, why: &str) -> NodePlan {
+    let mut plan = action_node_plan(engine, node);
     plan.objects = objects_of(node)
         .iter()
         .map(|o| ObjectPlan::simple(ObjectRef::of(o), LiveAction::Unknown, Some(why.to_string())))
@@ -371,9 +384,9 @@ fn unknown_node(node: &Node, why: &str) -> NodePlan {
     plan
 }
 
-/// Plan of a node whose desired state is an external action. Not run by this executor
-/// yet: shown as unknown with a note, so plan and apply say so rather than pretend.
-fn action_node_plan(node: &Node) -> NodePlan {
+/// The plan of a node as far as it is known without its cluster: objects nodes have
+/// none yet; action nodes show their command lines, as unknown.
+fn action_node_plan(engine: &Engine, node: &Node) -> NodePlan {
     NodePlan {
         id: node.id.clone(),
         cluster: node.cluster.clone(),
@@ -381,12 +394,10 @@ fn action_node_plan(node: &Node) -> NodePlan {
         summary: node.summary.clone(),
         objects: Vec::new(),
         external: match &node.desired {
-            Desired::Action(_) => Some(ActionPlan {
+            Desired::Action(action) => Some(ActionPlan {
                 action: LiveAction::Unknown,
-                commands: Vec::new(),
-                note: Some(
-                    "external actions (kind, helm, linkerd) are not run by the executor yet".into(),
-                ),
+                commands: crate::actions::command_lines(engine, action),
+                note: None,
             }),
             Desired::Objects(_) => None,
         },

@@ -149,6 +149,13 @@ pub fn live_diff(live: &Value, dry_run: &Value) -> Vec<FieldDiff> {
 }
 
 fn diff_into(path: &FieldPath, a: Option<&Value>, b: Option<&Value>, out: &mut Vec<FieldDiff>) {
+    // A map added or removed whole is shown leaf by leaf, like any other change.
+    let empty = Value::Object(Default::default());
+    let (a, b) = match (a, b) {
+        (None, Some(Value::Object(m))) if !m.is_empty() => (Some(&empty), b),
+        (Some(Value::Object(m)), None) if !m.is_empty() => (a, Some(&empty)),
+        other => other,
+    };
     match (a, b) {
         (Some(Value::Object(a)), Some(Value::Object(b))) => {
             let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
@@ -242,6 +249,19 @@ mod tests {
                 ),
                 ("spec.extra".to_string(), None, Some(json!(true))),
             ]
+        );
+    }
+
+    #[test]
+    fn a_map_removed_whole_is_shown_by_its_leaves() {
+        let before = json!({"metadata": {"annotations": {"a/b": "x"}}});
+        let after = json!({"metadata": {}});
+        let diff = field_diff(&before, &after);
+        assert_eq!(diff.len(), 1);
+        assert_eq!(diff[0].path.to_string(), "metadata.annotations.a/b");
+        assert_eq!(
+            (diff[0].before.clone(), diff[0].after.clone()),
+            (Some(json!("x")), None)
         );
     }
 

@@ -120,6 +120,33 @@ fn owns(fields: &Value, path: &[Segment]) -> bool {
     }
 }
 
+/// Whether meshctl's own entry in `managedFields` holds a field the desired body no
+/// longer declares: server-side apply will remove it, so the object is not unchanged
+/// even though every declared field holds. Walks `f:` keys while the desired value is an
+/// object; lists are compared whole by the subset check, so the walk stops there.
+pub fn owns_undeclared_fields(live: &Value, desired: &Value) -> bool {
+    managed_fields(live)
+        .into_iter()
+        .filter(|(manager, _)| *manager == FIELD_MANAGER)
+        .any(|(_, fields)| undeclared(fields, desired))
+}
+
+fn undeclared(fields: &Value, desired: &Value) -> bool {
+    let (Some(fields), Some(desired)) = (fields.as_object(), desired.as_object()) else {
+        return false;
+    };
+    fields
+        .iter()
+        .any(|(key, sub)| match key.strip_prefix("f:") {
+            Some(name) => match desired.get(name) {
+                None => true,
+                Some(child) => undeclared(sub, child),
+            },
+            // `.` (the field itself) and list item keys: nothing to check at this level.
+            None => false,
+        })
+}
+
 /// A server-side apply conflict (HTTP 409): who else owns which fields.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Conflict {
@@ -248,6 +275,25 @@ mod tests {
         assert_eq!(managers_of(&live, &item), ["hand"]);
         assert!(managers_of(&live, &path(&["spec", "selector"])).is_empty());
         assert_eq!(other_writers(&live), ["hand"]);
+    }
+
+    #[test]
+    fn a_field_meshctl_applied_and_no_longer_declares_is_found() {
+        let live = json!({"metadata": {"managedFields": [
+            {"manager": "meshctl", "operation": "Apply", "fieldsV1": {
+                "f:metadata": {"f:annotations": {"f:linkerd.io/inject": {}}, "f:labels": {"f:a": {}}},
+                "f:spec": {"f:ports": {"k:{\"port\":80}": {".": {}, "f:port": {}}}}}},
+            {"manager": "other", "fieldsV1": {"f:metadata": {"f:labels": {"f:b": {}}}}}
+        ]}});
+        let declared = json!({"metadata": {"annotations": {"linkerd.io/inject": "enabled"}, "labels": {"a": "1"}},
+                              "spec": {"ports": [{"port": 80}]}});
+        assert!(!owns_undeclared_fields(&live, &declared));
+        let dropped =
+            json!({"metadata": {"labels": {"a": "1"}}, "spec": {"ports": [{"port": 80}]}});
+        assert!(
+            owns_undeclared_fields(&live, &dropped),
+            "the annotation is no longer declared"
+        );
     }
 
     #[test]

@@ -5,7 +5,9 @@
 
 use super::compare::{declared_fields_hold, live_diff, FieldPath};
 use super::object::{ObjectRef, Observed};
-use super::ownership::{is_owned, managers_of, other_writers, Conflict, FIELD_MANAGER};
+use super::ownership::{
+    is_owned, managers_of, other_writers, owns_undeclared_fields, Conflict, FIELD_MANAGER,
+};
 use super::redact::redact_diff;
 use crate::graph::{NodeId, NodeKind};
 use crate::plan::FieldChange;
@@ -90,7 +92,9 @@ pub enum Assessment {
     NeedsDryRun { owned: bool },
 }
 
-/// Decides what can be decided locally. `desired` is the body apply would send (with
+/// Decides what can be decided locally: absent or not served → create; every declared
+/// field holds and meshctl holds no field it stopped declaring → unchanged; otherwise a
+/// dry run decides. `desired` is the body apply would send (with
 /// meshctl's ownership labels), `applyset_id` the topology's ApplySet in that cluster.
 pub fn assess(
     object: &ObjectRef,
@@ -112,7 +116,9 @@ pub fn assess(
             Some("its kind is not served yet; a dependency installs it"),
         ),
         Observed::Unknown(why) => decided(LiveAction::Unknown, Some(why)),
-        Observed::Present(live) if declared_fields_hold(desired, live) => {
+        Observed::Present(live)
+            if declared_fields_hold(desired, live) && !owns_undeclared_fields(live, desired) =>
+        {
             decided(LiveAction::Unchanged, None)
         }
         Observed::Present(live) => Assessment::NeedsDryRun {

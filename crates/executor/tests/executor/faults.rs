@@ -1,0 +1,105 @@
+//! One cluster failing does not stop the other; a re-run after the fault finishes.
+
+use crate::common::{topology, Fixture};
+use meshctl_executor::{apply, plan, NoProgress, NodeResult};
+use meshctl_testkit::{FaultEffect, FaultRule, Faults};
+
+async fn one_cluster_down(effect: FaultEffect) {
+    let f = Fixture::start(&["east", "west"]);
+    let opts = f.options();
+    let graph = f.graph(&topology(&["shop", "tools"], false));
+    let east = f.cluster("east");
+    east.set_faults(Faults {
+        seed: 7,
+        rules: vec![FaultRule::always(None, None, effect.clone())],
+    });
+
+    let p = plan(&graph, &opts).await;
+    let east_plan = p.clusters.iter().find(|c| c.name == "east").unwrap();
+    let error = east_plan
+        .error
+        .as_deref()
+        .unwrap_or_else(|| panic!("{p:#?}"));
+    assert!(
+        error.contains("east") && error.contains("ctx-east"),
+        "{error}"
+    );
+    let west_plan = p.clusters.iter().find(|c| c.name == "west").unwrap();
+    assert_eq!(west_plan.summary.create, 3, "west is still planned: {p:#?}");
+
+    let summary = apply(&graph, &p, &opts, &NoProgress).await;
+    assert!(!summary.is_success());
+    let by_id = |id: &str| {
+        summary
+            .nodes
+            .iter()
+            .find(|n| n.id().0 == id)
+            .unwrap()
+            .clone()
+    };
+    assert!(
+        matches!(by_id("east/cluster"), NodeResult::Failed { .. }),
+        "{summary:#?}"
+    );
+    for ns in ["east/Namespace/shop", "east/Namespace/tools"] {
+        match by_id(ns) {
+            NodeResult::Skipped {
+                failed_dependency, ..
+            } => {
+                assert_eq!(failed_dependency.0, "east/cluster")
+            }
+            other => panic!("{ns}: {other:?}"),
+        }
+    }
+    for ns in ["west/Namespace/shop", "west/Namespace/tools"] {
+        assert!(
+            matches!(by_id(ns), NodeResult::Applied { .. }),
+            "{summary:#?}"
+        );
+    }
+    assert!(f
+        .cluster("west")
+        .object("v1", "Namespace", None, "tools")
+        .is_some());
+
+    east.clear_faults();
+    f.clear_requests();
+    let p = plan(&graph, &opts).await;
+    assert_eq!(p.summary.create, 3, "east only: {p:#?}");
+    assert!(apply(&graph, &p, &opts, &NoProgress).await.is_success());
+    assert_eq!(f.cluster("west").write_requests(), 0);
+    assert!(east.object("v1", "Namespace", None, "tools").is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_answering_500_does_not_stop_the_other() {
+    one_cluster_down(FaultEffect::Status(500)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_dropping_connections_does_not_stop_the_other() {
+    one_cluster_down(FaultEffect::Drop).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transient_write_failures_are_retried() {
+    let f = Fixture::start(&["east", "west"]);
+    let opts = f.options();
+    let graph = f.graph(&topology(&["shop"], false));
+    let p = plan(&graph, &opts).await;
+    let east = f.cluster("east");
+    east.set_faults(Faults {
+        seed: 1,
+        rules: vec![FaultRule {
+            remaining: Some(2),
+            ..FaultRule::always(
+                Some("PATCH"),
+                Some("/namespaces/shop"),
+                FaultEffect::Status(503),
+            )
+        }],
+    });
+    let summary = apply(&graph, &p, &opts, &NoProgress).await;
+    assert!(summary.is_success(), "{summary:#?}");
+    assert!(east.object("v1", "Namespace", None, "shop").is_some());
+}
