@@ -588,3 +588,57 @@ fn a_byo_issuer_expiring_soon_is_w074_telling_to_replace_the_files() {
     assert_eq!(code, 1);
     assert!(err.contains("replace those files yourself"), "{err}");
 }
+
+/// The `linkerd install` command line of `demo`'s control plane in the JSON plan.
+fn control_plane_command(topo: &Path) -> String {
+    let (code, stdout, stderr) = run(&["plan", "--offline", "-o", "json"], topo);
+    assert_eq!(code, 0, "{stderr}");
+    let plan: serde_json::Value = serde_json::from_str(&stdout).expect("plan JSON");
+    let entry = plan["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .find(|e| e["id"] == "demo/linkerd/control-plane")
+        .expect("the control plane is planned");
+    let args: Vec<&str> = entry["commands"][0]["args"]
+        .as_array()
+        .expect("one command")
+        .iter()
+        .map(|a| a.as_str().expect("text"))
+        .collect();
+    args.join(" ")
+}
+
+#[test]
+fn linkerd_gets_the_users_certificate_files_and_the_state_directory_for_the_rest() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let topo = write(dir.path(), "topology.yaml", &byo_text());
+    let at = |name: &str| dir.path().join(name).display().to_string();
+    let command = control_plane_command(&topo);
+    assert!(
+        command.contains(&format!("--identity-trust-anchors-file={}", at("ca.crt")))
+            && command.contains(&format!(
+                "--identity-issuer-certificate-file={}",
+                at("issuer.crt")
+            ))
+            && command.contains(&format!("--identity-issuer-key-file={}", at("issuer.key"))),
+        "{command}"
+    );
+
+    // Anchor from the user's files, issuer generated (and signed) by meshctl.
+    let mixed = byo_text().replace(
+        "      issuer:\n        files: {cert: issuer.crt, key: issuer.key}\n",
+        "      issuer:\n        generate: {}\n",
+    );
+    let topo = write(dir.path(), "topology.yaml", &mixed);
+    let command = control_plane_command(&topo);
+    let state = state(dir.path());
+    assert!(
+        command.contains(&format!("--identity-trust-anchors-file={}", at("ca.crt")))
+            && command.contains(&format!(
+                "--identity-issuer-certificate-file={}",
+                state.join("issuer.crt").display()
+            )),
+        "{command}"
+    );
+}
