@@ -514,3 +514,16 @@ fn only_kind_clusters_are_replaced_when_they_change() {
     );
     assert_eq!(p.entries[0].action, Action::Change);
 }
+
+#[test]
+fn two_links_with_one_cluster_name_into_one_cluster_fail_the_build() {
+    // Not validated on purpose: the builder must refuse even what validation lets through.
+    let text = "apiVersion: meshctl.io/v1alpha1\nkind: Topology\nmetadata: {name: t}\nspec:\n  mesh:\n    linkerd:\n      version: stable-2.13.3\n      extensions: {multicluster: {}}\n  clusters:\n  - {name: a, podSubnet: 10.0.0.0/16, serviceSubnet: 10.1.0.0/16}\n  - {name: b, podSubnet: 10.2.0.0/16, serviceSubnet: 10.3.0.0/16}\n  - {name: c, podSubnet: 10.4.0.0/16, serviceSubnet: 10.5.0.0/16}\n  links:\n  - {source: a, target: b, clusterName: east}\n  - {source: a, target: c, clusterName: east}\n";
+    let loaded = load_str(text).expect("loads");
+    let err = build(&loaded.topology).expect_err("one id, two links");
+    assert!(
+        err.to_string()
+            .contains("two nodes have the id a/linkerd-multicluster/Link/east"),
+        "{err}"
+    );
+}

@@ -19,6 +19,10 @@ pub enum GraphError {
         /// Which of the two is missing.
         missing: NodeId,
     },
+    /// Two nodes would have the same id (e.g. two links with one cluster name into one
+    /// cluster): one would silently replace the other.
+    #[error("two nodes have the id {0}; run `meshctl validate`")]
+    DuplicateNode(NodeId),
     /// An object could not be rendered.
     #[error(transparent)]
     Render(#[from] RenderError),

@@ -45,6 +45,9 @@ impl Graph {
         let mut graph = DiGraph::new();
         let mut index = BTreeMap::new();
         for node in nodes {
+            if index.contains_key(&node.id) {
+                return Err(GraphError::DuplicateNode(node.id));
+            }
             let id = node.id.clone();
             let ix = graph.add_node(node);
             index.insert(id, ix);
@@ -258,6 +261,16 @@ mod tests {
             graph.dependents(&NodeId("a".into())).len(),
             3,
             "b, c and d all wait for a"
+        );
+    }
+
+    #[test]
+    fn a_duplicate_id_is_an_error() {
+        let err = Graph::assemble(vec![node("a"), node("b"), node("a")], Vec::new())
+            .expect_err("duplicate");
+        assert_eq!(
+            err.to_string(),
+            "two nodes have the id a; run `meshctl validate`"
         );
     }
 
