@@ -527,3 +527,28 @@ fn two_links_with_one_cluster_name_into_one_cluster_fail_the_build() {
         "{err}"
     );
 }
+
+#[test]
+fn plain_manifests_are_applied_into_the_workloads_namespace() {
+    let head = "apiVersion: meshctl.io/v1alpha1\nkind: Topology\nmetadata: {name: t}\nspec:\n  clusters:\n  - {name: a, podSubnet: 10.0.0.0/16, serviceSubnet: 10.1.0.0/16}\n";
+    let g = build(&topology(&format!(
+        "{head}  workloads:\n  - {{name: shop, namespace: shop, clusters: [a], manifests: [shop/app.yaml]}}\n"
+    )))
+    .expect("graph");
+    let node = g.node(&id("a/shop/Workload/shop")).expect("workload");
+    let Desired::Action(ExternalAction::Manifests {
+        namespace, files, ..
+    }) = &node.desired
+    else {
+        panic!("a workload applies manifests");
+    };
+    assert_eq!(namespace, "shop");
+    assert_eq!(files, &[PathBuf::from("repo/shop/app.yaml")]);
+    assert_eq!(
+        g.commands(node)
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+        ["kubectl --context=kind-a apply --namespace shop -f repo/shop/app.yaml"]
+    );
+}
