@@ -149,8 +149,17 @@ pub fn human(plan: &Plan, file: &str) -> String {
             let _ = writeln!(out, "  {} {}  [wave {}]", symbol(e.action), e.id, e.wave);
             let _ = writeln!(out, "      {}", e.summary);
             if matches!(e.action, Action::Change | Action::Replace) {
-                if e.action == Action::Replace {
-                    let _ = writeln!(out, "      must be replaced: kind cannot change a running cluster; everything in it is recreated");
+                match (&e.replaced_with, e.action) {
+                    (Some(cluster), _) => {
+                        let _ = writeln!(
+                            out,
+                            "      replaced with its cluster: {cluster} is recreated"
+                        );
+                    }
+                    (None, Action::Replace) => {
+                        let _ = writeln!(out, "      must be replaced: kind cannot change a running cluster; everything in it is recreated");
+                    }
+                    _ => {}
                 }
                 for line in change_lines(&e.changes) {
                     let _ = writeln!(out, "      ~ {line}");
@@ -224,7 +233,13 @@ pub fn markdown(plan: &Plan, file: &str) -> String {
             symbol(e.action),
             e.id,
             e.wave,
-            e.summary.replace('|', "\\|")
+            match &e.replaced_with {
+                Some(cluster) => format!(
+                    "{} (replaced with its cluster `{cluster}`)",
+                    e.summary.replace('|', "\\|")
+                ),
+                None => e.summary.replace('|', "\\|"),
+            }
         );
     }
     out.push('\n');

@@ -363,3 +363,53 @@ fn graph_formats_cluster_nodes_by_cluster() {
         "same edges in both formats"
     );
 }
+
+#[test]
+fn replacing_a_kind_cluster_replaces_what_lives_in_it_and_the_links_into_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let old = write(dir.path(), "old.yaml", &example_text());
+    let new = write(
+        dir.path(),
+        "new.yaml",
+        &example_with(
+            "    - name: demo3\n      context: kind-demo3\n      provider: kind\n      nodes:\n        controlPlanes: 1\n        workers: 2\n",
+            "    - name: demo3\n      context: kind-demo3\n      provider: kind\n      nodes:\n        controlPlanes: 1\n        workers: 3\n",
+        ),
+    );
+    let (old, new) = (old.display().to_string(), new.display().to_string());
+    let plan = json_plan(&["plan", "--base", &old, &new]);
+    let replaced: Vec<&str> = plan["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter(|e| e["action"] == "replace")
+        .map(|e| e["id"].as_str().expect("id"))
+        .collect();
+    assert!(replaced.contains(&"demo3/cluster"), "{replaced:?}");
+    assert!(
+        replaced.contains(&"demo3/linkerd/control-plane"),
+        "{replaced:?}"
+    );
+    assert!(
+        replaced.contains(&"demo/linkerd-multicluster/Link/kind-demo3"),
+        "the link into demo3 is recreated: {replaced:?}"
+    );
+    assert!(
+        !replaced.contains(&"demo/linkerd/control-plane"),
+        "{replaced:?}"
+    );
+    assert_eq!(plan["summary"]["replace"], replaced.len());
+    assert_eq!(plan["summary"]["change"], 0);
+
+    let human = meshctl()
+        .args(["plan", "--base", &old, &new])
+        .output()
+        .expect("runs");
+    let human = String::from_utf8_lossy(&human.stdout);
+    assert!(
+        human.contains("-/+ demo3/linkerd/control-plane")
+            && human.contains("replaced with its cluster: demo3/cluster is recreated")
+            && human.contains(&format!("{} to replace", replaced.len())),
+        "{human}"
+    );
+}

@@ -499,8 +499,25 @@ fn only_kind_clusters_are_replaced_when_they_change() {
         .filter(|e| e.action != Action::Unchanged)
         .map(|e| (e.id.0.as_str(), e.action))
         .collect();
-    assert_eq!(changed, [("demo3/cluster", Action::Replace)]);
-    assert_eq!(p.summary.replace, 1);
+    // The cluster is replaced, and with it everything in it and the link into it.
+    let in_demo3 = after
+        .nodes()
+        .filter(|n| n.cluster.as_deref() == Some("demo3"))
+        .count();
+    assert!(in_demo3 > 10, "the example puts a whole stack in demo3");
+    assert!(changed.contains(&("demo3/cluster", Action::Replace)));
+    for e in &p.entries {
+        let into_demo3 = e.id.0 == "demo/linkerd-multicluster/Link/kind-demo3";
+        if e.cluster.as_deref() == Some("demo3") || into_demo3 {
+            assert_eq!(e.action, Action::Replace, "{}", e.id);
+            if e.id.0 != "demo3/cluster" {
+                assert_eq!(e.replaced_with, Some(id("demo3/cluster")), "{}", e.id);
+            }
+        } else {
+            assert_eq!(e.action, Action::Unchanged, "{}", e.id);
+        }
+    }
+    assert_eq!(p.summary.replace, in_demo3 + 1);
 
     // An existing cluster whose context changes is re-pointed, not rebuilt.
     let head = "apiVersion: meshctl.io/v1alpha1\nkind: Topology\nmetadata: {name: t}\nspec:\n  clusters:\n";

@@ -3,7 +3,7 @@
 //! reaches.
 
 use super::diff::field_changes;
-use super::policy::{must_replace, weight_warnings};
+use super::policy::{must_replace, recreated_with, weight_warnings};
 use super::{entry, Action, Plan, PlanEntry, PlanMode};
 use crate::graph::{Graph, NodeId, NodeKind};
 use std::collections::{BTreeMap, BTreeSet};
@@ -43,6 +43,22 @@ pub fn compare(topology: &str, old: &Graph, new: &Graph, max_weight_change: Opti
                     e.changes = changes;
                     entries.push(e);
                 }
+            }
+        }
+    }
+    // What lives in a replaced cluster, and the links into it, are recreated with it.
+    let replaced: Vec<NodeId> = entries
+        .iter()
+        .filter(|e| e.action == Action::Replace)
+        .map(|e| e.id.clone())
+        .collect();
+    for cluster in replaced {
+        let recreated = recreated_with(new, &cluster);
+        for e in &mut entries {
+            if recreated.contains(&e.id) && matches!(e.action, Action::Unchanged | Action::Change) {
+                e.action = Action::Replace;
+                e.replaced_with = Some(cluster.clone());
+                changed.insert(e.id.clone());
             }
         }
     }

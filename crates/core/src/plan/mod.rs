@@ -75,6 +75,10 @@ pub struct PlanEntry {
     /// For an unchanged node: the changed nodes it depends on (directly or not).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub affected_by: Vec<NodeId>,
+    /// For a node recreated because the cluster it lives in (or links into) is replaced:
+    /// that cluster's node.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replaced_with: Option<NodeId>,
     /// The command lines that carry out an external action, in order (a link: the
     /// render against the target, then the apply to the source).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -192,6 +196,7 @@ pub(crate) fn entry(graph: &Graph, node: &Node, action: Action) -> PlanEntry {
             .collect(),
         changes: Vec::new(),
         affected_by: Vec::new(),
+        replaced_with: None,
         commands: graph.commands(node),
         desired: node.desired.clone(),
     }

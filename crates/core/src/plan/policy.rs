@@ -4,7 +4,7 @@
 //! the same rules.
 
 use crate::diagnostics::Diagnostic;
-use crate::graph::{Desired, ExternalAction, Node, NodeId};
+use crate::graph::{Desired, ExternalAction, Graph, Node, NodeId, NodeKind};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -24,6 +24,24 @@ pub fn must_replace(after: &Node) -> bool {
         after.desired,
         Desired::Action(ExternalAction::KindCluster { .. })
     )
+}
+
+/// The nodes recreated when the node `replaced` is: everything in its cluster that
+/// depends on it, and the links into that cluster (their credentials and gateway address
+/// come from the new cluster). Other dependents only depend on something that changed.
+pub fn recreated_with(graph: &Graph, replaced: &NodeId) -> BTreeSet<NodeId> {
+    let Some(cluster) = graph.node(replaced).and_then(|n| n.cluster.as_deref()) else {
+        return BTreeSet::new();
+    };
+    graph
+        .dependents(replaced)
+        .into_iter()
+        .filter(|id| {
+            graph.node(id).is_some_and(|node| {
+                node.cluster.as_deref() == Some(cluster) || node.kind == NodeKind::Link
+            })
+        })
+        .collect()
 }
 
 /// Backend share (percent of total weight) by backend service name.
