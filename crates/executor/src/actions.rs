@@ -1,34 +1,201 @@
 //! External-action nodes: what plan says of them and how apply carries them out, one
 //! arm per [`ExternalAction`]. Command lines come from core (`graph::commands`), the one
-//! place each is spelled.
+//! place each is spelled, and run through [`crate::tools`] with the run's kubeconfig.
 //!
-//! Done: existing clusters (reachability), waits for a LoadBalancer address. Not yet:
-//! kind clusters, helm releases, linkerd renders, links, manifests and certificates —
-//! planned as unknown with their command lines shown, and failing at apply with a
-//! message saying so (never pretending to have run).
+//! - existing cluster: reachable;
+//! - kind cluster: `kind get clusters` first, `kind create cluster` only when missing,
+//!   then the kubeconfig is read again for its new context;
+//! - helm release: `helm status -o json` first (chart version, values, state), upgrade
+//!   only when one differs (helm-diff's rule);
+//! - linkerd renders, links and workload manifests: the tool renders YAML, which goes
+//!   through the same observe → diff → apply path as meshctl's own objects;
+//! - LoadBalancer wait: polled until the Service has an address.
+//!
+//! Not yet: the certificates node (meshctl's own trust material) — planned as unknown,
+//! failing at apply with a message saying so.
 
 use crate::api::ClusterApi;
 use crate::discovery::Resolved;
 use crate::engine::Engine;
 use crate::error::ExecutorError;
 use crate::scheduler::NodeReport;
+use crate::tools::{self, ToolOutput};
 use crate::wait;
-use meshctl_core::graph::{commands, ExternalAction, Node};
+use meshctl_core::graph::{commands, ExternalAction, Node, Tool, ToolCommand};
 use meshctl_core::live::{ActionPlan, LiveAction};
+use meshctl_core::render::DesiredObject;
+use serde_json::{Map, Value};
+
+const NOT_YET: &str =
+    "not run by the executor yet (meshctl's trust material: run `meshctl certs init` first)";
 
 /// The command lines of an action, as shown in a plan.
 pub fn command_lines(engine: &Engine, action: &ExternalAction) -> Vec<Vec<String>> {
-    commands(action, &engine.opts.paths)
-        .into_iter()
+    shown(&planned_commands(engine, action))
+}
+
+fn shown(commands: &[ToolCommand]) -> Vec<Vec<String>> {
+    commands
+        .iter()
         .map(|c| {
             std::iter::once(c.tool.program().to_string())
-                .chain(c.args)
+                .chain(c.args.iter().cloned())
                 .collect()
         })
         .collect()
 }
 
-/// What apply will do for an action node; `api` is the node's cluster when it answered.
+/// The commands the executor runs for an action: core's spelling, except that rendered
+/// manifests are rendered (not `kubectl apply`-ed), since meshctl applies them itself.
+fn planned_commands(engine: &Engine, action: &ExternalAction) -> Vec<ToolCommand> {
+    match action {
+        ExternalAction::LinkerdLink { .. } => commands(action, &engine.paths)
+            .into_iter()
+            .filter(|c| c.tool != Tool::Kubectl)
+            .collect(),
+        ExternalAction::Manifests {
+            kustomize: Some(dir),
+            context,
+            ..
+        } => vec![ToolCommand {
+            tool: Tool::Kubectl,
+            args: vec!["kustomize".into(), dir.display().to_string()],
+            context: Some(context.clone()),
+        }],
+        ExternalAction::Manifests { .. } => Vec::new(),
+        _ => commands(action, &engine.paths),
+    }
+}
+
+/// Whether the action's result is a set of objects meshctl applies itself.
+pub fn renders_objects(action: &ExternalAction) -> bool {
+    matches!(
+        action,
+        ExternalAction::LinkerdRender { .. }
+            | ExternalAction::LinkerdLink { .. }
+            | ExternalAction::Manifests { .. }
+    )
+}
+
+/// Runs one tool command with the run's kubeconfig and PATH.
+async fn run_tool(engine: &Engine, argv: &[String]) -> Result<ToolOutput, ExecutorError> {
+    let mut env: Vec<(String, std::ffi::OsString)> = Vec::new();
+    if let Some(path) = &engine.opts.kubeconfig {
+        env.push(("KUBECONFIG".into(), path.clone().into_os_string()));
+    }
+    if let Some(path) = &engine.opts.tool_path {
+        env.push(("PATH".into(), path.clone()));
+    }
+    tools::run_with_env(argv, engine.opts.timeouts.tool, &[], &env).await
+}
+
+fn argv(command: &ToolCommand) -> Vec<String> {
+    std::iter::once(command.tool.program().to_string())
+        .chain(command.args.iter().cloned())
+        .collect()
+}
+
+/// The objects a rendering action produces now (running its tool, or reading its files),
+/// with namespaces filled in as `kubectl apply --namespace` would.
+pub async fn render(
+    engine: &Engine,
+    api: &ClusterApi,
+    action: &ExternalAction,
+) -> Result<Vec<DesiredObject>, ExecutorError> {
+    let mut values = Vec::new();
+    let default_namespace = match action {
+        ExternalAction::Manifests {
+            namespace,
+            kustomize: None,
+            files,
+            ..
+        } => {
+            for file in files {
+                let text = std::fs::read_to_string(file).map_err(|e| {
+                    ExecutorError::Tool(format!("cannot read manifest {}: {e}", file.display()))
+                })?;
+                values.extend(tools::parse_manifests(&text)?);
+            }
+            Some(namespace.clone())
+        }
+        _ => {
+            for command in planned_commands(engine, action) {
+                let output = run_tool(engine, &argv(&command)).await?;
+                values.extend(tools::parse_manifests(&output.stdout)?);
+            }
+            match action {
+                ExternalAction::Manifests { namespace, .. } => Some(namespace.clone()),
+                _ => None,
+            }
+        }
+    };
+    let mut objects = Vec::new();
+    for value in values {
+        objects.push(normalize(engine, api, value, default_namespace.as_deref()).await?);
+    }
+    // CRDs and Namespaces first: what follows may need them.
+    objects.sort_by_key(|o| match o.kind.as_str() {
+        "CustomResourceDefinition" => 0,
+        "Namespace" => 1,
+        _ => 2,
+    });
+    Ok(objects)
+}
+
+/// A rendered object as a desired object: namespaced kinds without a namespace get the
+/// default one; cluster-scoped kinds lose any namespace.
+async fn normalize(
+    engine: &Engine,
+    api: &ClusterApi,
+    mut body: Value,
+    default_namespace: Option<&str>,
+) -> Result<DesiredObject, ExecutorError> {
+    let text = |body: &Value, pointer: &str| {
+        body.pointer(pointer)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    let api_version = text(&body, "/apiVersion").unwrap_or_default();
+    let kind = text(&body, "/kind").unwrap_or_default();
+    let name = text(&body, "/metadata/name")
+        .ok_or_else(|| ExecutorError::Tool(format!("a rendered {kind} has no metadata.name")))?;
+    let mut namespace = text(&body, "/metadata/namespace");
+    if let Resolved::Served { namespaced, .. } = engine
+        .discovery
+        .resolve(api, &api_version, &kind, false)
+        .await?
+    {
+        namespace = if namespaced {
+            Some(namespace.unwrap_or_else(|| default_namespace.unwrap_or("default").to_string()))
+        } else {
+            None
+        };
+    } else if namespace.is_none() {
+        // A kind whose CRD is not installed yet: custom resources rendered next to
+        // their CRD are namespaced far more often than not.
+        namespace = default_namespace.map(str::to_string);
+    }
+    if let Some(metadata) = body.get_mut("metadata").and_then(Value::as_object_mut) {
+        match &namespace {
+            Some(ns) => {
+                metadata.insert("namespace".into(), ns.clone().into());
+            }
+            None => {
+                metadata.remove("namespace");
+            }
+        }
+    }
+    Ok(DesiredObject {
+        api_version,
+        kind,
+        namespace,
+        name,
+        body,
+    })
+}
+
+/// What apply will do for an action node that is not rendered into objects; `api` is
+/// the node's cluster when it answered.
 pub async fn plan_action(
     engine: &Engine,
     api: Option<&ClusterApi>,
@@ -48,6 +215,15 @@ pub async fn plan_action(
                 Some("the cluster could not be read".into()),
             ),
         },
+        ExternalAction::KindCluster { name, .. } => match kind_cluster_exists(engine, name).await {
+            Ok(true) => plan(LiveAction::Unchanged, None),
+            Ok(false) => plan(LiveAction::Create, None),
+            Err(e) => plan(LiveAction::Unknown, Some(e.to_string())),
+        },
+        ExternalAction::HelmRelease { .. } => match helm_decision(engine, action).await {
+            Ok((action, note)) => plan(action, note),
+            Err(e) => plan(LiveAction::Unknown, Some(e.to_string())),
+        },
         ExternalAction::WaitForLoadBalancer {
             namespace, service, ..
         } => {
@@ -65,13 +241,13 @@ pub async fn plan_action(
                 ),
             }
         }
-        _ => plan(LiveAction::Unknown, Some(NOT_YET.into())),
+        ExternalAction::Certificates { .. } => plan(LiveAction::Unknown, Some(NOT_YET.into())),
+        // Rendering actions are planned as objects by the planner.
+        _ => plan(LiveAction::Unknown, None),
     }
 }
 
-const NOT_YET: &str = "not run by the executor yet (kind, helm, linkerd and manifest actions)";
-
-/// Carries out an action node.
+/// Carries out an action node that is not rendered into objects.
 pub async fn run_action(
     engine: &Engine,
     node: &Node,
@@ -87,6 +263,44 @@ pub async fn run_action(
             let c = cluster()?;
             engine.clients.reachable(&c.name, &c.context).await?;
             Ok(NodeReport::default())
+        }
+        ExternalAction::KindCluster { name, config } => {
+            let c = cluster()?;
+            if kind_cluster_exists(engine, name).await? {
+                return Ok(NodeReport::default());
+            }
+            let file = engine.paths.kind_config_file(name);
+            write_kind_config(&file, config)?;
+            for command in commands(action, &engine.paths) {
+                run_tool(engine, &argv(&command)).await?;
+            }
+            // Its context is in the kubeconfig only now.
+            engine.clients.forget(&c.context).await;
+            engine.clients.reachable(&c.name, &c.context).await?;
+            Ok(NodeReport {
+                detail: format!("kind cluster {name} created"),
+                changed: true,
+            })
+        }
+        ExternalAction::HelmRelease { release, .. } => {
+            let (decision, _) = helm_decision(engine, action).await?;
+            if decision == LiveAction::Unchanged {
+                return Ok(NodeReport::default());
+            }
+            for command in commands(action, &engine.paths) {
+                run_tool(engine, &argv(&command)).await?;
+            }
+            Ok(NodeReport {
+                detail: format!(
+                    "helm release {release} {}",
+                    if decision == LiveAction::Create {
+                        "installed"
+                    } else {
+                        "upgraded"
+                    }
+                ),
+                changed: true,
+            })
         }
         ExternalAction::WaitForLoadBalancer {
             namespace, service, ..
@@ -109,7 +323,169 @@ pub async fn run_action(
                 changed: false,
             })
         }
-        _ => Err(ExecutorError::Tool(format!("{}: {NOT_YET}", node.id))),
+        ExternalAction::Certificates { .. } => {
+            Err(ExecutorError::Tool(format!("{}: {NOT_YET}", node.id)))
+        }
+        _ => Err(ExecutorError::Invalid(format!(
+            "{}: a rendering action reached the action runner",
+            node.id
+        ))),
+    }
+}
+
+/// `kind get clusters` lists `name`.
+pub async fn kind_cluster_exists(engine: &Engine, name: &str) -> Result<bool, ExecutorError> {
+    let output = run_tool(engine, &["kind".into(), "get".into(), "clusters".into()]).await?;
+    Ok(output.stdout.lines().any(|line| line.trim() == name))
+}
+
+fn write_kind_config(file: &std::path::Path, config: &Value) -> Result<(), ExecutorError> {
+    let text = serde_yaml::to_string(config)
+        .map_err(|e| ExecutorError::Invalid(format!("kind config: {e}")))?;
+    if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| ExecutorError::Tool(format!("cannot create {}: {e}", dir.display())))?;
+    }
+    std::fs::write(file, text)
+        .map_err(|e| ExecutorError::Tool(format!("cannot write {}: {e}", file.display())))
+}
+
+/// Installed, upgraded or left alone: reads the release (`helm status -o json`) and
+/// compares its chart version, user values and state with the desired ones.
+async fn helm_decision(
+    engine: &Engine,
+    action: &ExternalAction,
+) -> Result<(LiveAction, Option<String>), ExecutorError> {
+    let ExternalAction::HelmRelease {
+        release,
+        namespace,
+        version,
+        values,
+        context,
+        ..
+    } = action
+    else {
+        return Err(ExecutorError::Invalid("not a helm release".into()));
+    };
+    let status = [
+        "helm".to_string(),
+        format!("--kube-context={context}"),
+        "status".into(),
+        release.clone(),
+        "--namespace".into(),
+        namespace.clone(),
+        "-o".into(),
+        "json".into(),
+    ];
+    let output = match run_tool(engine, &status).await {
+        Ok(output) => output,
+        Err(ExecutorError::Tool(message)) if message.contains("not found") => {
+            return Ok((LiveAction::Create, None))
+        }
+        Err(e) => return Err(e),
+    };
+    let live: Value = serde_json::from_str(&output.stdout)
+        .map_err(|e| ExecutorError::Tool(format!("helm status -o json is not JSON: {e}")))?;
+    let mut differences = Vec::new();
+    let state = live
+        .pointer("/info/status")
+        .and_then(Value::as_str)
+        .unwrap_or("unknown");
+    if state != "deployed" {
+        differences.push(format!("release is {state}"));
+    }
+    let live_version = live
+        .pointer("/chart/metadata/version")
+        .and_then(Value::as_str);
+    if let Some(wanted) = version {
+        if live_version != Some(wanted.trim_start_matches('v'))
+            && live_version != Some(wanted.as_str())
+        {
+            differences.push(format!(
+                "chart version {} → {wanted}",
+                live_version.unwrap_or("?")
+            ));
+        }
+    }
+    let live_values = live.get("config").cloned().unwrap_or(Value::Null);
+    let wanted_values = set_values(values);
+    let live_values = if live_values.is_null() {
+        Value::Object(Map::new())
+    } else {
+        live_values
+    };
+    if live_values != wanted_values {
+        let changed: Vec<String> = meshctl_core::live::field_diff(&live_values, &wanted_values)
+            .iter()
+            .map(|d| d.path.to_string())
+            .collect();
+        differences.push(format!("values {}", changed.join(", ")));
+    }
+    Ok(if differences.is_empty() {
+        (LiveAction::Unchanged, None)
+    } else {
+        (LiveAction::Update, Some(differences.join("; ")))
+    })
+}
+
+/// The values `--set key=value` pairs produce, typed as helm types them (`true`/`false`,
+/// integers, `null`; the rest strings), dotted keys nested.
+pub fn set_values(pairs: &[(String, String)]) -> Value {
+    let mut root = Map::new();
+    for (key, value) in pairs {
+        let path = split_key(key);
+        let typed = match value.as_str() {
+            "true" => Value::Bool(true),
+            "false" => Value::Bool(false),
+            "null" => Value::Null,
+            v => match v.parse::<i64>() {
+                Ok(n) if !(v.starts_with('0') && v.len() > 1) => Value::from(n),
+                _ => Value::String(v.to_string()),
+            },
+        };
+        insert(&mut root, &path, typed);
+    }
+    Value::Object(root)
+}
+
+/// `a.b\.c` → [`a`, `b.c`].
+fn split_key(key: &str) -> Vec<String> {
+    let mut parts = vec![String::new()];
+    let mut chars = key.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if chars.peek() == Some(&'.') => {
+                if let (Some(last), Some(next)) = (parts.last_mut(), chars.next()) {
+                    last.push(next);
+                }
+            }
+            '.' => parts.push(String::new()),
+            c => {
+                if let Some(last) = parts.last_mut() {
+                    last.push(c);
+                }
+            }
+        }
+    }
+    parts
+}
+
+fn insert(map: &mut Map<String, Value>, path: &[String], value: Value) {
+    let Some((first, rest)) = path.split_first() else {
+        return;
+    };
+    if rest.is_empty() {
+        map.insert(first.clone(), value);
+        return;
+    }
+    let child = map
+        .entry(first.clone())
+        .or_insert_with(|| Value::Object(Map::new()));
+    if !child.is_object() {
+        *child = Value::Object(Map::new());
+    }
+    if let Some(child) = child.as_object_mut() {
+        insert(child, rest, value);
     }
 }
 
@@ -139,4 +515,34 @@ async fn lb_address(
     let resource = service_resource(engine, api).await.ok()?;
     let live = api.get(&resource, Some(namespace), service).await.ok()??;
     wait::load_balancer_address(&live)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn set_values_nest_and_type_like_helm() {
+        let pairs = vec![
+            (
+                "controller.service.type".to_string(),
+                "LoadBalancer".to_string(),
+            ),
+            ("controller.replicaCount".to_string(), "2".to_string()),
+            ("speaker.enabled".to_string(), "false".to_string()),
+            (
+                "podAnnotations.linkerd\\.io/inject".to_string(),
+                "enabled".to_string(),
+            ),
+            ("zip".to_string(), "0123".to_string()),
+        ];
+        assert_eq!(
+            set_values(&pairs),
+            json!({"controller": {"service": {"type": "LoadBalancer"}, "replicaCount": 2},
+                   "speaker": {"enabled": false},
+                   "podAnnotations": {"linkerd.io/inject": "enabled"},
+                   "zip": "0123"})
+        );
+    }
 }

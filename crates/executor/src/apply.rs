@@ -51,6 +51,17 @@ impl NodeRunner for GraphRunner {
                 Desired::Objects(objects) => {
                     run_objects(&engine, &inventory, &node, objects, plan.as_ref()).await
                 }
+                Desired::Action(action) if crate::actions::renders_objects(action) => {
+                    let cluster = engine.cluster_of(&node).ok_or_else(|| {
+                        ExecutorError::Invalid(format!("node {id} names no cluster"))
+                    })?;
+                    let api = engine
+                        .clients
+                        .reachable(&cluster.name, &cluster.context)
+                        .await?;
+                    let objects = crate::actions::render(&engine, &api, action).await?;
+                    run_objects(&engine, &inventory, &node, &objects, plan.as_ref()).await
+                }
                 Desired::Action(action) => crate::actions::run_action(&engine, &node, action).await,
             }
         })
@@ -143,9 +154,25 @@ async fn run_objects(
                 conflict: conflict.clone(),
             });
         }
-        inventory.ensure(engine, &api, &cluster.name).await?;
+        let group_kind = crate::ownership::group_kind(&reference.api_version, &reference.kind);
+        inventory
+            .ensure(engine, &api, &cluster.name, &group_kind)
+            .await?;
         let force = decision.force || engine.opts.force_conflicts;
-        let resource = served(engine, &api, &reference).await?;
+        let (resource, namespaced) = served(engine, &api, &reference).await?;
+        let reference = ObjectRef {
+            namespace: if namespaced {
+                Some(
+                    reference
+                        .namespace
+                        .clone()
+                        .unwrap_or_else(|| "default".into()),
+                )
+            } else {
+                None
+            },
+            ..reference
+        };
         apply_one(&api, &resource, &reference, &body, force).await?;
         if decision.action == LiveAction::Create {
             tally.created += 1;
@@ -177,17 +204,21 @@ fn decide_now(
     }
 }
 
+/// The resource serving an object's kind, and whether it is namespaced.
 async fn served(
     engine: &Engine,
     api: &ClusterApi,
     reference: &ObjectRef,
-) -> Result<ApiResource, ExecutorError> {
+) -> Result<(ApiResource, bool), ExecutorError> {
     match engine
         .discovery
         .resolve(api, &reference.api_version, &reference.kind, true)
         .await?
     {
-        Resolved::Served { resource, .. } => Ok(resource),
+        Resolved::Served {
+            resource,
+            namespaced,
+        } => Ok((resource, namespaced)),
         Resolved::NotServed => Err(ExecutorError::Api {
             cluster: api.cluster.clone(),
             what: format!("apply {reference}"),
@@ -283,33 +314,44 @@ async fn wait_for(
     }
 }
 
-/// The ApplySet parent of each cluster, brought up to date before the first write to
-/// the cluster (its member kinds must be a superset of what is applied, as kubectl
-/// requires) and trimmed after pruning.
+/// The ApplySet parent of each cluster, brought up to date before a write of a kind it
+/// does not list yet (its member kinds must be a superset of what is applied, as kubectl
+/// requires). It costs one read per cluster, and a write only
+/// when the kinds change.
 #[derive(Default)]
 pub struct Inventory {
-    ensured: Mutex<BTreeSet<String>>,
+    /// What each cluster's parent lists, once read or written this run.
+    listed: Mutex<HashMap<String, BTreeSet<String>>>,
 }
 
 impl Inventory {
+    /// Makes the parent list `group_kind` (and every kind the graph declares there).
     pub async fn ensure(
         &self,
         engine: &Engine,
         api: &ClusterApi,
         cluster: &str,
+        group_kind: &str,
     ) -> Result<(), ExecutorError> {
-        let mut ensured = self.ensured.lock().await;
-        if ensured.contains(cluster) {
+        let mut listed = self.listed.lock().await;
+        if listed
+            .get(cluster)
+            .is_some_and(|kinds| kinds.contains(group_kind))
+        {
             return Ok(());
         }
-        let (kinds, _) = engine.desired_group_kinds(cluster);
-        self.write(engine, api, cluster, kinds, true).await?;
-        ensured.insert(cluster.to_string());
+        let (mut kinds, _) = engine.desired_group_kinds(cluster);
+        kinds.insert(group_kind.to_string());
+        if let Some(known) = listed.get(cluster) {
+            kinds.extend(known.iter().cloned());
+        }
+        let now = self.write(engine, api, cluster, kinds, true).await?;
+        listed.insert(cluster.to_string(), now);
         Ok(())
     }
 
     /// Writes the parent listing `kinds` (with `keep_listed`, also what it lists now)
-    /// when that differs from what it lists.
+    /// when that differs from what it lists; returns what it lists afterwards.
     pub async fn write(
         &self,
         engine: &Engine,
@@ -317,9 +359,9 @@ impl Inventory {
         cluster: &str,
         mut kinds: BTreeSet<String>,
         keep_listed: bool,
-    ) -> Result<(), ExecutorError> {
+    ) -> Result<BTreeSet<String>, ExecutorError> {
         let parent = &engine.applyset.parent;
-        let resource = served(engine, api, parent).await?;
+        let (resource, _) = served(engine, api, parent).await?;
         let ns = parent.namespace.as_deref();
         let error = |what: &str, source| ExecutorError::Api {
             cluster: cluster.to_string(),
@@ -341,21 +383,20 @@ impl Inventory {
             ) == Some(engine.applyset.id.as_str())
         });
         if labelled && listed.as_ref() == Some(&kinds) {
-            return Ok(());
+            return Ok(kinds);
         }
         let body = engine.applyset.parent_body(&kinds);
         api.apply(&resource, ns, &parent.name, &body, false, true)
             .await
             .map_err(|e| error("write", e))?;
-        Ok(())
+        Ok(kinds)
     }
 }
 
-/// Deletes the objects a cluster's plan prunes and trims its ApplySet parent; returns
-/// the objects deleted.
+/// Deletes the objects a cluster's plan prunes; returns the objects deleted. The parent
+/// keeps listing their kinds (a superset is allowed, and other members may remain).
 pub async fn prune(
     engine: &Engine,
-    inventory: &Inventory,
     cluster: &str,
     entries: &[ObjectPlan],
 ) -> Result<Vec<ObjectRef>, ExecutorError> {
@@ -370,10 +411,6 @@ pub async fn prune(
     for entry in entries.iter().filter(|e| e.action == LiveAction::Delete) {
         delete_one(engine, &api, &entry.object).await?;
         deleted.push(entry.object.clone());
-    }
-    if !deleted.is_empty() {
-        let (kinds, _) = engine.desired_group_kinds(cluster);
-        inventory.write(engine, &api, cluster, kinds, false).await?;
     }
     Ok(deleted)
 }

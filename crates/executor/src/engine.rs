@@ -5,7 +5,7 @@ use crate::clients::Clients;
 use crate::discovery::Discovery;
 use crate::ownership::{group_kind, ApplySet};
 use crate::ExecutorOptions;
-use meshctl_core::graph::{Desired, Graph, Node, NodeId};
+use meshctl_core::graph::{Desired, Graph, Node, NodeId, Paths};
 use meshctl_core::live::ownership::with_ownership_labels;
 use meshctl_core::live::ObjectRef;
 use meshctl_core::render::DesiredObject;
@@ -31,6 +31,8 @@ pub struct Engine {
     pub desired: BTreeMap<String, Vec<DesiredObject>>,
     /// Nodes to run: the targets and what they depend on, or every node.
     pub selected: BTreeSet<NodeId>,
+    /// Where the graph's files are (kind configs, manifests, certificates).
+    pub paths: Paths,
 }
 
 impl Engine {
@@ -66,6 +68,7 @@ impl Engine {
             clusters,
             desired,
             selected: selected_nodes(graph, &opts.targets),
+            paths: graph.paths().clone(),
         }
     }
 

@@ -41,7 +41,7 @@ pub use progress::{NoProgress, PlainProgress, ProgressEvent, ProgressSink};
 pub use scheduler::RetryPolicy;
 
 use engine::Engine;
-use meshctl_core::graph::{Desired, Graph, NodeId, Paths};
+use meshctl_core::graph::{Desired, Graph, NodeId};
 use meshctl_core::live::{LiveAction, ObjectRef, Observed};
 use scheduler::{NodeOutcome, Schedule};
 use serde::Serialize;
@@ -59,6 +59,8 @@ pub struct Timeouts {
     pub node: Duration,
     /// One wait (CRD established, rollout, LoadBalancer address).
     pub wait: Duration,
+    /// One external tool call.
+    pub tool: Duration,
 }
 
 impl Default for Timeouts {
@@ -67,6 +69,7 @@ impl Default for Timeouts {
             connection: ConnectTimeouts::default(),
             node: Duration::from_secs(600),
             wait: Duration::from_secs(300),
+            tool: Duration::from_secs(600),
         }
     }
 }
@@ -88,8 +91,9 @@ pub struct ExecutorOptions {
     pub wait_for_rollouts: bool,
     /// `--target`: only these nodes and what they depend on (no pruning then).
     pub targets: Vec<NodeId>,
-    /// Where the topology's files and the state directory are (for tool command lines).
-    pub paths: Paths,
+    /// `PATH` for the external tools (kind, helm, linkerd, kubectl); the process's own
+    /// when `None`.
+    pub tool_path: Option<std::ffi::OsString>,
 }
 
 impl ExecutorOptions {
@@ -104,10 +108,7 @@ impl ExecutorOptions {
             retry: RetryPolicy::default(),
             wait_for_rollouts: true,
             targets: Vec::new(),
-            paths: Paths {
-                topology_dir: PathBuf::new(),
-                state_dir: PathBuf::from(meshctl_core::graph::STATE_ROOT).join(&name),
-            },
+            tool_path: None,
             topology_name: name,
         }
     }
@@ -266,7 +267,7 @@ pub async fn apply(
                 ));
                 continue;
             }
-            match apply::prune(&engine, &inventory, &cluster.name, &cluster.prune).await {
+            match apply::prune(&engine, &cluster.name, &cluster.prune).await {
                 Ok(deleted) => {
                     summary
                         .deleted

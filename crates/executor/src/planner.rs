@@ -3,19 +3,21 @@
 //! the topology. Clusters are planned concurrently; an unreachable one is reported by
 //! name while the others still show.
 
+use crate::actions;
 use crate::api::ClusterApi;
 use crate::engine::{ClusterRef, Engine};
 use crate::error::ExecutorError;
 use crate::observe::{observe, owned_objects};
 use crate::ownership::listed_group_kinds;
-use meshctl_core::graph::{Desired, Graph, Node};
+use meshctl_core::graph::{Desired, ExternalAction, Graph, Node, NodeId};
 use meshctl_core::live::redact::{redact_text, secret_values};
 use meshctl_core::live::{
     after_dry_run, assess, conflicted, ActionPlan, Assessment, ClusterPlan, Conflict, LiveAction,
     LivePlan, NodePlan, ObjectPlan, ObjectRef, Observed,
 };
+use meshctl_core::render::DesiredObject;
 use serde_json::Value;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -89,8 +91,14 @@ async fn plan_cluster(engine: &Engine, cluster: &ClusterRef, nodes: &[Node]) -> 
     {
         Ok(api) => api,
         Err(error) => {
-            let why = error.to_string();
-            plan.error = Some(why.clone());
+            if let Some(nodes) = in_cluster_to_create(engine, nodes).await {
+                return ClusterObservation {
+                    plan,
+                    nodes,
+                    observed: HashMap::new(),
+                };
+            }
+            plan.error = Some(error.to_string());
             let nodes = nodes
                 .iter()
                 .map(|n| {
@@ -108,9 +116,27 @@ async fn plan_cluster(engine: &Engine, cluster: &ClusterRef, nodes: &[Node]) -> 
             };
         }
     };
+    // Tool renders first: their objects are observed with the rest.
+    let mut rendered: HashMap<NodeId, Result<Vec<DesiredObject>, String>> = HashMap::new();
+    for node in nodes {
+        if let Desired::Action(action) = &node.desired {
+            if actions::renders_objects(action) {
+                let result = actions::render(engine, &api, action)
+                    .await
+                    .map_err(|e| e.to_string());
+                rendered.insert(node.id.clone(), result);
+            }
+        }
+    }
+    let all_rendered = rendered.values().all(Result::is_ok);
     let refs: Vec<ObjectRef> = nodes
         .iter()
         .flat_map(|n| objects_of(n).iter().map(ObjectRef::of))
+        .chain(
+            rendered
+                .values()
+                .flat_map(|r| r.iter().flatten().map(ObjectRef::of)),
+        )
         .collect();
     let observed = match observe(&api, &engine.discovery, &refs, false).await {
         Ok(observed) => observed,
@@ -129,15 +155,31 @@ async fn plan_cluster(engine: &Engine, cluster: &ClusterRef, nodes: &[Node]) -> 
     };
     let mut node_plans = Vec::new();
     for node in nodes {
-        node_plans.push(match &node.desired {
-            Desired::Objects(objects) => plan_objects(engine, &api, node, objects, &observed).await,
-            Desired::Action(action) => NodePlan {
-                external: Some(crate::actions::plan_action(engine, Some(&api), action).await),
+        node_plans.push(match (&node.desired, rendered.get(&node.id)) {
+            (Desired::Objects(objects), _) => {
+                plan_objects(engine, &api, node, objects, &observed).await
+            }
+            (Desired::Action(action), Some(Ok(objects))) => NodePlan {
+                rendered_by: actions::command_lines(engine, action),
+                ..plan_objects(engine, &api, node, objects, &observed).await
+            },
+            (Desired::Action(action), Some(Err(error))) => NodePlan {
+                rendered_by: actions::command_lines(engine, action),
+                error: Some(format!("not rendered yet: {error}")),
+                ..action_node_plan(engine, node)
+            },
+            (Desired::Action(action), None) => NodePlan {
+                external: Some(actions::plan_action(engine, Some(&api), action).await),
                 ..action_node_plan(engine, node)
             },
         });
     }
-    match plan_inventory(engine, &api, &cluster.name).await {
+    let wanted: BTreeSet<ObjectRef> = engine
+        .desired_refs(&cluster.name)
+        .into_iter()
+        .chain(refs.iter().cloned())
+        .collect();
+    match plan_inventory(engine, &api, &cluster.name, &wanted, all_rendered).await {
         Ok((inventory, prune)) => {
             plan.inventory = inventory;
             plan.prune = prune;
@@ -149,6 +191,50 @@ async fn plan_cluster(engine: &Engine, cluster: &ClusterRef, nodes: &[Node]) -> 
         nodes: node_plans,
         observed,
     }
+}
+
+/// The plan of a cluster that does not exist yet and that apply creates (a kind cluster
+/// `kind get clusters` does not list): everything in it is created. `None` when the
+/// cluster is not such a one.
+async fn in_cluster_to_create(engine: &Engine, nodes: &[Node]) -> Option<Vec<NodePlan>> {
+    let name = nodes.iter().find_map(|n| match &n.desired {
+        Desired::Action(ExternalAction::KindCluster { name, .. }) => Some(name.clone()),
+        _ => None,
+    })?;
+    if actions::kind_cluster_exists(engine, &name).await.ok()? {
+        return None;
+    }
+    let note = format!("kind cluster {name} is created by apply");
+    Some(
+        nodes
+            .iter()
+            .map(|node| {
+                let mut plan = action_node_plan(engine, node);
+                plan.objects = objects_of(node)
+                    .iter()
+                    .map(|o| {
+                        ObjectPlan::simple(ObjectRef::of(o), LiveAction::Create, Some(note.clone()))
+                    })
+                    .collect();
+                if let (Some(external), Desired::Action(action)) =
+                    (&mut plan.external, &node.desired)
+                {
+                    match action {
+                        ExternalAction::KindCluster { .. } | ExternalAction::HelmRelease { .. } => {
+                            external.action = LiveAction::Create;
+                        }
+                        _ if actions::renders_objects(action) => {
+                            plan.rendered_by = std::mem::take(&mut external.commands);
+                            plan.external = None;
+                            plan.error = Some(format!("rendered once the cluster exists ({note})"));
+                        }
+                        _ => external.note = Some(format!("(known after apply) {note}")),
+                    }
+                }
+                plan
+            })
+            .collect(),
+    )
 }
 
 fn objects_of(node: &Node) -> &[meshctl_core::render::DesiredObject] {
@@ -223,6 +309,7 @@ async fn plan_objects(
                 })
             })
             .collect(),
+        rendered_by: Vec::new(),
         external: None,
         error: None,
     }
@@ -285,6 +372,8 @@ async fn plan_inventory(
     engine: &Engine,
     api: &ClusterApi,
     cluster: &str,
+    wanted: &BTreeSet<ObjectRef>,
+    may_prune: bool,
 ) -> Result<(Option<ObjectPlan>, Vec<ObjectPlan>), ExecutorError> {
     let (desired_kinds, versions) = engine.desired_group_kinds(cluster);
     let mut kinds = desired_kinds.clone();
@@ -336,10 +425,11 @@ async fn plan_inventory(
     {
         inventory = None;
     }
-    if !engine.whole_topology() {
+    // With targets, or when a render failed, what is wanted is not fully known: no
+    // pruning then.
+    if !engine.whole_topology() || !may_prune {
         return Ok((inventory, Vec::new()));
     }
-    let wanted = engine.desired_refs(cluster);
     let owned = owned_objects(
         api,
         &engine.discovery,
@@ -393,10 +483,12 @@ fn action_node_plan(engine: &Engine, node: &Node) -> NodePlan {
         kind: node.kind,
         summary: node.summary.clone(),
         objects: Vec::new(),
+        rendered_by: Vec::new(),
         external: match &node.desired {
+            Desired::Action(action) if actions::renders_objects(action) => None,
             Desired::Action(action) => Some(ActionPlan {
                 action: LiveAction::Unknown,
-                commands: crate::actions::command_lines(engine, action),
+                commands: actions::command_lines(engine, action),
                 note: None,
             }),
             Desired::Objects(_) => None,

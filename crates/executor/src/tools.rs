@@ -22,11 +22,25 @@ pub async fn run(
     timeout: Duration,
     secrets: &[String],
 ) -> Result<ToolOutput, ExecutorError> {
+    run_with_env(argv, timeout, secrets, &[]).await
+}
+
+/// [`run`] with extra environment variables (`KUBECONFIG`, `PATH`).
+pub async fn run_with_env(
+    argv: &[String],
+    timeout: Duration,
+    secrets: &[String],
+    env: &[(String, std::ffi::OsString)],
+) -> Result<ToolOutput, ExecutorError> {
     let shown = meshctl_core::live::redact::redact_text(&argv.join(" "), secrets);
     let Some((program, args)) = argv.split_first() else {
         return Err(ExecutorError::Tool("empty command line".into()));
     };
-    let mut child = tokio::process::Command::new(program)
+    let mut command = tokio::process::Command::new(program);
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let mut child = command
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

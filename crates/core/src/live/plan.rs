@@ -210,6 +210,9 @@ pub struct NodePlan {
     pub summary: String,
     /// Objects the node applies (its own, or those a tool rendered).
     pub objects: Vec<ObjectPlan>,
+    /// The command lines that rendered `objects`, for objects a tool renders.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rendered_by: Vec<Vec<String>>,
     /// The external action, for action nodes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external: Option<ActionPlan>,
@@ -499,6 +502,7 @@ mod tests {
                 .iter()
                 .map(|a| ObjectPlan::simple(split(), *a, None))
                 .collect(),
+            rendered_by: Vec::new(),
             external: None,
             error: None,
         };
