@@ -9,10 +9,9 @@
 //!   only when one differs (helm-diff's rule);
 //! - linkerd renders, links and workload manifests: the tool renders YAML, which goes
 //!   through the same observe → diff → apply path as meshctl's own objects;
-//! - LoadBalancer wait: polled until the Service has an address.
-//!
-//! Not yet: the certificates node (meshctl's own trust material) — planned as unknown,
-//! failing at apply with a message saying so.
+//! - LoadBalancer wait: polled until the Service has an address;
+//! - certificates: the mesh's trust anchor and issuer, generated once into the state
+//!   directory (or the user's files, read in place) and verified (meshctl-certs).
 
 use crate::api::ClusterApi;
 use crate::discovery::Resolved;
@@ -25,9 +24,6 @@ use meshctl_core::graph::{commands, ExternalAction, Node, Tool, ToolCommand};
 use meshctl_core::live::{ActionPlan, LiveAction};
 use meshctl_core::render::DesiredObject;
 use serde_json::{Map, Value};
-
-const NOT_YET: &str =
-    "not run by the executor yet (meshctl's trust material: run `meshctl certs init` first)";
 
 /// The command lines of an action, as shown in a plan.
 pub fn command_lines(engine: &Engine, action: &ExternalAction) -> Vec<Vec<String>> {
@@ -241,7 +237,11 @@ pub async fn plan_action(
                 ),
             }
         }
-        ExternalAction::Certificates { .. } => plan(LiveAction::Unknown, Some(NOT_YET.into())),
+        ExternalAction::Certificates { .. } => match certificates(action, false) {
+            Ok((true, note)) => plan(LiveAction::Create, Some(note)),
+            Ok((false, note)) => plan(LiveAction::Unchanged, Some(note)),
+            Err(e) => plan(LiveAction::Unknown, Some(e.to_string())),
+        },
         // Rendering actions are planned as objects by the planner.
         _ => plan(LiveAction::Unknown, None),
     }
@@ -324,13 +324,82 @@ pub async fn run_action(
             })
         }
         ExternalAction::Certificates { .. } => {
-            Err(ExecutorError::Tool(format!("{}: {NOT_YET}", node.id)))
+            let (created, note) = certificates(action, true)?;
+            Ok(NodeReport {
+                detail: if created { note } else { String::new() },
+                changed: created,
+            })
         }
         _ => Err(ExecutorError::Invalid(format!(
             "{}: a rendering action reached the action runner",
             node.id
         ))),
     }
+}
+
+/// Checks (`write` false) or makes sure of (`write` true) the mesh's trust material:
+/// whether anything is (to be) generated, and what, for the plan.
+fn certificates(action: &ExternalAction, write: bool) -> Result<(bool, String), ExecutorError> {
+    use meshctl_certs::{CertSource, CertStore, Origin, TrustSettings};
+    use meshctl_core::graph::ResolvedCertificate;
+    let ExternalAction::Certificates {
+        trust_domain,
+        state_dir,
+        trust_anchor,
+        issuer,
+    } = action
+    else {
+        return Err(ExecutorError::Invalid("not a certificates action".into()));
+    };
+    let source = |resolved: &ResolvedCertificate| -> Result<CertSource, ExecutorError> {
+        Ok(match resolved {
+            ResolvedCertificate::Generate {
+                common_name,
+                validity,
+                ..
+            } => CertSource::Generate {
+                common_name: common_name.clone(),
+                validity: humantime::parse_duration(validity).map_err(|e| {
+                    ExecutorError::Invalid(format!("certificate validity {validity:?}: {e}"))
+                })?,
+            },
+            ResolvedCertificate::Files { cert, key } => CertSource::Files {
+                cert: cert.clone(),
+                key: key.clone(),
+            },
+        })
+    };
+    let settings = TrustSettings {
+        trust_domain: trust_domain.clone(),
+        anchor: source(trust_anchor)?,
+        issuer: source(issuer)?,
+    };
+    let store = CertStore::new(state_dir.clone());
+    let now = std::time::SystemTime::now();
+    let material = if write {
+        store.ensure(&settings, now)
+    } else {
+        store.check(&settings, now)
+    }
+    .map_err(|e| ExecutorError::Tool(format!("trust material: {e}")))?;
+    let created: Vec<&str> = [
+        (&material.anchor_source, "trust anchor"),
+        (&material.issuer_source, "issuer"),
+    ]
+    .into_iter()
+    .filter(|(s, _)| s.origin == Origin::Created)
+    .map(|(_, what)| what)
+    .collect();
+    let note = if created.is_empty() {
+        format!("trust material in {} verified", state_dir.display())
+    } else {
+        format!(
+            "{} generated into {}",
+            created.join(" and "),
+            state_dir.display()
+        )
+    };
+    Ok((!created.is_empty(), note))
 }
 
 /// `kind get clusters` lists `name`.

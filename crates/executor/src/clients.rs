@@ -170,8 +170,9 @@ impl Clients {
     fn read_kubeconfig(&self) -> Result<Kubeconfig, ExecutorError> {
         let mut merged: Option<Kubeconfig> = None;
         for path in &self.paths {
-            if !path.exists() && self.paths.len() > 1 {
-                // kubectl skips missing entries of a KUBECONFIG list.
+            if !path.exists() {
+                // Nothing there yet (kind writes it when it creates the first cluster):
+                // every context is missing, which is reported per cluster.
                 continue;
             }
             let config = Kubeconfig::read_from(path).map_err(|e| ExecutorError::Kubeconfig {

@@ -60,15 +60,17 @@ pub async fn plan(
     }
     clusters.sort_by(|a, b| a.name.cmp(&b.name));
     // Apply order, and nodes outside any cluster (certificates) as external actions.
-    let nodes = graph
-        .nodes()
-        .filter(|n| engine.selected.contains(&n.id))
-        .map(|n| {
-            by_id
-                .remove(&n.id)
-                .unwrap_or_else(|| action_node_plan(&engine, n))
-        })
-        .collect();
+    let mut nodes = Vec::new();
+    for node in graph.nodes().filter(|n| engine.selected.contains(&n.id)) {
+        nodes.push(match (by_id.remove(&node.id), &node.desired) {
+            (Some(plan), _) => plan,
+            (None, Desired::Action(action)) => NodePlan {
+                external: Some(actions::plan_action(&engine, None, action).await),
+                ..action_node_plan(&engine, node)
+            },
+            (None, Desired::Objects(_)) => action_node_plan(&engine, node),
+        });
+    }
     (
         LivePlan::new(topology.to_string(), nodes, clusters),
         observed,
