@@ -9,8 +9,10 @@ use super::load::{load_valid, ValidTopology};
 use super::CliError;
 use meshctl_certs::topology::{certs_command, not_created, Assessment, MeshCertificates};
 use meshctl_certs::{describe, CertStore, LabeledPem, Origin};
-use meshctl_core::graph::Paths;
+use meshctl_core::graph::{state_key, Paths};
+use meshctl_core::topology::load;
 use meshctl_core::topology::Linkerd;
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -36,7 +38,15 @@ pub struct Common {
 #[derive(Debug, clap::Subcommand)]
 enum CertsCommand {
     /// Create the trust anchor and issuer if they are missing (idempotent).
-    Init(Common),
+    Init {
+        #[command(flatten)]
+        common: Common,
+        /// Generate a new trust anchor even though another state directory beside this one
+        /// holds one for this topology file (as after renaming `metadata.name`): a new
+        /// anchor starts a new mesh.
+        #[arg(long)]
+        new_trust_anchor: bool,
+    },
     /// Show subjects, issuers, validity and fingerprints (never keys), and whether the
     /// anchor and issuer verify; exits 1 when they do not.
     Show {
@@ -52,7 +62,10 @@ enum CertsCommand {
 
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
     match args.command {
-        CertsCommand::Init(common) => init(&common),
+        CertsCommand::Init {
+            common,
+            new_trust_anchor,
+        } => init(&common, new_trust_anchor),
         CertsCommand::Show { common, json } => show(&common, json),
         CertsCommand::RotateIssuer(common) => rotate(&common),
     }
@@ -104,15 +117,23 @@ fn note_gitignore(out: &mut impl Write, store: &CertStore, existed: bool) -> std
     Ok(())
 }
 
-fn init(common: &Common) -> Result<ExitCode, CliError> {
+fn init(common: &Common, new_trust_anchor: bool) -> Result<ExitCode, CliError> {
     let certificates = open(common)?;
     let missing = certificates.missing_user_files();
     if !missing.is_empty() {
         return Err(missing.into());
     }
-    let MeshCertificates { settings, store } = certificates;
+    if !new_trust_anchor {
+        if let Some(earlier) = certificates.earlier_state(&claimed_state_keys(&common.file)) {
+            return Err(CliError::EarlierState {
+                state_dir: certificates.store.dir().to_path_buf(),
+                earlier,
+            });
+        }
+    }
+    let store = &certificates.store;
     let had_gitignore = store.gitignore_path().exists();
-    let material = store.ensure(&settings, SystemTime::now())?;
+    let material = store.ensure(&certificates.settings, SystemTime::now())?;
     let mut out = std::io::stdout().lock();
     for (what, source) in [
         ("trust anchor", &material.anchor_source),
@@ -125,11 +146,35 @@ fn init(common: &Common) -> Result<ExitCode, CliError> {
             source.cert.display()
         )?;
     }
-    note_gitignore(&mut out, &store, had_gitignore)?;
+    note_gitignore(&mut out, store, had_gitignore)?;
     for note in &material.notes {
         writeln!(out, "note: {note}")?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The state keys of the other topologies beside `file`: their state directories are
+/// theirs, not an earlier name of this one.
+fn claimed_state_keys(file: &str) -> BTreeSet<String> {
+    let path = Path::new(file);
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return BTreeSet::new();
+    };
+    entries
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|other| {
+            other.file_name() != path.file_name()
+                && other.extension().is_some_and(|e| e == "yaml" || e == "yml")
+        })
+        .filter_map(|other| std::fs::read(other).ok())
+        .filter_map(|bytes| load(&bytes).ok())
+        .map(|loaded| state_key(&loaded.topology).to_string())
+        .collect()
 }
 
 /// What `show` found in one certificate file.

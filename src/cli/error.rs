@@ -40,6 +40,20 @@ pub enum CliError {
         /// The topology file.
         file: String,
     },
+    /// `certs init` would start a new mesh beside the state of this topology's old name.
+    #[error(
+        "{} holds no trust anchor, but {} holds one for this topology file: a new anchor would split the mesh. If the topology was renamed, set `stateKey: {}` under spec.mesh.linkerd (or pass --state-dir {}); to start a new mesh on purpose, pass --new-trust-anchor",
+        state_dir.display(),
+        earlier.display(),
+        earlier.file_name().map(|k| k.to_string_lossy()).unwrap_or_default(),
+        earlier.display()
+    )]
+    EarlierState {
+        /// The state directory the topology names now.
+        state_dir: PathBuf,
+        /// The one that holds the mesh's anchor.
+        earlier: PathBuf,
+    },
     /// `render` could not write its output.
     #[error("cannot {action} {}: {source}; check that the output directory is writable", path.display())]
     Write {

@@ -6,7 +6,7 @@ use super::load::{load_valid, ValidTopology};
 use super::CliError;
 use crate::output::{self, plan as render_plan};
 use clap::ValueEnum;
-use meshctl_certs::topology::{plan_warnings, Invocation, MeshCertificates};
+use meshctl_certs::topology::{plan_warnings, stored_trust, Invocation, MeshCertificates};
 use meshctl_core::graph::{self, Graph, Paths};
 use meshctl_core::plan::{self, Plan};
 use meshctl_core::topology::load;
@@ -172,6 +172,11 @@ fn base_plan(args: &Args, base: &str) -> Result<Plan, CliError> {
     };
     let limit = plan::policy::weight_limit(old.max_weight_change, new_limit);
     let mut plan = plan::compare(&name, &old.graph, &graph, limit);
+    plan.warnings.extend(plan::policy::certificate_warnings(
+        &old.graph,
+        &graph,
+        stored_trust(&old.graph),
+    ));
     plan.notes.extend(old.note);
     if let Some(topology) = &topology {
         add_certificate_warnings(args, topology, &mut plan);

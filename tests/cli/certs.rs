@@ -642,3 +642,126 @@ fn linkerd_gets_the_users_certificate_files_and_the_state_directory_for_the_rest
         "{command}"
     );
 }
+
+/// `plan --base OLD NEW -o json` run in the project directory: the plan document.
+fn base_plan(old: &Path, new: &Path) -> serde_json::Value {
+    let out = meshctl()
+        .args(["plan", "--output", "json", "--base"])
+        .arg(old)
+        .arg(new)
+        .output()
+        .expect("meshctl runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("plan json")
+}
+
+fn warnings_of(plan: &serde_json::Value) -> Vec<serde_json::Value> {
+    plan["warnings"].as_array().cloned().unwrap_or_default()
+}
+
+#[test]
+fn changed_certificate_settings_say_the_stored_ones_are_kept() {
+    let (dir, old) = project();
+    let new = write(
+        dir.path(),
+        "new.yaml",
+        &example_text()
+            .replace(
+                "commonName: root.linkerd.cluster.local",
+                "commonName: root.linkerd.cluster.local.v2",
+            )
+            .replace("validity: 8760h", "validity: 4380h"),
+    );
+    // Nothing generated yet: the new settings are simply what init will use.
+    assert!(with_code(&warnings_of(&base_plan(&old, &new)), "W076").is_empty());
+
+    let (code, _, stderr) = run(&["certs", "init"], &old);
+    assert_eq!(code, 0, "{stderr}");
+    let warnings = warnings_of(&base_plan(&old, &new));
+    let w076 = with_code(&warnings, "W076");
+    assert_eq!(w076.len(), 2, "{warnings:?}");
+    let anchor = w076[0]["message"].as_str().expect("message");
+    assert!(
+        anchor.contains("commonName root.linkerd.cluster.local → root.linkerd.cluster.local.v2")
+            && anchor.contains("keeps the stored anchor")
+            && w076[0]["hint"]
+                .as_str()
+                .is_some_and(|h| h.contains("split the mesh")),
+        "{anchor}"
+    );
+    let issuer = w076[1]["message"].as_str().expect("message");
+    assert!(
+        issuer.contains("validity 8760h → 4380h")
+            && w076[1]["hint"]
+                .as_str()
+                .is_some_and(|h| h.contains("certs rotate-issuer")),
+        "{issuer}"
+    );
+}
+
+#[test]
+fn renaming_a_topology_does_not_silently_start_a_new_mesh() {
+    let (dir, old) = project();
+    let (code, _, stderr) = run(&["certs", "init"], &old);
+    assert_eq!(code, 0, "{stderr}");
+    let renamed = example_text().replace("name: linkerd-multicluster-demo", "name: shop-mesh");
+    let new = write(dir.path(), "renamed.yaml", &renamed);
+
+    // The plan shows the move, with a warning.
+    let plan = base_plan(&old, &new);
+    let certificates = plan["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .find(|e| e["id"] == "trust/certificates")
+        .expect("certificates entry");
+    assert_eq!(certificates["action"], "change", "{certificates}");
+    let w077 = with_code(&warnings_of(&plan), "W077").len();
+    assert_eq!(w077, 1, "{plan}");
+
+    // The renamed file itself (same file name, new metadata.name) is refused.
+    let topo = write(dir.path(), "topology.yaml", &renamed);
+    let (code, _, stderr) = run(&["certs", "init"], &topo);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("stateKey: linkerd-multicluster-demo")
+            && stderr.contains("--new-trust-anchor"),
+        "{stderr}"
+    );
+    assert!(!dir
+        .path()
+        .join(".meshctl/shop-mesh/trust-anchor.crt")
+        .exists());
+
+    // Pinned to the old state: the same anchor, and nothing moves.
+    let pinned = renamed.replace(
+        "      version: stable-2.13.3\n",
+        "      version: stable-2.13.3\n      stateKey: linkerd-multicluster-demo\n",
+    );
+    let topo = write(dir.path(), "topology.yaml", &pinned);
+    let (code, stdout, stderr) = run(&["certs", "init"], &topo);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("trust anchor: reused"), "{stdout}");
+    assert!(with_code(&warnings_of(&base_plan(&old, &topo)), "W077").is_empty());
+
+    // A second topology beside the first is its own mesh: not refused.
+    let second = write(
+        dir.path(),
+        "second.yaml",
+        &renamed.replace("shop-mesh", "second-mesh"),
+    );
+    let (code, stdout, stderr) = run(&["certs", "init"], &second);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("trust anchor: created"), "{stdout}");
+
+    // A new mesh on purpose.
+    let topo = write(dir.path(), "topology.yaml", &renamed);
+    let (code, stdout, stderr) = run(&["certs", "init", "--new-trust-anchor"], &topo);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("trust anchor: created"), "{stdout}");
+}

@@ -7,9 +7,11 @@
 use crate::{
     CertError, CertRole, CertSource, CertStore, ExpiryInfo, Origin, TrustMaterial, TrustSettings,
 };
-use meshctl_core::graph::Paths;
+use meshctl_core::graph::{ids, Desired, ExternalAction, Graph, Paths, ResolvedCertificate};
+use meshctl_core::plan::policy::StoredTrust;
 use meshctl_core::topology::{CertificateSource, Linkerd, SourceIndex};
 use meshctl_core::Diagnostic;
+use std::collections::BTreeSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -127,6 +129,56 @@ impl MeshCertificates {
             Ok(material) => Assessment::Ok(Box::new(material)),
             Err(e) => Assessment::Failed(e),
         }
+    }
+}
+
+impl MeshCertificates {
+    /// When `init` would generate a new trust anchor: another state directory beside this
+    /// one that holds a trust anchor and is not `claimed` by another topology in the same
+    /// directory (`claimed`: their state keys) — as after a rename of `metadata.name`.
+    /// Starting over there would split the mesh.
+    pub fn earlier_state(&self, claimed: &BTreeSet<String>) -> Option<PathBuf> {
+        if !matches!(self.settings.anchor, CertSource::Generate { .. })
+            || self.store.anchor_cert_path().exists()
+        {
+            return None;
+        }
+        let dir = self.store.dir();
+        let root = dir.parent()?;
+        let mut candidates: Vec<PathBuf> = std::fs::read_dir(root)
+            .ok()?
+            .flatten()
+            .map(|entry| entry.path())
+            .filter(|path| path != dir && path.join(crate::ANCHOR_CERT_FILE).is_file())
+            .filter(|path| {
+                path.file_name()
+                    .is_some_and(|key| !claimed.contains(key.to_string_lossy().as_ref()))
+            })
+            .collect();
+        candidates.sort();
+        candidates.into_iter().next()
+    }
+}
+
+/// Whether the generated trust anchor and issuer of `graph`'s certificates exist.
+pub fn stored_trust(graph: &Graph) -> StoredTrust {
+    let Some(node) = graph.node(&ids::certificates()) else {
+        return StoredTrust::default();
+    };
+    let Desired::Action(ExternalAction::Certificates {
+        trust_anchor,
+        issuer,
+        ..
+    }) = &node.desired
+    else {
+        return StoredTrust::default();
+    };
+    let generated_exists = |certificate: &ResolvedCertificate| {
+        matches!(certificate, ResolvedCertificate::Generate { .. }) && certificate.cert().is_file()
+    };
+    StoredTrust {
+        anchor: generated_exists(trust_anchor),
+        issuer: generated_exists(issuer),
     }
 }
 

@@ -57,13 +57,20 @@ impl Paths {
     }
 }
 
-/// `.meshctl/<state key>` beside the topology file. The key is the topology's name, so
-/// that two topologies in one directory keep their trust material apart.
+/// `.meshctl/<state key>` beside the topology file. The key is `spec.mesh.linkerd.stateKey`,
+/// else the topology's name, so that two topologies in one directory keep their trust
+/// material apart, and a renamed topology can keep its own.
 pub fn default_state_dir(topology_dir: &Path, topology: &Topology) -> PathBuf {
     topology_dir.join(STATE_ROOT).join(state_key(topology))
 }
 
 /// The name of a topology's state directory under [`STATE_ROOT`].
 pub fn state_key(topology: &Topology) -> &str {
-    &topology.metadata.name
+    topology
+        .spec
+        .mesh
+        .linkerd
+        .as_ref()
+        .and_then(|l| l.state_key.as_deref())
+        .unwrap_or(&topology.metadata.name)
 }

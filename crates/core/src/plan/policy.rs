@@ -4,9 +4,12 @@
 //! the same rules.
 
 use crate::diagnostics::Diagnostic;
-use crate::graph::{Desired, ExternalAction, Graph, Node, NodeId, NodeKind};
+use crate::graph::{
+    ids, Desired, ExternalAction, Graph, Node, NodeId, NodeKind, ResolvedCertificate,
+};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 
 /// The weight limit a change is checked against: a change may not loosen the policy it
 /// is checked against, so the stricter of the old and new limits applies.
@@ -42,6 +45,129 @@ pub fn recreated_with(graph: &Graph, replaced: &NodeId) -> BTreeSet<NodeId> {
             })
         })
         .collect()
+}
+
+/// Whether the base revision's generated trust anchor and issuer exist in its state
+/// directory (only a reader of the disk or a cluster can say).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StoredTrust {
+    /// The generated trust anchor exists.
+    pub anchor: bool,
+    /// The generated issuer exists.
+    pub issuer: bool,
+}
+
+/// The certificates node's action of a graph: (state dir, anchor, issuer).
+fn trust_of(graph: &Graph) -> Option<(&Path, &ResolvedCertificate, &ResolvedCertificate)> {
+    match &graph.node(&ids::certificates())?.desired {
+        Desired::Action(ExternalAction::Certificates {
+            state_dir,
+            trust_anchor,
+            issuer,
+            ..
+        }) => Some((state_dir.as_path(), trust_anchor, issuer)),
+        _ => None,
+    }
+}
+
+/// The generated settings of a certificate: (common name, validity).
+fn generated(certificate: &ResolvedCertificate) -> Option<(&str, &str)> {
+    match certificate {
+        ResolvedCertificate::Generate {
+            common_name,
+            validity,
+            ..
+        } => Some((common_name, validity)),
+        ResolvedCertificate::Files { .. } => None,
+    }
+}
+
+/// What a change to the mesh's certificate settings really does, when generated material
+/// already exists (`stored`): `meshctl certs init` keeps what it generated, so
+/// * `W077`: a moved state directory (the topology's name changed) leaves the mesh's
+///   trust anchor behind — the next `certs init` would otherwise start a new mesh;
+/// * `W076`: a changed common name or validity changes nothing until the issuer is rotated
+///   (issuer), or needs Linkerd's anchor rotation (trust anchor).
+pub fn certificate_warnings(old: &Graph, new: &Graph, stored: StoredTrust) -> Vec<Diagnostic> {
+    let (Some((old_dir, old_anchor, old_issuer)), Some((new_dir, new_anchor, new_issuer))) =
+        (trust_of(old), trust_of(new))
+    else {
+        return Vec::new();
+    };
+    let mut warnings = Vec::new();
+    if old_dir != new_dir {
+        if stored.anchor || stored.issuer {
+            let key = old_dir
+                .file_name()
+                .map(|k| k.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            warnings.push(
+                Diagnostic::warning(
+                    "W077",
+                    "spec.mesh.linkerd.stateKey",
+                    format!(
+                        "the mesh's certificate state moves from {} to {}: the trust anchor and issuer kept in {} would no longer be used, and a new anchor would split the mesh",
+                        old_dir.display(),
+                        new_dir.display(),
+                        old_dir.display()
+                    ),
+                )
+                .with_hint(format!(
+                    "keep the mesh: set `stateKey: {key}` under spec.mesh.linkerd (or move the directory); `meshctl certs init` refuses to start over on its own"
+                )),
+            );
+        }
+        return warnings;
+    }
+    let changed = |before: (&str, &str), after: (&str, &str)| {
+        let mut fields = Vec::new();
+        if before.0 != after.0 {
+            fields.push(format!("commonName {} → {}", before.0, after.0));
+        }
+        if before.1 != after.1 {
+            fields.push(format!("validity {} → {}", before.1, after.1));
+        }
+        fields
+    };
+    if let (Some(before), Some(after), true) =
+        (generated(old_anchor), generated(new_anchor), stored.anchor)
+    {
+        let fields = changed(before, after);
+        if !fields.is_empty() {
+            warnings.push(
+                Diagnostic::warning(
+                    "W076",
+                    "spec.mesh.linkerd.trustAnchor",
+                    format!(
+                        "the trust anchor's settings change ({}), but `meshctl certs init` keeps the stored anchor {}: nothing changes in the clusters",
+                        fields.join(", "),
+                        old_anchor.cert().display()
+                    ),
+                )
+                .with_hint("a new trust anchor would split the mesh: if you need one, follow Linkerd's trust anchor rotation procedure (both anchors trusted until every proxy has the new one); otherwise revert the change"),
+            );
+        }
+    }
+    if let (Some(before), Some(after), true) =
+        (generated(old_issuer), generated(new_issuer), stored.issuer)
+    {
+        let fields = changed(before, after);
+        if !fields.is_empty() {
+            warnings.push(
+                Diagnostic::warning(
+                    "W076",
+                    "spec.mesh.linkerd.issuer",
+                    format!(
+                        "the issuer's settings change ({}), but `meshctl certs init` keeps the stored issuer {}: nothing changes until the issuer is rotated",
+                        fields.join(", "),
+                        old_issuer.cert().display()
+                    ),
+                )
+                .with_hint("`meshctl certs rotate-issuer FILE` makes a new issuer with these settings under the same anchor; then roll it out to every cluster"),
+            );
+        }
+    }
+    warnings
 }
 
 /// Backend share (percent of total weight) by backend service name.

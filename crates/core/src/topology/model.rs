@@ -145,6 +145,12 @@ pub struct Linkerd {
     pub issuer: Option<CertificateSource>,
     #[serde(default)]
     pub extensions: Extensions,
+    /// Names the state directory (`.meshctl/<stateKey>/` beside the topology file) that
+    /// keeps the generated trust anchor and issuer. Default: `metadata.name`. Pin it (to
+    /// the old name) before renaming a topology, so the mesh keeps its trust anchor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(r"^[a-z0-9]([-a-z0-9._]*[a-z0-9])?$"), length(max = 253))]
+    pub state_key: Option<String>,
 }
 
 fn default_trust_domain() -> String {

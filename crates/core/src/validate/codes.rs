@@ -126,6 +126,11 @@ pub const CODES: &[(&str, &str)] = &[
         "W075",
         "the mesh certificates cannot be read or do not verify",
     ),
+    (
+        "W076",
+        "certificate settings changed, but the stored certificates are kept",
+    ),
+    ("W077", "the certificate state directory moves"),
     ("E080", "subnets or pools of two topologies overlap"),
     ("E081", "a cluster managed by two topologies"),
 ];
