@@ -156,6 +156,9 @@ fn namespace(obj: &mut Value) {
         }
     }
     if let Some(spec) = object_at(obj, "spec") {
+        if spec.get("finalizers").is_some_and(|f| f == &json!([])) {
+            spec.remove("finalizers");
+        }
         set_default(spec, "finalizers", json!(["kubernetes"]));
     }
     if let Some(status) = object_at(obj, "status") {
@@ -180,6 +183,9 @@ fn secret(obj: &mut Value) {
     let Some(map) = obj.as_object_mut() else {
         return;
     };
+    if map.get("type").is_some_and(|t| t == "") {
+        map.remove("type");
+    }
     set_default(map, "type", json!("Opaque"));
     // The real server folds stringData into data (base64) and never stores stringData.
     if let Some(Value::Object(string_data)) = map.remove("stringData") {

@@ -27,6 +27,7 @@ mod error;
 mod faults;
 pub mod fieldpath;
 pub mod kubeconfig;
+mod protobuf;
 mod schema;
 pub mod selectors;
 mod server;
@@ -119,7 +120,7 @@ impl FakeCluster {
             .enable_all()
             .build()?;
         let shared = Arc::new(Shared {
-            state: Mutex::new(State::new(options)),
+            state: Mutex::new(State::new(name, options)),
             log: Mutex::new(Vec::new()),
             faults: Mutex::new(faults::FaultState::new(Faults::default())),
         });

@@ -311,6 +311,18 @@ fn route(state: &mut State, mut call: Call<'_>) -> Result<Outcome, ApiError> {
 
 /// Parses a body: JSON, or YAML for apply patches.
 fn parse_body(call: &Call<'_>, allow_yaml: bool) -> Result<Value, ApiError> {
+    if call
+        .content_type
+        .starts_with("application/vnd.kubernetes.protobuf")
+    {
+        return crate::protobuf::decode(call.body).map_err(|e| {
+            ApiError::new(
+                415,
+                "UnsupportedMediaType",
+                format!("the body of the request was in an unknown format - accepted media types include: application/json, application/yaml ({e})"),
+            )
+        });
+    }
     match serde_json::from_slice::<Value>(call.body) {
         Ok(v) => Ok(v),
         Err(_) if allow_yaml => serde_yaml::from_slice::<Value>(call.body)

@@ -97,9 +97,14 @@ fn spec_part(obj: &Value) -> Value {
 }
 
 impl State {
-    pub(crate) fn new(options: ServerOptions) -> State {
+    /// A fresh cluster with the four namespaces every cluster has. Uids depend on the seed
+    /// and the cluster name, so two clusters never share them.
+    pub(crate) fn new(name: &str, options: ServerOptions) -> State {
+        let name_hash = name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
         let mut state = State {
-            rng: XorShift::new(options.seed),
+            rng: XorShift::new(options.seed ^ name_hash),
             options,
             resource_version: 1,
             types: discovery::builtin_types(),
@@ -661,7 +666,20 @@ impl State {
             .get(&key)
             .cloned()
             .ok_or_else(|| ApiError::not_found(&rt.group, &rt.plural, name))?;
-        let body = State::render(rt, &stored);
+        // Like the real registries: custom resources and namespaces answer with the object,
+        // other kinds with a Success Status naming what was deleted.
+        let body = if rt.crd.is_some() || (rt.group.is_empty() && rt.plural == "namespaces") {
+            State::render(rt, &stored)
+        } else {
+            let mut details = json!({"name": name, "kind": rt.plural});
+            if !rt.group.is_empty() {
+                details["group"] = json!(rt.group);
+            }
+            if let Some(uid) = meta_str(&stored.object, "uid") {
+                details["uid"] = json!(uid);
+            }
+            json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details})
+        };
         if !dry_run {
             self.objects.remove(&key);
             self.resource_version += 1;
