@@ -26,6 +26,7 @@ mod describe;
 mod error;
 mod fsutil;
 mod generate;
+pub mod judge;
 mod keys;
 pub mod lock;
 mod parse;
