@@ -10,12 +10,15 @@
 //!
 //! This crate is only a dev-dependency: the shipped `meshctl` binary never links it.
 //!
-//! Known differences from a real server: no watches (a watch gets an empty stream), no
-//! authentication, deletion is immediate (finalizers and graceful deletion are ignored, a
-//! Namespace takes its objects with it at once), strategic merge patch is treated as JSON
-//! merge patch, JSON patch is refused (415), `fieldValidation=Strict` is not enforced (unknown
-//! fields of custom resources are pruned), and no `kubernetes` Service, default
-//! ServiceAccounts or `kube-root-ca.crt` ConfigMaps are created.
+//! Known differences from a real server: watches have no history (they start from the
+//! current state and report changes found by polling every 50 ms), no authentication, no
+//! server-side Table printing (kubectl falls back to NAME/AGE columns), deletion is immediate
+//! (finalizers and graceful deletion are ignored, a Namespace takes its objects with it at
+//! once), strategic merge patch is treated as JSON merge patch, JSON patch is refused (415),
+//! protobuf bodies are accepted only for the Secret/ConfigMap/Namespace/ServiceAccount that
+//! `kubectl create` sends, `fieldValidation=Strict` is not enforced (unknown fields of custom
+//! resources are pruned), OpenAPI documents are minimal (enough for kubectl's checks), and no
+//! `kubernetes` Service, default ServiceAccounts or `kube-root-ca.crt` ConfigMaps exist.
 
 #![deny(missing_docs)]
 
@@ -33,6 +36,7 @@ pub mod selectors;
 mod server;
 mod store;
 mod util;
+mod watch;
 
 pub use error::{ApiError, Cause};
 pub use faults::{FaultEffect, FaultRule, Faults};

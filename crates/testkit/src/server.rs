@@ -9,9 +9,10 @@ use crate::faults::{reason_for, FaultEffect, FaultState};
 use crate::selectors::{FieldSelector, LabelSelector};
 use crate::store::{Endpoint, Outcome, State, WriteOptions};
 use crate::util::parse_query;
+use crate::watch::ResponseBody;
 use crate::RecordedRequest;
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
@@ -59,7 +60,7 @@ pub(crate) async fn serve(
     }
 }
 
-fn json_response(status: u16, body: &Value, extra: Option<(&str, &str)>) -> Response<Full<Bytes>> {
+fn json_response(status: u16, body: &Value, extra: Option<(&str, &str)>) -> Response<ResponseBody> {
     let bytes = serde_json::to_vec(body).unwrap_or_default();
     let mut builder = Response::builder()
         .status(status)
@@ -69,16 +70,16 @@ fn json_response(status: u16, body: &Value, extra: Option<(&str, &str)>) -> Resp
         builder = builder.header(k, v);
     }
     builder
-        .body(Full::new(Bytes::from(bytes)))
-        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
+        .body(ResponseBody::full(Bytes::from(bytes)))
+        .unwrap_or_else(|_| Response::new(ResponseBody::full(Bytes::new())))
 }
 
-fn text_response(status: u16, text: &str) -> Response<Full<Bytes>> {
+fn text_response(status: u16, text: &str) -> Response<ResponseBody> {
     Response::builder()
         .status(status)
         .header("Content-Type", "text/plain; charset=utf-8")
-        .body(Full::new(Bytes::from(text.to_string())))
-        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
+        .body(ResponseBody::full(Bytes::from(text.to_string())))
+        .unwrap_or_else(|_| Response::new(ResponseBody::full(Bytes::new())))
 }
 
 fn is_mutating(method: &str) -> bool {
@@ -107,7 +108,7 @@ impl Call<'_> {
 async fn handle(
     shared: Arc<Shared>,
     req: Request<Incoming>,
-) -> Result<Response<Full<Bytes>>, DroppedByFault> {
+) -> Result<Response<ResponseBody>, DroppedByFault> {
     let method = req.method().as_str().to_string();
     let path = req.uri().path().to_string();
     let raw_query = req.uri().query().unwrap_or("").to_string();
@@ -219,10 +220,26 @@ async fn handle(
                 route(&mut state, call)
             };
             match result {
+                Ok(Outcome {
+                    watch: Some(spec), ..
+                }) => {
+                    record.status = 200;
+                    crate::watch::start(shared.clone(), *spec)
+                }
                 Ok(outcome) => {
                     record.status = outcome.status;
                     record.changed = outcome.changed;
                     match &outcome.body {
+                        Value::String(text) if path.starts_with("/openapi/v2") => {
+                            let mut r = text_response(outcome.status, text);
+                            r.headers_mut().insert(
+                                "Content-Type",
+                                hyper::header::HeaderValue::from_static(
+                                    "application/com.github.proto-openapi.spec.v2.v1.0+protobuf",
+                                ),
+                            );
+                            r
+                        }
                         Value::String(text) => text_response(outcome.status, text),
                         body => json_response(outcome.status, body, None),
                     }
@@ -251,6 +268,7 @@ fn ok(body: Value) -> Result<Outcome, ApiError> {
         status: 200,
         body,
         changed: false,
+        watch: None,
     })
 }
 
@@ -289,6 +307,10 @@ fn route(state: &mut State, mut call: Call<'_>) -> Result<Outcome, ApiError> {
             .map_or_else(|| Err(not_found_path()), ok),
         ["api", "v1", rest @ ..] => resource(state, "", "v1", rest, &call),
         ["apis"] => ok(discovery::api_group_list(&state.types)),
+        // An empty (valid) OpenAPI v2 protobuf document: kubectl's client-side validation,
+        // used for kinds the v3 document does not list, then finds no schema and skips,
+        // instead of failing on a 404.
+        ["openapi", "v2"] => ok(Value::String(String::new())),
         ["openapi", "v3"] => ok(discovery::openapi_v3_root(&state.types)),
         ["openapi", "v3", gv @ ..] => {
             discovery::openapi_v3_group_version(&state.types, &gv.join("/"))
@@ -379,8 +401,28 @@ fn collection(
         .map_err(ApiError::bad_request)?;
     match call.method {
         "GET" if call.param("watch").is_some_and(|w| w == "true" || w == "1") => {
-            // Watches are not supported: an empty stream that ends at once.
-            ok(Value::String(String::new()))
+            let since = call
+                .param("resourceVersion")
+                .and_then(|rv| rv.parse::<u64>().ok())
+                .filter(|rv| *rv > 0);
+            let timeout = call
+                .param("timeoutSeconds")
+                .and_then(|t| t.parse::<u64>().ok())
+                .unwrap_or(300)
+                .min(1800);
+            Ok(Outcome {
+                status: 200,
+                body: Value::Null,
+                changed: false,
+                watch: Some(Box::new(crate::watch::WatchSpec {
+                    resource: rt.clone(),
+                    namespace: ns.map(str::to_string),
+                    labels,
+                    fields,
+                    since,
+                    timeout: std::time::Duration::from_secs(timeout),
+                })),
+            })
         }
         "GET" => ok(state.list(rt, ns, &labels, &fields)),
         "POST" if rt.namespaced && ns.is_none() => Err(ApiError::method_not_allowed("POST")),
@@ -400,6 +442,7 @@ fn collection(
                 status: 200,
                 body: listed,
                 changed,
+                watch: None,
             })
         }
         other => Err(ApiError::method_not_allowed(other)),

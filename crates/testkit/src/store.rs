@@ -48,6 +48,8 @@ pub(crate) struct Outcome {
     pub status: u16,
     pub body: Value,
     pub changed: bool,
+    /// Set for watch requests: the response is an event stream instead of `body`.
+    pub watch: Option<Box<crate::watch::WatchSpec>>,
 }
 
 /// Which endpoint of an object a write goes through.
@@ -271,7 +273,8 @@ impl State {
         }
         if rt.namespaced {
             if let (Some(url_ns), Some(body_ns)) = (ns, meta_str(body, "namespace")) {
-                if url_ns != body_ns {
+                // An empty namespace in the body is filled from the URL.
+                if !body_ns.is_empty() && url_ns != body_ns {
                     return Err(ApiError::bad_request(
                         "the namespace of the provided object does not match the namespace sent on the request",
                     ));
@@ -469,6 +472,7 @@ impl State {
             status: if created { 201 } else { 200 },
             body,
             changed: changed && !dry_run,
+            watch: None,
         }
     }
 
@@ -694,6 +698,7 @@ impl State {
             status: 200,
             body,
             changed: !dry_run,
+            watch: None,
         })
     }
 

@@ -49,6 +49,15 @@ pub fn shared_crd(file: &str) -> Option<PathBuf> {
 }
 
 impl Kubectl {
+    /// Whether kubectl is installed (prints the skip message when not).
+    pub fn available() -> bool {
+        let found = find_kubectl().is_some();
+        if !found {
+            eprintln!("SKIPPED: kubectl is not installed; part of this test not run");
+        }
+        found
+    }
+
     /// kubectl for `cluster`, or None (with a visible message) when kubectl is not installed.
     pub fn for_cluster(cluster: &FakeCluster) -> Option<Kubectl> {
         let Some(bin) = find_kubectl() else {

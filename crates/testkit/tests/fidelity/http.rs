@@ -643,3 +643,71 @@ fn a_noop_apply_is_logged_but_not_a_write() {
         (1, 2, 0)
     );
 }
+
+#[test]
+fn watches_stream_added_modified_and_deleted_events() {
+    let cluster = FakeCluster::start("watch").unwrap();
+    send(
+        &cluster,
+        "POST",
+        CM_PATH,
+        "application/json",
+        &cm("before", "1"),
+    )
+    .unwrap();
+    let addr = cluster.url().trim_start_matches("http://").to_string();
+    let watcher = std::thread::spawn(move || {
+        let mut stream = TcpStream::connect(&addr).unwrap();
+        let request = format!(
+            "GET {CM_PATH}?watch=true&timeoutSeconds=1 HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        );
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut raw = String::new();
+        stream.read_to_string(&mut raw).unwrap();
+        raw
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    send(
+        &cluster,
+        "POST",
+        CM_PATH,
+        "application/json",
+        &cm("during", "1"),
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(150));
+    send(
+        &cluster,
+        "DELETE",
+        &format!("{CM_PATH}/during"),
+        "application/json",
+        "",
+    )
+    .unwrap();
+    let raw = watcher.join().unwrap();
+    // Real server: a watch without resourceVersion starts with ADDED for what exists, then
+    // reports each change as one JSON line, and ends at timeoutSeconds.
+    let events: Vec<(String, String)> = raw
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l.trim()).ok())
+        .filter(Value::is_object)
+        .map(|e| {
+            (
+                e["type"].as_str().unwrap_or("").to_string(),
+                e["object"]["metadata"]["name"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, String)> = [
+        ("ADDED", "before"),
+        ("ADDED", "during"),
+        ("DELETED", "during"),
+    ]
+    .iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    assert_eq!(events, expected, "{raw}");
+}

@@ -2,6 +2,7 @@
 //! (skipped with a message where it is not installed) and kube-rs — plus the server's own
 //! test controls. Each assertion states what a real API server returns.
 
+mod binary;
 mod crds;
 mod harness;
 mod http;
