@@ -54,6 +54,10 @@ pub enum CliError {
         /// The one that holds the mesh's anchor.
         earlier: PathBuf,
     },
+    /// A command that talks to clusters could not start or finish (lock held, no
+    /// terminal to confirm on, unknown --target, runtime).
+    #[error("{0}")]
+    Live(String),
     /// `render` could not write its output.
     #[error("cannot {action} {}: {source}; check that the output directory is writable", path.display())]
     Write {

@@ -1,16 +1,23 @@
 //! Command-line interface: one module per subcommand.
 
+mod apply;
 mod certs;
+mod check;
+mod destroy;
 mod error;
 mod graph;
 mod inputs;
+mod live;
 mod load;
 mod plan;
 mod render;
 mod schema;
+mod status;
 mod validate;
 
 use clap::{Parser, Subcommand};
+use codespan_reporting::term::termcolor::ColorChoice;
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 pub use error::CliError;
@@ -24,6 +31,10 @@ pub use error::CliError;
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// No colours (also: the NO_COLOR environment variable, or output that is not a
+    /// terminal).
+    #[arg(long, global = true)]
+    no_color: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -32,6 +43,14 @@ enum Command {
     Validate(validate::Args),
     /// Show what apply would do, node by node, in apply order.
     Plan(plan::Args),
+    /// Create or converge everything the topology declares, in dependency order.
+    Apply(apply::Args),
+    /// Per node: in sync, drifted, missing or not ready (exit 0 only when all in sync).
+    Status(status::Args),
+    /// Prove the mesh works: control plane, gateways, links, mirrors, splits, trust.
+    Check(check::Args),
+    /// Delete what meshctl owns for the topology.
+    Destroy(destroy::Args),
     /// Write the objects meshctl owns, per cluster, for GitOps repos or kubectl apply.
     Render(render::Args),
     /// Print the dependency graph (Graphviz dot or Mermaid).
@@ -43,9 +62,17 @@ enum Command {
 }
 
 pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
+    let paint = crate::output::live::Paint(
+        !cli.no_color
+            && crate::output::color_choice(std::io::stdout().is_terminal()) != ColorChoice::Never,
+    );
     match cli.command {
+        Command::Apply(args) => apply::run(args, paint),
+        Command::Status(args) => status::run(args, paint),
+        Command::Check(args) => check::run(args, paint),
+        Command::Destroy(args) => destroy::run(args, paint),
         Command::Validate(args) => validate::run(args),
-        Command::Plan(args) => plan::run(args),
+        Command::Plan(args) => plan::run(args, paint),
         Command::Render(args) => render::run(args),
         Command::Graph(args) => graph::run(args),
         Command::Certs(args) => certs::run(args),

@@ -4,6 +4,7 @@
 use super::inputs::read_one;
 use super::load::{load_valid, ValidTopology};
 use super::CliError;
+use crate::output::live::Paint;
 use crate::output::{self, plan as render_plan};
 use clap::ValueEnum;
 use meshctl_certs::topology::{plan_warnings, stored_trust, Invocation, MeshCertificates};
@@ -44,6 +45,11 @@ pub struct Args {
     /// Where the mesh certificates are kept (default `.meshctl/<topology name>/`).
     #[arg(long, value_name = "DIR")]
     state_dir: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    cluster: super::live::ClusterArgs,
+    /// Live plans: show unchanged nodes too.
+    #[arg(long, short)]
+    verbose: bool,
     /// Warn when a mesh certificate expires within this long.
     #[arg(long, value_name = "DURATION", default_value = "30d", value_parser = humantime::parse_duration)]
     cert_warn: std::time::Duration,
@@ -122,14 +128,14 @@ fn read_base(file: &str, args: &Args) -> Result<Base, CliError> {
     })
 }
 
-pub fn run(args: Args) -> Result<ExitCode, CliError> {
+pub fn run(args: Args, paint: Paint) -> Result<ExitCode, CliError> {
+    if args.base.is_none() && !args.offline {
+        return live(&args, paint);
+    }
     let mut plan = match &args.base {
         Some(base) => base_plan(&args, base)?,
         None => {
             let topology = load_valid(&args.file)?;
-            if !args.offline {
-                eprintln!("note: planning against live clusters is not available yet; showing the offline plan (pass --offline to silence this note)");
-            }
             let paths = paths_of(&args, &topology.loaded.topology);
             let mut plan = plan::offline(
                 &topology.loaded.topology.metadata.name,
@@ -218,6 +224,32 @@ fn add_certificate_warnings(args: &Args, topology: &ValidTopology, plan: &mut Pl
         }
         plan.warnings.push(warning);
     }
+}
+
+/// The plan against the live clusters: what apply would write, touching nothing.
+fn live(args: &Args, paint: Paint) -> Result<ExitCode, CliError> {
+    let live = super::live::prepare(&args.file, &args.cluster, args.state_dir.as_deref())?;
+    let plan = super::live::runtime()?.block_on(meshctl_executor::plan(&live.graph, &live.options));
+    let text = match args.output {
+        Format::Human => crate::output::live::plan_human(&plan, args.verbose, paint),
+        Format::Markdown => crate::output::live::plan_markdown(&plan, &args.file),
+        Format::Json => {
+            let mut json = serde_json::to_string_pretty(&plan)
+                .map_err(|e| CliError::Live(format!("cannot print the plan: {e}")))?;
+            json.push('\n');
+            json
+        }
+    };
+    output::ignore_broken_pipe(std::io::stdout().lock().write_all(text.as_bytes()))?;
+    let unreadable = plan.clusters.iter().any(|c| c.error.is_some());
+    Ok(if unreadable {
+        // A plan with a cluster it could not read is not a statement about that cluster.
+        ExitCode::FAILURE
+    } else if args.detailed_exitcode && plan.has_changes() {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn print(args: &Args, plan: &Plan) -> std::io::Result<()> {

@@ -4,6 +4,7 @@ pub mod github;
 pub mod graph;
 pub mod human;
 pub mod json;
+pub mod live;
 pub mod plan;
 pub mod sarif;
 

@@ -12,6 +12,7 @@
 //! →[`gitops::layout`]→ files. The executor: Graph → observed ([`live`], [`check`]) →
 //! plan → apply.
 
+pub mod check;
 pub mod diagnostics;
 #[deny(missing_docs)]
 pub mod gitops;

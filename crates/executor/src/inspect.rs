@@ -1,0 +1,64 @@
+//! Reads for `meshctl check`: the LISTs core's checks name (`meshctl_core::check::reads`),
+//! one per kind and namespace and cluster, into a [`Snapshot`] core decides on. Clusters
+//! are read concurrently; a kind the cluster does not serve yet reads as empty.
+
+use crate::clients::Clients;
+use crate::discovery::{Discovery, Resolved};
+use crate::ExecutorOptions;
+use meshctl_core::check::{ClusterObjects, Read, Snapshot};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Reads everything `reads` names. Never fails as a whole: an unreachable cluster is
+/// recorded as such, a failed LIST as that read's failure.
+pub async fn snapshot(reads: &[Read], opts: &ExecutorOptions) -> Snapshot {
+    let clients = Arc::new(Clients::new(
+        opts.kubeconfig.as_deref(),
+        opts.timeouts.connection,
+    ));
+    let discovery = Arc::new(Discovery::new());
+    let mut by_cluster: BTreeMap<(String, String), Vec<Read>> = BTreeMap::new();
+    for read in reads {
+        by_cluster
+            .entry((read.cluster.clone(), read.context.clone()))
+            .or_default()
+            .push(read.clone());
+    }
+    let mut jobs = tokio::task::JoinSet::new();
+    for ((cluster, context), reads) in by_cluster {
+        let clients = Arc::clone(&clients);
+        let discovery = Arc::clone(&discovery);
+        jobs.spawn(async move {
+            let api = match clients.reachable(&cluster, &context).await {
+                Ok(api) => api,
+                Err(e) => return (cluster, Err(e.to_string())),
+            };
+            let mut objects = ClusterObjects::default();
+            for read in &reads {
+                let result = match discovery
+                    .resolve(&api, read.api_version, read.kind, false)
+                    .await
+                {
+                    Ok(Resolved::NotServed) => Ok(Vec::new()),
+                    Ok(Resolved::Served { resource, .. }) => api
+                        .list(&resource, Some(&read.namespace), None)
+                        .await
+                        .map_err(|e| e.to_string()),
+                    Err(e) => Err(e.to_string()),
+                };
+                objects.add_read(read, result);
+            }
+            (cluster, Ok(objects))
+        });
+    }
+    let mut snapshot = Snapshot::default();
+    while let Some(joined) = jobs.join_next().await {
+        match joined {
+            Ok((cluster, Ok(objects))) => snapshot.insert(&cluster, objects),
+            Ok((cluster, Err(why))) => snapshot.unreachable(&cluster, why),
+            // A panicked read task: its cluster stays "not read", which fails its checks.
+            Err(_) => {}
+        }
+    }
+    snapshot
+}

@@ -1,0 +1,78 @@
+//! `meshctl check`: does the running mesh do what the topology says? Reads each cluster
+//! once (core's `check::reads`), lets core decide, prints one line per check.
+
+use super::live::{prepare, runtime, ClusterArgs, StateDirArg};
+use super::CliError;
+use crate::output::ignore_broken_pipe;
+use crate::output::live::{check_human, Paint};
+use clap::ValueEnum;
+use meshctl_certs::judge::X509Judge;
+use meshctl_core::check::{self, CheckSummary};
+use meshctl_core::graph::{Desired, ExternalAction};
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::SystemTime;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The topology whose mesh to check.
+    #[arg(value_name = "FILE")]
+    file: String,
+    #[command(flatten)]
+    cluster: ClusterArgs,
+    #[command(flatten)]
+    state: StateDirArg,
+    #[arg(long, short, value_enum, default_value_t = Format::Human)]
+    output: Format,
+}
+
+pub fn run(args: Args, paint: Paint) -> Result<ExitCode, CliError> {
+    let live = prepare(&args.file, &args.cluster, args.state.state_dir.as_deref())?;
+    let topology = &live.loaded.topology;
+    let reads = check::reads(topology);
+    let snapshot = runtime()?.block_on(meshctl_executor::inspect::snapshot(&reads, &live.options));
+    // The topology's own anchor (generated into the state directory, or the user's
+    // file): every cluster must run exactly that one.
+    let anchor = live.graph.nodes().find_map(|node| match &node.desired {
+        Desired::Action(ExternalAction::Certificates { trust_anchor, .. }) => {
+            std::fs::read_to_string(trust_anchor.cert()).ok()
+        }
+        _ => None,
+    });
+    if anchor.is_none() && topology.spec.mesh.linkerd.is_some() {
+        eprintln!("note: the topology's trust anchor is not on this machine (run `meshctl certs init {}`); clusters are only compared with each other", args.file);
+    }
+    let results = check::run(
+        topology,
+        &snapshot,
+        anchor.as_deref(),
+        &X509Judge::at(SystemTime::now()),
+    );
+    let text = match args.output {
+        Format::Human => check_human(&results, paint),
+        Format::Json => {
+            let document = serde_json::json!({
+                "topology": topology.metadata.name,
+                "success": CheckSummary::of(&results).failed == 0,
+                "summary": CheckSummary::of(&results),
+                "checks": results,
+            });
+            let mut json = serde_json::to_string_pretty(&document)
+                .map_err(|e| CliError::Live(format!("cannot print the checks: {e}")))?;
+            json.push('\n');
+            json
+        }
+    };
+    ignore_broken_pipe(std::io::stdout().lock().write_all(text.as_bytes()))?;
+    Ok(if CheckSummary::of(&results).failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}

@@ -1,0 +1,59 @@
+//! `meshctl destroy`: delete what meshctl owns for the topology, dependents first.
+//! Objects meshctl does not own are never touched; the state directory (the trust
+//! anchor) is kept.
+
+use super::live::{confirm, lock_state, prepare, runtime, ClusterArgs, StateDirArg, WriteArgs};
+use super::CliError;
+use crate::output::live::{summary_human, Paint};
+use meshctl_executor::PlainProgress;
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The topology whose objects to delete.
+    #[arg(value_name = "FILE")]
+    file: String,
+    #[command(flatten)]
+    cluster: ClusterArgs,
+    #[command(flatten)]
+    state: StateDirArg,
+    #[command(flatten)]
+    write: WriteArgs,
+}
+
+pub fn run(args: Args, paint: Paint) -> Result<ExitCode, CliError> {
+    let live = prepare(&args.file, &args.cluster, args.state.state_dir.as_deref())?;
+    let _lock = lock_state(&live.paths.state_dir, "destroy", &args.write)?;
+    let clusters: Vec<String> = live
+        .loaded
+        .topology
+        .spec
+        .clusters
+        .iter()
+        .map(|c| format!("{} (context {})", c.name, c.context()))
+        .collect();
+    eprintln!(
+        "meshctl will delete every object it owns for topology {} in: {}.\nObjects it does not own are left alone; kind clusters themselves are not deleted (use `kind delete cluster`); the state directory {} (the trust anchor) is kept.",
+        live.name(),
+        clusters.join(", "),
+        live.paths.state_dir.display()
+    );
+    if !args.write.auto_approve && !confirm("Destroy?")? {
+        eprintln!("Destroy cancelled; nothing was deleted.");
+        return Ok(ExitCode::FAILURE);
+    }
+    let progress = PlainProgress::new(std::io::stderr());
+    let summary = runtime()?.block_on(meshctl_executor::destroy(
+        &live.graph,
+        &live.options,
+        &progress,
+    ));
+    let paint_err = Paint(paint.0 && std::io::stderr().is_terminal());
+    eprint!("{}", summary_human(&summary, "Destroy", paint_err));
+    Ok(if summary.is_success() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
