@@ -169,9 +169,14 @@ pub fn server_side_apply(
         .filter(|e| !e.same_identity(req.manager, Operation::Apply, req.subresource))
         .flat_map(|e| e.fields.iter())
         .collect();
+    // Shortest first: removing a list item or map takes its fields along.
     let mut dropped: Vec<&Path> = previous.difference(&applied_set).collect();
-    dropped.sort_by_key(|p| std::cmp::Reverse(p.len()));
+    dropped.sort_by_key(|p| p.len());
+    let mut removed: Vec<&Path> = Vec::new();
     for path in dropped {
+        if removed.iter().any(|r| path.starts_with(r)) {
+            continue;
+        }
         let owned_elsewhere = others.iter().any(|o| o.starts_with(path));
         let still_applied = get_at(&applied, path).is_some()
             || applied_set
@@ -179,6 +184,7 @@ pub fn server_side_apply(
                 .any(|a| path.starts_with(a) && a.len() < path.len());
         if !owned_elsewhere && !still_applied {
             fieldpath::remove_at(&mut merged, path);
+            removed.push(path);
         }
     }
 
@@ -539,6 +545,29 @@ mod tests {
             managed2, managed,
             "time is kept when the field set is unchanged"
         );
+    }
+
+    #[test]
+    fn a_container_no_longer_applied_is_removed_and_others_keep_theirs() {
+        let deploy = |containers: Value| {
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d", "namespace": "n"},
+                "spec": {"template": {"spec": {"containers": containers}}}})
+        };
+        let two = deploy(json!([{"name": "a", "image": "x"}, {"name": "b", "image": "y"}]));
+        let (live, managed) = server_side_apply(None, &[], &two, &req("m", false)).unwrap();
+        // Another manager adds a sidecar through its own apply.
+        let sidecar = deploy(json!([{"name": "c", "image": "z"}]));
+        let (live, managed) =
+            server_side_apply(Some(&live), &managed, &sidecar, &req("injector", false)).unwrap();
+        let one = deploy(json!([{"name": "a", "image": "x"}]));
+        let (after, _) = server_side_apply(Some(&live), &managed, &one, &req("m", false)).unwrap();
+        let names: Vec<&str> = after["spec"]["template"]["spec"]["containers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["a", "c"]);
     }
 
     #[test]
