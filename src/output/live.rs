@@ -159,9 +159,9 @@ pub fn plan_human(plan: &LivePlan, verbose: bool, paint: Paint) -> String {
             if inventory.action != LiveAction::Unchanged {
                 let _ = writeln!(
                     out,
-                    "    {} {}  (meshctl's inventory of what it owns here)",
+                    "  {} {}  meshctl's inventory of what it owns here (ApplySet parent)",
                     paint.action(inventory.action),
-                    inventory.object
+                    paint.bold(&inventory.object.to_string())
                 );
             }
         }
