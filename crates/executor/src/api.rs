@@ -5,9 +5,19 @@ use crate::error::ApiError;
 use http_body_util::BodyExt;
 use kube::api::{DeleteParams, GetParams, ListParams, Patch, PatchParams};
 use kube::core::{ApiResource, DynamicObject, Request, Resource};
-use meshctl_core::live::FIELD_MANAGER;
 use serde_json::Value;
 use std::time::Duration;
+
+/// How a server-side apply is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApplyMode<'a> {
+    /// The field manager (`meshctl`, or `meshctl-<part>`).
+    pub manager: &'a str,
+    /// Take over fields other managers own.
+    pub force: bool,
+    /// `dryRun=All`: nothing is stored.
+    pub dry_run: bool,
+}
 
 /// Requests to one cluster.
 #[derive(Clone)]
@@ -85,8 +95,7 @@ impl ClusterApi {
         }
     }
 
-    /// Server-side apply as field manager `meshctl`; `dry_run` adds `dryRun=All`,
-    /// `force` takes over conflicting fields. Returns the object as stored (or as it
+    /// Server-side apply in `mode`. Returns the object as stored (or as it
     /// would be, for a dry run).
     pub async fn apply(
         &self,
@@ -94,14 +103,13 @@ impl ClusterApi {
         namespace: Option<&str>,
         name: &str,
         body: &Value,
-        dry_run: bool,
-        force: bool,
+        mode: ApplyMode<'_>,
     ) -> Result<Value, ApiError> {
-        let mut params = PatchParams::apply(FIELD_MANAGER);
-        if force {
+        let mut params = PatchParams::apply(mode.manager);
+        if mode.force {
             params = params.force();
         }
-        if dry_run {
+        if mode.dry_run {
             params = params.dry_run();
         }
         let request = Request::new(DynamicObject::url_path(resource, namespace))

@@ -3,7 +3,7 @@
 //! `force_conflicts`), nothing at all for what holds, deletes for pruning, and the
 //! waits the next node needs. Each node is one [`NodeRunner`] run.
 
-use crate::api::ClusterApi;
+use crate::api::{ApplyMode, ClusterApi};
 use crate::discovery::Resolved;
 use crate::engine::Engine;
 use crate::error::ExecutorError;
@@ -49,7 +49,7 @@ impl NodeRunner for GraphRunner {
             };
             match &node.desired {
                 Desired::Objects(objects) => {
-                    run_objects(&engine, &inventory, &node, objects, plan.as_ref()).await
+                    run_objects(&engine, &inventory, &node, objects, plan.as_ref(), false).await
                 }
                 Desired::Action(action) if crate::actions::renders_objects(action) => {
                     let cluster = engine.cluster_of(&node).ok_or_else(|| {
@@ -60,7 +60,7 @@ impl NodeRunner for GraphRunner {
                         .reachable(&cluster.name, &cluster.context)
                         .await?;
                     let objects = crate::actions::render(&engine, &api, action).await?;
-                    run_objects(&engine, &inventory, &node, &objects, plan.as_ref()).await
+                    run_objects(&engine, &inventory, &node, &objects, plan.as_ref(), true).await
                 }
                 Desired::Action(action) => crate::actions::run_action(&engine, &node, action).await,
             }
@@ -101,11 +101,13 @@ async fn run_objects(
     node: &Node,
     objects: &[DesiredObject],
     plan: Option<&NodePlan>,
+    rendered: bool,
 ) -> Result<NodeReport, ExecutorError> {
     let cluster = engine
         .cluster_of(node)
         .ok_or_else(|| ExecutorError::Invalid(format!("node {} names no cluster", node.id)))?;
     let mut tally = Tally::default();
+    let manager = engine.manager(&node.id);
     let planned: HashMap<ObjectRef, &ObjectPlan> = plan
         .map(|p| p.objects.iter().map(|o| (o.object.clone(), o)).collect())
         .unwrap_or_default();
@@ -135,10 +137,19 @@ async fn run_objects(
     };
     for object in objects {
         let reference = ObjectRef::of(object);
-        let body = engine.body(object);
+        let observed = fresh.get(&reference);
+        let live = match observed {
+            Some(meshctl_core::live::Observed::Present(live)) => Some(live),
+            _ => None,
+        };
+        let (body, _) = engine.policy_body(object, rendered, live);
+        let Some(body) = body else {
+            tally.unchanged += 1;
+            continue;
+        };
         let decision = match planned.get(&reference) {
-            Some(p) if p.action != LiveAction::Unknown => (*p).clone(),
-            _ => decide_now(engine, &reference, &body, fresh.get(&reference)),
+            Some(p) if !unsettled.contains(&reference) => (*p).clone(),
+            _ => decide_now(engine, manager, &reference, &body, observed),
         };
         match decision.action {
             LiveAction::Unchanged | LiveAction::Delete | LiveAction::Unknown => {
@@ -173,7 +184,7 @@ async fn run_objects(
             },
             ..reference
         };
-        apply_one(&api, &resource, &reference, &body, force).await?;
+        apply_one(&api, &resource, &reference, &body, force, manager).await?;
         if decision.action == LiveAction::Create {
             tally.created += 1;
         } else {
@@ -188,6 +199,7 @@ async fn run_objects(
 /// (no dry run: apply itself is the next request).
 fn decide_now(
     engine: &Engine,
+    manager: &str,
     reference: &ObjectRef,
     body: &Value,
     observed: Option<&meshctl_core::live::Observed>,
@@ -195,7 +207,7 @@ fn decide_now(
     let observed = observed
         .cloned()
         .unwrap_or(meshctl_core::live::Observed::Absent);
-    match assess(reference, body, &observed, &engine.applyset.id) {
+    match assess(reference, body, &observed, &engine.applyset.id, manager) {
         Assessment::Decided(plan) => *plan,
         Assessment::NeedsDryRun { owned } => ObjectPlan {
             force: owned,
@@ -239,6 +251,7 @@ async fn apply_one(
     reference: &ObjectRef,
     body: &Value,
     force: bool,
+    manager: &str,
 ) -> Result<Value, ExecutorError> {
     let secrets = secret_values(reference, body);
     api.apply(
@@ -246,8 +259,11 @@ async fn apply_one(
         reference.namespace.as_deref(),
         &reference.name,
         body,
-        false,
-        force,
+        ApplyMode {
+            manager,
+            force,
+            dry_run: false,
+        },
     )
     .await
     .map_err(|mut source| {
@@ -386,9 +402,19 @@ impl Inventory {
             return Ok(kinds);
         }
         let body = engine.applyset.parent_body(&kinds);
-        api.apply(&resource, ns, &parent.name, &body, false, true)
-            .await
-            .map_err(|e| error("write", e))?;
+        api.apply(
+            &resource,
+            ns,
+            &parent.name,
+            &body,
+            ApplyMode {
+                manager: meshctl_core::live::FIELD_MANAGER,
+                force: true,
+                dry_run: false,
+            },
+        )
+        .await
+        .map_err(|e| error("write", e))?;
         Ok(kinds)
     }
 }

@@ -5,8 +5,9 @@ use crate::clients::Clients;
 use crate::discovery::Discovery;
 use crate::ownership::{group_kind, ApplySet};
 use crate::ExecutorOptions;
-use meshctl_core::graph::{Desired, Graph, Node, NodeId, Paths};
+use meshctl_core::graph::{Desired, Graph, Node, NodeId, NodeKind, Paths};
 use meshctl_core::live::ownership::with_ownership_labels;
+use meshctl_core::live::policy::{apply_policy, rendered_policy, Policy};
 use meshctl_core::live::ObjectRef;
 use meshctl_core::render::DesiredObject;
 use serde_json::Value;
@@ -33,11 +34,15 @@ pub struct Engine {
     pub selected: BTreeSet<NodeId>,
     /// Where the graph's files are (kind configs, manifests, certificates).
     pub paths: Paths,
+    /// Field managers of nodes that add to an object an earlier node applies.
+    managers: HashMap<NodeId, String>,
 }
 
 impl Engine {
     pub fn new(graph: &Graph, opts: &ExecutorOptions) -> Engine {
         let mut clusters = BTreeMap::new();
+        let mut first_applier: HashMap<(String, ObjectRef), NodeId> = HashMap::new();
+        let mut managers = HashMap::new();
         let mut desired: BTreeMap<String, Vec<DesiredObject>> = BTreeMap::new();
         for node in graph.nodes() {
             let Some(cluster) = &node.cluster else {
@@ -54,6 +59,19 @@ impl Engine {
                     context,
                 });
             if let Desired::Objects(objects) = &node.desired {
+                // An export label is added to a Service a workload's manifests apply
+                // (rendered at apply time, so not seen here): always its own manager.
+                if node.kind == NodeKind::ExportLabel {
+                    managers.insert(node.id.clone(), node_manager(node));
+                }
+                for object in objects {
+                    let first = first_applier
+                        .entry((cluster.clone(), ObjectRef::of(object)))
+                        .or_insert_with(|| node.id.clone());
+                    if *first != node.id {
+                        managers.insert(node.id.clone(), node_manager(node));
+                    }
+                }
                 desired
                     .entry(cluster.clone())
                     .or_default()
@@ -69,12 +87,52 @@ impl Engine {
             desired,
             selected: selected_nodes(graph, &opts.targets),
             paths: graph.paths().clone(),
+            managers,
         }
+    }
+
+    /// The field manager a node applies as: `meshctl`, or `meshctl-<node kind>` for a
+    /// node adding fields to an object an earlier node applies (each partial intent needs
+    /// its own manager, or one apply would remove the other's fields).
+    pub fn manager(&self, node: &NodeId) -> &str {
+        self.managers
+            .get(node)
+            .map(String::as_str)
+            .unwrap_or(meshctl_core::live::FIELD_MANAGER)
     }
 
     /// The body apply sends for a desired object: its body with meshctl's ownership labels.
     pub fn body(&self, object: &DesiredObject) -> Value {
         with_ownership_labels(&object.body, &self.applyset.id)
+    }
+
+    /// The body to compare and apply for an object: [`Engine::body`], and for objects a
+    /// tool rendered, its render policy applied against the live object. `None`: nothing
+    /// to do (create-only and present). The note says which policy took effect.
+    pub fn policy_body(
+        &self,
+        object: &DesiredObject,
+        rendered: bool,
+        live: Option<&Value>,
+    ) -> (Option<Value>, Option<String>) {
+        let body = self.body(object);
+        if !rendered {
+            return (Some(body), None);
+        }
+        let (policy, why) = rendered_policy(&ObjectRef::of(object));
+        if policy == Policy::Apply {
+            return (Some(body), None);
+        }
+        let note = live.map(|_| match why {
+            Some(why) => format!("policy {policy} ({why})"),
+            None => format!("policy {policy}"),
+        });
+        (apply_policy(&policy, &body, live), note)
+    }
+
+    /// Whether a rendered object has a policy other than plain apply.
+    pub fn has_policy(&self, object: &ObjectRef, rendered: bool) -> bool {
+        rendered && rendered_policy(object).0 != Policy::Apply
     }
 
     /// The cluster a node runs against.
@@ -112,6 +170,10 @@ impl Engine {
     pub fn whole_topology(&self) -> bool {
         self.opts.targets.is_empty()
     }
+}
+
+fn node_manager(node: &Node) -> String {
+    format!("meshctl-{}", format!("{:?}", node.kind).to_lowercase())
 }
 
 /// The targets and everything they depend on, or every node without targets.

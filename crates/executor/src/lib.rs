@@ -545,7 +545,11 @@ async fn destroy_cluster(
     )
     .await
     {
-        Ok(items) => items.iter().filter_map(ObjectRef::from_value).collect(),
+        Ok(items) => items
+            .iter()
+            .filter(|o| meshctl_core::live::ownership::is_owned(o, &engine.applyset.id))
+            .filter_map(ObjectRef::from_value)
+            .collect(),
         Err(e) => {
             out.errors.push(e.to_string());
             return out;

@@ -4,11 +4,11 @@
 //! name while the others still show.
 
 use crate::actions;
-use crate::api::ClusterApi;
+use crate::api::{ApplyMode, ClusterApi};
 use crate::engine::{ClusterRef, Engine};
 use crate::error::ExecutorError;
 use crate::observe::{observe, owned_objects};
-use crate::ownership::listed_group_kinds;
+use crate::ownership::{group_kind, listed_group_kinds};
 use meshctl_core::graph::{Desired, ExternalAction, Graph, Node, NodeId};
 use meshctl_core::live::redact::{redact_text, secret_values};
 use meshctl_core::live::{
@@ -159,11 +159,11 @@ async fn plan_cluster(engine: &Engine, cluster: &ClusterRef, nodes: &[Node]) -> 
     for node in nodes {
         node_plans.push(match (&node.desired, rendered.get(&node.id)) {
             (Desired::Objects(objects), _) => {
-                plan_objects(engine, &api, node, objects, &observed).await
+                plan_objects(engine, &api, node, objects, &observed, false).await
             }
             (Desired::Action(action), Some(Ok(objects))) => NodePlan {
                 rendered_by: actions::command_lines(engine, action),
-                ..plan_objects(engine, &api, node, objects, &observed).await
+                ..plan_objects(engine, &api, node, objects, &observed, true).await
             },
             (Desired::Action(action), Some(Err(error))) => NodePlan {
                 rendered_by: actions::command_lines(engine, action),
@@ -254,19 +254,36 @@ async fn plan_objects(
     node: &Node,
     objects: &[meshctl_core::render::DesiredObject],
     observed: &HashMap<ObjectRef, Observed>,
+    rendered: bool,
 ) -> NodePlan {
     let permits = Arc::new(Semaphore::new(engine.opts.parallelism.max(1)));
+    let manager = engine.manager(&node.id).to_string();
     let mut dry_runs = JoinSet::new();
     let mut planned: Vec<Option<ObjectPlan>> = Vec::new();
     for (index, object) in objects.iter().enumerate() {
         let reference = ObjectRef::of(object);
-        let body = engine.body(object);
         let seen = observed
             .get(&reference)
             .cloned()
             .unwrap_or(Observed::Unknown("not observed".into()));
-        match assess(&reference, &body, &seen, &engine.applyset.id) {
-            Assessment::Decided(plan) => planned.push(Some(*plan)),
+        let live = match &seen {
+            Observed::Present(live) => Some(live),
+            _ => None,
+        };
+        let (body, policy_note) = engine.policy_body(object, rendered, live);
+        let Some(body) = body else {
+            planned.push(Some(ObjectPlan::simple(
+                reference,
+                LiveAction::Unchanged,
+                policy_note,
+            )));
+            continue;
+        };
+        match assess(&reference, &body, &seen, &engine.applyset.id, &manager) {
+            Assessment::Decided(mut plan) => {
+                plan.note = plan.note.or(policy_note);
+                planned.push(Some(*plan))
+            }
             Assessment::NeedsDryRun { owned } => {
                 planned.push(None);
                 let Observed::Present(live) = seen else {
@@ -279,10 +296,23 @@ async fn plan_objects(
                 let api = api.clone();
                 let permits = Arc::clone(&permits);
                 let force = owned || engine.opts.force_conflicts;
+                let manager = manager.clone();
                 dry_runs.spawn(async move {
                     let _permit = permits.acquire_owned().await;
-                    let plan =
-                        dry_run(&api, resolved, &reference, &body, &live, owned, force).await;
+                    let plan = dry_run(
+                        &api,
+                        resolved,
+                        &reference,
+                        &body,
+                        &live,
+                        owned,
+                        ApplyMode {
+                            manager: &manager,
+                            force,
+                            dry_run: true,
+                        },
+                    )
+                    .await;
                     (index, plan)
                 });
             }
@@ -325,7 +355,7 @@ async fn dry_run(
     body: &Value,
     live: &Value,
     owned: bool,
-    force: bool,
+    mode: ApplyMode<'_>,
 ) -> ObjectPlan {
     let secrets = secret_values(reference, body);
     let unknown = |why: String| {
@@ -344,12 +374,12 @@ async fn dry_run(
     };
     let namespace = reference.namespace.as_deref();
     match api
-        .apply(&resource, namespace, &reference.name, body, true, force)
+        .apply(&resource, namespace, &reference.name, body, mode)
         .await
     {
         Ok(result) => {
-            let mut plan = after_dry_run(reference, live, &result, owned);
-            plan.force = force && plan.action == LiveAction::Update;
+            let mut plan = after_dry_run(reference, live, &result, owned, mode.manager);
+            plan.force = mode.force && plan.action == LiveAction::Update;
             plan
         }
         Err(e) if e.is_conflict() => {
@@ -400,11 +430,20 @@ async fn plan_inventory(
             })?;
         if let Some(live_parent) = live_parent {
             let listed = listed_group_kinds(&live_parent);
-            inventory = if listed == desired_kinds
-                || !engine.whole_topology() && desired_kinds.is_subset(&listed)
-            {
+            // Every kind applied this run, rendered ones included; a superset is fine.
+            let needed: BTreeSet<String> = desired_kinds
+                .iter()
+                .cloned()
+                .chain(wanted.iter().map(|r| group_kind(&r.api_version, &r.kind)))
+                .collect();
+            let labelled = meshctl_core::live::ownership::label(
+                &live_parent,
+                meshctl_core::live::ownership::APPLYSET_ID_LABEL,
+            ) == Some(engine.applyset.id.as_str());
+            inventory = if labelled && needed.is_subset(&listed) {
                 None
             } else {
+                let after: BTreeSet<String> = listed.union(&needed).cloned().collect();
                 Some(ObjectPlan {
                     changes: vec![meshctl_core::plan::FieldChange {
                         path: format!(
@@ -412,7 +451,7 @@ async fn plan_inventory(
                             meshctl_core::live::ownership::APPLYSET_GROUP_KINDS_ANNOTATION
                         ),
                         old: Some(join(&listed).into()),
-                        new: Some(join(&desired_kinds).into()),
+                        new: Some(join(&after).into()),
                     }],
                     ..ObjectPlan::simple(parent.clone(), LiveAction::Update, None)
                 })
@@ -421,6 +460,7 @@ async fn plan_inventory(
         }
     }
     if desired_kinds.is_empty()
+        && wanted.is_empty()
         && inventory
             .as_ref()
             .is_some_and(|i| i.action == LiveAction::Create)
@@ -442,6 +482,7 @@ async fn plan_inventory(
     .await?;
     let prune = owned
         .iter()
+        .filter(|o| meshctl_core::live::ownership::is_owned(o, &engine.applyset.id))
         .filter_map(ObjectRef::from_value)
         .filter(|r| !wanted.contains(r))
         .map(|r| {

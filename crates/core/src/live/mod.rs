@@ -7,19 +7,22 @@
 //! - [`ownership`]: meshctl's ownership marker (kubectl's ApplySet labels), field
 //!   managers and server-side apply conflicts;
 //! - [`redact`]: Secret values never shown;
-//! - [`plan`]: the live plan's entries, decisions and counts.
+//! - [`plan`]: the live plan's entries, decisions and counts;
+//! - [`policy`]: how objects a tool renders are reconciled (apply, create-only, ignore
+//!   fields), so content regenerated on every render is not drift.
 
 pub mod compare;
 pub mod object;
 pub mod ownership;
 pub mod plan;
+pub mod policy;
 pub mod redact;
 
 pub use compare::{
     declared_fields_hold, field_diff, live_diff, strip_server_fields, FieldDiff, FieldPath,
 };
 pub use object::{split_api_version, ObjectRef, Observed};
-pub use ownership::{Conflict, FIELD_MANAGER, MANAGED_BY_LABEL, PART_OF_LABEL};
+pub use ownership::{is_meshctl_manager, Conflict, FIELD_MANAGER, MANAGED_BY_LABEL, PART_OF_LABEL};
 pub use plan::{
     after_dry_run, assess, conflicted, ActionPlan, Assessment, ClusterPlan, Counts, LiveAction,
     LivePlan, NodePlan, ObjectPlan,

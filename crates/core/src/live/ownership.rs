@@ -8,6 +8,14 @@ use serde_json::Value;
 
 /// The field manager meshctl applies as.
 pub const FIELD_MANAGER: &str = "meshctl";
+
+/// Whether a field manager is meshctl's: `meshctl`, or `meshctl-<part>` for a node that
+/// adds fields to an object another node applies (an export label on a workload's
+/// Service). Each applier needs its own manager: server-side apply removes the fields a
+/// manager stops sending, so two partial intents under one manager would undo each other.
+pub fn is_meshctl_manager(manager: &str) -> bool {
+    manager == FIELD_MANAGER || manager.starts_with("meshctl-")
+}
 /// Label every object meshctl applies carries, with value [`MANAGED_BY_VALUE`].
 pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
 pub const MANAGED_BY_VALUE: &str = "meshctl";
@@ -20,10 +28,21 @@ pub const APPLYSET_TOOLING_ANNOTATION: &str = "applyset.kubernetes.io/tooling";
 /// Annotation on the parent listing the member group-kinds (`Kind.group`, sorted, comma-separated).
 pub const APPLYSET_GROUP_KINDS_ANNOTATION: &str = "applyset.kubernetes.io/contains-group-kinds";
 
-/// Whether a live object is a member of the ApplySet `applyset_id` (meshctl owns it
-/// for this topology).
+/// Whether meshctl owns a live object for this topology: it carries the membership label
+/// of the ApplySet `applyset_id` and meshctl is one of its field managers. Labels alone
+/// are not enough: controllers copy them (Linkerd's service mirror copies an exported
+/// Service's labels onto its mirror), and a copy is not meshctl's to change or delete.
+/// An object without `managedFields` (a server that does not keep them) is taken at the
+/// label's word.
 pub fn is_owned(live: &Value, applyset_id: &str) -> bool {
-    label(live, PART_OF_LABEL) == Some(applyset_id)
+    if label(live, PART_OF_LABEL) != Some(applyset_id) {
+        return false;
+    }
+    let managers = managed_fields(live);
+    managers.is_empty()
+        || managers
+            .iter()
+            .any(|(manager, _)| is_meshctl_manager(manager))
 }
 
 /// A label's value on an object.
@@ -84,12 +103,12 @@ pub fn managers_of(live: &Value, path: &FieldPath) -> Vec<String> {
     owners
 }
 
-/// The managers other than meshctl that have written the object at all (sorted).
+/// The managers other than meshctl's that have written the object at all (sorted).
 pub fn other_writers(live: &Value) -> Vec<String> {
     let mut writers: Vec<String> = managed_fields(live)
         .into_iter()
         .map(|(manager, _)| manager.to_string())
-        .filter(|m| m != FIELD_MANAGER)
+        .filter(|m| !is_meshctl_manager(m))
         .collect();
     writers.sort();
     writers.dedup();
@@ -120,14 +139,14 @@ fn owns(fields: &Value, path: &[Segment]) -> bool {
     }
 }
 
-/// Whether meshctl's own entry in `managedFields` holds a field the desired body no
+/// Whether `manager`'s entry in `managedFields` holds a field the desired body no
 /// longer declares: server-side apply will remove it, so the object is not unchanged
 /// even though every declared field holds. Walks `f:` keys while the desired value is an
 /// object; lists are compared whole by the subset check, so the walk stops there.
-pub fn owns_undeclared_fields(live: &Value, desired: &Value) -> bool {
+pub fn owns_undeclared_fields(live: &Value, desired: &Value, manager: &str) -> bool {
     managed_fields(live)
         .into_iter()
-        .filter(|(manager, _)| *manager == FIELD_MANAGER)
+        .filter(|(m, _)| *m == manager)
         .any(|(_, fields)| undeclared(fields, desired))
 }
 
@@ -245,6 +264,19 @@ mod tests {
     }
 
     #[test]
+    fn a_copied_label_does_not_make_an_object_meshctls() {
+        let mut mirror = with_ownership_labels(
+            &json!({"metadata": {"name": "podinfo-east"}}),
+            "applyset-abc-v1",
+        );
+        mirror["metadata"]["managedFields"] =
+            json!([{"manager": "service-mirror", "operation": "Update"}]);
+        assert!(!is_owned(&mirror, "applyset-abc-v1"));
+        mirror["metadata"]["managedFields"] = json!([{"manager": "meshctl", "operation": "Apply"}]);
+        assert!(is_owned(&mirror, "applyset-abc-v1"));
+    }
+
+    #[test]
     fn the_manager_owning_a_changed_field_is_named() {
         let live = json!({"metadata": {"managedFields": [
             {"manager": "meshctl", "operation": "Apply",
@@ -287,13 +319,18 @@ mod tests {
         ]}});
         let declared = json!({"metadata": {"annotations": {"linkerd.io/inject": "enabled"}, "labels": {"a": "1"}},
                               "spec": {"ports": [{"port": 80}]}});
-        assert!(!owns_undeclared_fields(&live, &declared));
+        assert!(!owns_undeclared_fields(&live, &declared, FIELD_MANAGER));
         let dropped =
             json!({"metadata": {"labels": {"a": "1"}}, "spec": {"ports": [{"port": 80}]}});
         assert!(
-            owns_undeclared_fields(&live, &dropped),
+            owns_undeclared_fields(&live, &dropped, FIELD_MANAGER),
             "the annotation is no longer declared"
         );
+        assert!(!owns_undeclared_fields(
+            &live,
+            &dropped,
+            "meshctl-exportlabel"
+        ));
     }
 
     #[test]

@@ -5,9 +5,7 @@
 
 use super::compare::{declared_fields_hold, live_diff, FieldPath};
 use super::object::{ObjectRef, Observed};
-use super::ownership::{
-    is_owned, managers_of, other_writers, owns_undeclared_fields, Conflict, FIELD_MANAGER,
-};
+use super::ownership::{is_owned, managers_of, other_writers, owns_undeclared_fields, Conflict};
 use super::redact::redact_diff;
 use crate::graph::{NodeId, NodeKind};
 use crate::plan::FieldChange;
@@ -101,6 +99,7 @@ pub fn assess(
     desired: &Value,
     observed: &Observed,
     applyset_id: &str,
+    manager: &str,
 ) -> Assessment {
     let decided = |action, note: Option<&str>| {
         Assessment::Decided(Box::new(ObjectPlan::simple(
@@ -117,7 +116,8 @@ pub fn assess(
         ),
         Observed::Unknown(why) => decided(LiveAction::Unknown, Some(why)),
         Observed::Present(live)
-            if declared_fields_hold(desired, live) && !owns_undeclared_fields(live, desired) =>
+            if declared_fields_hold(desired, live)
+                && !owns_undeclared_fields(live, desired, manager) =>
         {
             decided(LiveAction::Unchanged, None)
         }
@@ -130,13 +130,19 @@ pub fn assess(
 /// The plan for an existing object after its dry run: the diff between live and the
 /// dry-run result, server bookkeeping stripped; unchanged when they agree. For an
 /// owned object, the other managers whose changes apply overrides are named.
-pub fn after_dry_run(object: &ObjectRef, live: &Value, dry_run: &Value, owned: bool) -> ObjectPlan {
+pub fn after_dry_run(
+    object: &ObjectRef,
+    live: &Value,
+    dry_run: &Value,
+    owned: bool,
+    manager: &str,
+) -> ObjectPlan {
     let mut diff = live_diff(live, dry_run);
     if diff.is_empty() {
         return ObjectPlan::simple(object.clone(), LiveAction::Unchanged, None);
     }
     let overrides = if owned {
-        overridden_managers(live, diff.iter().map(|d| &d.path))
+        overridden_managers(live, diff.iter().map(|d| &d.path), manager)
     } else {
         Vec::new()
     };
@@ -168,15 +174,16 @@ pub fn conflicted(object: &ObjectRef, conflict: Conflict) -> ObjectPlan {
 fn overridden_managers<'a>(
     live: &Value,
     paths: impl Iterator<Item = &'a FieldPath>,
+    manager: &str,
 ) -> Vec<String> {
     let mut named = Vec::new();
     let mut meshctl_owns_some = false;
     for path in paths {
-        for manager in managers_of(live, path) {
-            if manager == FIELD_MANAGER {
+        for owner in managers_of(live, path) {
+            if owner == manager {
                 meshctl_owns_some = true;
             } else {
-                named.push(manager);
+                named.push(owner);
             }
         }
     }
@@ -392,6 +399,7 @@ mod tests {
     use serde_json::json;
 
     const ID: &str = "applyset-x-v1";
+    const M: &str = crate::live::FIELD_MANAGER;
 
     fn split() -> ObjectRef {
         ObjectRef {
@@ -420,13 +428,13 @@ mod tests {
 
     #[test]
     fn missing_and_not_served_are_creates_without_requests() {
-        let Assessment::Decided(plan) = assess(&split(), &desired(50), &Observed::Absent, ID)
+        let Assessment::Decided(plan) = assess(&split(), &desired(50), &Observed::Absent, ID, M)
         else {
             panic!("absent is decided locally");
         };
         assert_eq!(plan.action, LiveAction::Create);
         let Assessment::Decided(plan) =
-            assess(&split(), &desired(50), &Observed::KindNotServed, ID)
+            assess(&split(), &desired(50), &Observed::KindNotServed, ID, M)
         else {
             panic!("not served is decided locally");
         };
@@ -438,7 +446,7 @@ mod tests {
     fn holding_fields_are_unchanged_without_a_dry_run() {
         let observed = Observed::Present(live(50, json!([])));
         assert_eq!(
-            assess(&split(), &desired(50), &observed, ID),
+            assess(&split(), &desired(50), &observed, ID, M),
             Assessment::Decided(Box::new(ObjectPlan::simple(
                 split(),
                 LiveAction::Unchanged,
@@ -451,7 +459,7 @@ mod tests {
     fn a_changed_owned_field_needs_a_forced_dry_run() {
         let observed = Observed::Present(live(10, json!([])));
         assert_eq!(
-            assess(&split(), &desired(50), &observed, ID),
+            assess(&split(), &desired(50), &observed, ID, M),
             Assessment::NeedsDryRun { owned: true }
         );
     }
@@ -470,7 +478,7 @@ mod tests {
             d["metadata"]["resourceVersion"] = json!("8");
             d
         };
-        let plan = after_dry_run(&split(), &live, &dry_run, true);
+        let plan = after_dry_run(&split(), &live, &dry_run, true, M);
         assert_eq!(plan.action, LiveAction::Update);
         assert_eq!(plan.overrides, ["kubectl-edit"]);
         assert!(plan.force);
@@ -487,7 +495,7 @@ mod tests {
     #[test]
     fn a_dry_run_equal_to_live_is_unchanged() {
         let live = live(50, json!([]));
-        let plan = after_dry_run(&split(), &live, &live, true);
+        let plan = after_dry_run(&split(), &live, &live, true, M);
         assert_eq!(plan.action, LiveAction::Unchanged);
     }
 
