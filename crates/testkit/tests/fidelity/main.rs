@@ -9,3 +9,4 @@ mod http;
 mod kube_client;
 mod kubectl_apply;
 mod kubectl_read;
+mod tools;

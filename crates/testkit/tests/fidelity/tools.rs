@@ -63,7 +63,11 @@ impl Env {
     /// Runs and insists on success; returns stdout.
     fn ok(&self, tool: &str, args: &[&str]) -> String {
         let out = self.run(tool, args);
-        assert!(out.status.success(), "{tool} {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{tool} {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap()
     }
 
@@ -73,8 +77,13 @@ impl Env {
             &format!("kind-{name}.yaml"),
             &format!("kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nname: {name}\nnetworking:\n  serviceSubnet: {service_subnet}\n"),
         );
-        self.ok("kind", &["create", "cluster", "--config", config.to_str().unwrap()]);
-        self.tools.cluster(name).expect("kind registered the cluster")
+        self.ok(
+            "kind",
+            &["create", "cluster", "--config", config.to_str().unwrap()],
+        );
+        self.tools
+            .cluster(name)
+            .expect("kind registered the cluster")
     }
 }
 
@@ -117,13 +126,17 @@ fn wait_for<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
 /// An ECDSA root and an issuer signed by it, as files.
 fn identity_files(env: &Env) -> [PathBuf; 3] {
     let root_key = rcgen::KeyPair::generate().unwrap();
-    let mut root = rcgen::CertificateParams::new(vec!["root.linkerd.cluster.local".into()]).unwrap();
+    let mut root =
+        rcgen::CertificateParams::new(vec!["root.linkerd.cluster.local".into()]).unwrap();
     root.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
     let root_cert = root.self_signed(&root_key).unwrap();
     let issuer_key = rcgen::KeyPair::generate().unwrap();
-    let mut issuer = rcgen::CertificateParams::new(vec!["identity.linkerd.cluster.local".into()]).unwrap();
+    let mut issuer =
+        rcgen::CertificateParams::new(vec!["identity.linkerd.cluster.local".into()]).unwrap();
     issuer.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Constrained(0));
-    let issuer_cert = issuer.signed_by(&issuer_key, &rcgen::Issuer::from_params(&root, &root_key)).unwrap();
+    let issuer_cert = issuer
+        .signed_by(&issuer_key, &rcgen::Issuer::from_params(&root, &root_key))
+        .unwrap();
     [
         env.write("ca.crt", &root_cert.pem()),
         env.write("issuer.crt", &issuer_cert.pem()),
@@ -134,16 +147,23 @@ fn identity_files(env: &Env) -> [PathBuf; 3] {
 #[test]
 fn kind_creates_a_cluster_reachable_through_its_kubeconfig_context() {
     let env = Env::new();
-    assert_eq!(env.ok("kind", &["version"]), "kind v0.20.0 go1.20.4 linux/amd64\n");
+    assert_eq!(
+        env.ok("kind", &["version"]),
+        "kind v0.20.0 go1.20.4 linux/amd64\n"
+    );
     let none = env.run("kind", &["get", "clusters"]);
     assert!(none.status.success());
     assert_eq!(stderr(&none), "No kind clusters found.\n");
 
     let cluster = env.kind_cluster("east", "10.97.0.0/16");
-    let kubeconfig: Value = serde_yaml::from_str(&std::fs::read_to_string(env.kubeconfig()).unwrap()).unwrap();
+    let kubeconfig: Value =
+        serde_yaml::from_str(&std::fs::read_to_string(env.kubeconfig()).unwrap()).unwrap();
     assert_eq!(kubeconfig["current-context"], "kind-east");
     assert_eq!(kubeconfig["clusters"][0]["name"], "kind-east");
-    assert_eq!(kubeconfig["clusters"][0]["cluster"]["server"], cluster.url());
+    assert_eq!(
+        kubeconfig["clusters"][0]["cluster"]["server"],
+        cluster.url()
+    );
     assert_eq!(env.ok("kind", &["get", "clusters"]), "east\n");
 
     // The context works for a real client.
@@ -151,26 +171,39 @@ fn kind_creates_a_cluster_reachable_through_its_kubeconfig_context() {
     let names = runtime.block_on(async {
         let config = kube::Config::from_custom_kubeconfig(
             kube::config::Kubeconfig::read_from(env.kubeconfig()).unwrap(),
-            &kube::config::KubeConfigOptions { context: Some("kind-east".into()), ..Default::default() },
+            &kube::config::KubeConfigOptions {
+                context: Some("kind-east".into()),
+                ..Default::default()
+            },
         )
         .await
         .unwrap();
         let client = kube::Client::try_from(config).unwrap();
         let api: kube::Api<k8s_openapi::api::core::v1::Namespace> = kube::Api::all(client);
-        api.list(&Default::default()).await.unwrap().items.into_iter().filter_map(|n| n.metadata.name).collect::<Vec<_>>()
+        api.list(&Default::default())
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .filter_map(|n| n.metadata.name)
+            .collect::<Vec<_>>()
     });
-    assert!(names.contains(&"default".to_string()), "namespaces: {names:?}");
+    assert!(
+        names.contains(&"default".to_string()),
+        "namespaces: {names:?}"
+    );
 
     let again = env.run("kind", &["create", "cluster", "--name", "east"]);
     assert_eq!(again.status.code(), Some(1));
     assert!(stderr(&again).contains("ERROR: failed to create cluster: node(s) already exist for a cluster with the name \"east\""));
 
     let kubeconfig_text = env.ok("kind", &["get", "kubeconfig", "--name", "east"]);
-    assert!(kubeconfig_text.contains(cluster.url()));
+    assert!(kubeconfig_text.contains(&cluster.url()));
 
     env.ok("kind", &["delete", "cluster", "--name", "east"]);
     assert!(env.tools.cluster("east").is_none());
-    let after: Value = serde_yaml::from_str(&std::fs::read_to_string(env.kubeconfig()).unwrap()).unwrap();
+    let after: Value =
+        serde_yaml::from_str(&std::fs::read_to_string(env.kubeconfig()).unwrap()).unwrap();
     assert_eq!(after["contexts"].as_array().unwrap().len(), 0);
     assert_eq!(after["current-context"], "");
 }
@@ -179,66 +212,210 @@ fn kind_creates_a_cluster_reachable_through_its_kubeconfig_context() {
 fn helm_upgrade_install_stores_a_release_that_status_reads_back() {
     let env = Env::new();
     let cluster = env.kind_cluster("east", "10.97.0.0/16");
-    assert_eq!(env.ok("helm", &["version", "--short"]), "v3.12.3+g3a31588\n");
-    let missing = env.run("helm", &["status", "metallb", "-n", "metallb-system", "--kube-context", "kind-east", "-o", "json"]);
+    assert_eq!(
+        env.ok("helm", &["version", "--short"]),
+        "v3.12.3+g3a31588\n"
+    );
+    let missing = env.run(
+        "helm",
+        &[
+            "status",
+            "metallb",
+            "-n",
+            "metallb-system",
+            "--kube-context",
+            "kind-east",
+            "-o",
+            "json",
+        ],
+    );
     assert_eq!(missing.status.code(), Some(1));
     assert_eq!(stderr(&missing), "Error: release: not found\n");
 
     let upgrade = |extra: &[&str]| {
         let mut args = vec![
-            "upgrade", "--install", "metallb", "metallb", "--repo", "https://metallb.github.io/metallb", "--version", "0.13.10",
-            "--namespace", "metallb-system", "--kube-context", "kind-east", "--wait", "--timeout", "5m",
+            "upgrade",
+            "--install",
+            "metallb",
+            "metallb",
+            "--repo",
+            "https://metallb.github.io/metallb",
+            "--version",
+            "0.13.10",
+            "--namespace",
+            "metallb-system",
+            "--kube-context",
+            "kind-east",
+            "--wait",
+            "--timeout",
+            "5m",
         ];
         args.extend_from_slice(extra);
         env.run("helm", &args)
     };
     let without_namespace = upgrade(&[]);
     assert_eq!(without_namespace.status.code(), Some(1));
-    assert_eq!(stderr(&without_namespace), "Error: create: failed to create: namespaces \"metallb-system\" not found\n");
+    assert_eq!(
+        stderr(&without_namespace),
+        "Error: create: failed to create: namespaces \"metallb-system\" not found\n"
+    );
 
     let installed = upgrade(&["--create-namespace"]);
     assert!(installed.status.success(), "{}", stderr(&installed));
     assert!(String::from_utf8_lossy(&installed.stdout).contains("STATUS: deployed\nREVISION: 1\n"));
-    assert!(cluster.object("v1", "Namespace", None, "metallb-system").is_some());
-    let crd = cluster.object("apiextensions.k8s.io/v1", "CustomResourceDefinition", None, "ipaddresspools.metallb.io").unwrap();
+    assert!(cluster
+        .object("v1", "Namespace", None, "metallb-system")
+        .is_some());
+    let crd = cluster
+        .object(
+            "apiextensions.k8s.io/v1",
+            "CustomResourceDefinition",
+            None,
+            "ipaddresspools.metallb.io",
+        )
+        .unwrap();
     assert_eq!(crd["spec"]["versions"][0]["name"], "v1beta1");
-    assert!(cluster.object("apiextensions.k8s.io/v1", "CustomResourceDefinition", None, "l2advertisements.metallb.io").is_some());
-    assert!(cluster.object("apps/v1", "Deployment", Some("metallb-system"), "metallb-controller").is_some());
-    assert!(cluster.object("apps/v1", "DaemonSet", Some("metallb-system"), "metallb-speaker").is_some());
-    let secret = cluster.object("v1", "Secret", Some("metallb-system"), "sh.helm.release.v1.metallb.v1").unwrap();
+    assert!(cluster
+        .object(
+            "apiextensions.k8s.io/v1",
+            "CustomResourceDefinition",
+            None,
+            "l2advertisements.metallb.io"
+        )
+        .is_some());
+    assert!(cluster
+        .object(
+            "apps/v1",
+            "Deployment",
+            Some("metallb-system"),
+            "metallb-controller"
+        )
+        .is_some());
+    assert!(cluster
+        .object(
+            "apps/v1",
+            "DaemonSet",
+            Some("metallb-system"),
+            "metallb-speaker"
+        )
+        .is_some());
+    let secret = cluster
+        .object(
+            "v1",
+            "Secret",
+            Some("metallb-system"),
+            "sh.helm.release.v1.metallb.v1",
+        )
+        .unwrap();
     assert_eq!(secret["type"], "helm.sh/release.v1");
     assert_eq!(secret["metadata"]["labels"]["owner"], "helm");
     assert_eq!(secret["metadata"]["labels"]["status"], "deployed");
 
-    let status: Value = serde_json::from_str(&env.ok("helm", &["status", "metallb", "-n", "metallb-system", "--kube-context", "kind-east", "-o", "json"])).unwrap();
+    let status: Value = serde_json::from_str(&env.ok(
+        "helm",
+        &[
+            "status",
+            "metallb",
+            "-n",
+            "metallb-system",
+            "--kube-context",
+            "kind-east",
+            "-o",
+            "json",
+        ],
+    ))
+    .unwrap();
     assert_eq!(status["info"]["status"], "deployed");
     assert_eq!(status["version"], 1);
     assert_eq!(status["chart"]["metadata"]["version"], "0.13.10");
 
     // New values → revision 2; the first is superseded.
     let upgraded = upgrade(&["--set", "speaker.frr.enabled=false"]);
-    assert!(String::from_utf8_lossy(&upgraded.stdout).starts_with("Release \"metallb\" has been upgraded. Happy Helming!\n"));
-    let status: Value = serde_json::from_str(&env.ok("helm", &["status", "metallb", "-n", "metallb-system", "--kube-context", "kind-east", "-o", "json"])).unwrap();
+    assert!(String::from_utf8_lossy(&upgraded.stdout)
+        .starts_with("Release \"metallb\" has been upgraded. Happy Helming!\n"));
+    let status: Value = serde_json::from_str(&env.ok(
+        "helm",
+        &[
+            "status",
+            "metallb",
+            "-n",
+            "metallb-system",
+            "--kube-context",
+            "kind-east",
+            "-o",
+            "json",
+        ],
+    ))
+    .unwrap();
     assert_eq!(status["version"], 2);
-    let first = cluster.object("v1", "Secret", Some("metallb-system"), "sh.helm.release.v1.metallb.v1").unwrap();
+    let first = cluster
+        .object(
+            "v1",
+            "Secret",
+            Some("metallb-system"),
+            "sh.helm.release.v1.metallb.v1",
+        )
+        .unwrap();
     assert_eq!(first["metadata"]["labels"]["status"], "superseded");
-    let values: Value = serde_json::from_str(&env.ok("helm", &["get", "values", "metallb", "-n", "metallb-system", "--kube-context", "kind-east", "-o", "json"])).unwrap();
+    let values: Value = serde_json::from_str(&env.ok(
+        "helm",
+        &[
+            "get",
+            "values",
+            "metallb",
+            "-n",
+            "metallb-system",
+            "--kube-context",
+            "kind-east",
+            "-o",
+            "json",
+        ],
+    ))
+    .unwrap();
     assert_eq!(values, json!({"speaker": {"frr": {"enabled": false}}}));
 
     // ingress-nginx: a LoadBalancer Service.
-    env.ok("helm", &["upgrade", "--install", "ingress-nginx", "ingress-nginx", "--repo", "https://kubernetes.github.io/ingress-nginx", "-n", "ingress-nginx", "--create-namespace", "--kube-context", "kind-east"]);
-    let service = cluster.object("v1", "Service", Some("ingress-nginx"), "ingress-nginx-controller").unwrap();
+    env.ok(
+        "helm",
+        &[
+            "upgrade",
+            "--install",
+            "ingress-nginx",
+            "ingress-nginx",
+            "--repo",
+            "https://kubernetes.github.io/ingress-nginx",
+            "-n",
+            "ingress-nginx",
+            "--create-namespace",
+            "--kube-context",
+            "kind-east",
+        ],
+    );
+    let service = cluster
+        .object(
+            "v1",
+            "Service",
+            Some("ingress-nginx"),
+            "ingress-nginx-controller",
+        )
+        .unwrap();
     assert_eq!(service["spec"]["type"], "LoadBalancer");
 }
 
 #[test]
 fn linkerd_crds_and_control_plane_render_like_the_real_cli() {
     let env = Env::new();
-    assert_eq!(env.ok("linkerd", &["version", "--client", "--short"]), "stable-2.13.3\n");
+    assert_eq!(
+        env.ok("linkerd", &["version", "--client", "--short"]),
+        "stable-2.13.3\n"
+    );
     let crds = env.run("linkerd", &["install", "--crds", "--ignore-cluster"]);
     assert!(stderr(&crds).starts_with("Rendering Linkerd CRDs...\n"));
     let crds = docs(&String::from_utf8(crds.stdout).unwrap());
-    let names: Vec<&str> = crds.iter().map(|c| c["metadata"]["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = crds
+        .iter()
+        .map(|c| c["metadata"]["name"].as_str().unwrap())
+        .collect();
     assert_eq!(
         names,
         [
@@ -251,46 +428,100 @@ fn linkerd_crds_and_control_plane_render_like_the_real_cli() {
             "serviceprofiles.linkerd.io",
         ]
     );
-    let httproute = find(&crds, "CustomResourceDefinition", "httproutes.policy.linkerd.io");
+    let httproute = find(
+        &crds,
+        "CustomResourceDefinition",
+        "httproutes.policy.linkerd.io",
+    );
     let versions: Vec<(&str, bool)> = httproute["spec"]["versions"]
         .as_array()
         .unwrap()
         .iter()
         .map(|v| (v["name"].as_str().unwrap(), v["storage"].as_bool().unwrap()))
         .collect();
-    assert_eq!(versions, [("v1alpha1", false), ("v1beta1", false), ("v1beta2", true)]);
+    assert_eq!(
+        versions,
+        [("v1alpha1", false), ("v1beta1", false), ("v1beta2", true)]
+    );
 
     let [anchors, issuer, key] = identity_files(&env);
-    let (anchors, issuer, key) = (anchors.to_str().unwrap(), issuer.to_str().unwrap(), key.to_str().unwrap());
+    let (anchors, issuer, key) = (
+        anchors.to_str().unwrap(),
+        issuer.to_str().unwrap(),
+        key.to_str().unwrap(),
+    );
     let identity = [
-        "install", "--ignore-cluster", "--identity-trust-anchors-file", anchors, "--identity-issuer-certificate-file", issuer,
-        "--identity-issuer-key-file", key, "--identity-trust-domain", "cluster.local",
+        "install",
+        "--ignore-cluster",
+        "--identity-trust-anchors-file",
+        anchors,
+        "--identity-issuer-certificate-file",
+        issuer,
+        "--identity-issuer-key-file",
+        key,
+        "--identity-trust-domain",
+        "cluster.local",
     ];
     let first = env.ok("linkerd", &identity);
     let second = env.ok("linkerd", &identity);
-    let tls = |render: &str| find(&docs(render), "Secret", "linkerd-proxy-injector-k8s-tls")["data"]["tls.crt"].clone();
-    assert_ne!(tls(&first), tls(&second), "plain renders must generate fresh webhook certificates");
+    let tls = |render: &str| {
+        find(&docs(render), "Secret", "linkerd-proxy-injector-k8s-tls")["data"]["tls.crt"].clone()
+    };
+    assert_ne!(
+        tls(&first),
+        tls(&second),
+        "plain renders must generate fresh webhook certificates"
+    );
     let objects = docs(&first);
     let roots = find(&objects, "ConfigMap", "linkerd-identity-trust-roots");
-    assert_eq!(roots["data"]["ca-bundle.crt"].as_str().unwrap(), std::fs::read_to_string(anchors).unwrap().trim());
+    assert_eq!(
+        roots["data"]["ca-bundle.crt"].as_str().unwrap(),
+        std::fs::read_to_string(anchors).unwrap().trim()
+    );
     let issuer_secret = find(&objects, "Secret", "linkerd-identity-issuer");
-    assert!(issuer_secret["data"]["crt.pem"].is_string() && issuer_secret["data"]["key.pem"].is_string());
-    let config: Value = serde_yaml::from_str(find(&objects, "ConfigMap", "linkerd-config")["data"]["values"].as_str().unwrap()).unwrap();
+    assert!(
+        issuer_secret["data"]["crt.pem"].is_string()
+            && issuer_secret["data"]["key.pem"].is_string()
+    );
+    let config: Value = serde_yaml::from_str(
+        find(&objects, "ConfigMap", "linkerd-config")["data"]["values"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
     assert_eq!(config["identityTrustDomain"], "cluster.local");
     assert_eq!(config["clusterDomain"], "cluster.local");
-    assert_eq!(config["identityTrustAnchorsPEM"].as_str().unwrap(), std::fs::read_to_string(anchors).unwrap());
-    for deployment in ["linkerd-identity", "linkerd-destination", "linkerd-proxy-injector"] {
+    assert_eq!(
+        config["identityTrustAnchorsPEM"].as_str().unwrap(),
+        std::fs::read_to_string(anchors).unwrap()
+    );
+    for deployment in [
+        "linkerd-identity",
+        "linkerd-destination",
+        "linkerd-proxy-injector",
+    ] {
         find(&objects, "Deployment", deployment);
     }
-    let injector = find(&objects, "MutatingWebhookConfiguration", "linkerd-proxy-injector-webhook-config");
+    let injector = find(
+        &objects,
+        "MutatingWebhookConfiguration",
+        "linkerd-proxy-injector-webhook-config",
+    );
     assert!(injector["webhooks"][0]["clientConfig"]["caBundle"].is_string());
 
     // Webhook material supplied through values: renders are byte-identical.
     let mut values = String::new();
     for component in ["proxyInjector", "profileValidator", "policyValidator"] {
         let key = rcgen::KeyPair::generate().unwrap();
-        let cert = rcgen::CertificateParams::new(vec![format!("{component}.linkerd.svc")]).unwrap().self_signed(&key).unwrap();
-        let indent = |pem: &str| pem.lines().map(|l| format!("    {l}\n")).collect::<String>();
+        let cert = rcgen::CertificateParams::new(vec![format!("{component}.linkerd.svc")])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        let indent = |pem: &str| {
+            pem.lines()
+                .map(|l| format!("    {l}\n"))
+                .collect::<String>()
+        };
         values.push_str(&format!(
             "{component}:\n  crtPEM: |\n{}  keyPEM: |\n{}  caBundle: |\n{}",
             indent(&cert.pem()),
@@ -304,9 +535,20 @@ fn linkerd_crds_and_control_plane_render_like_the_real_cli() {
     assert_eq!(env.ok("linkerd", &pinned), env.ok("linkerd", &pinned));
 
     // All three identity files or none.
-    let partial = env.run("linkerd", &["install", "--ignore-cluster", "--identity-trust-anchors-file", anchors]);
+    let partial = env.run(
+        "linkerd",
+        &[
+            "install",
+            "--ignore-cluster",
+            "--identity-trust-anchors-file",
+            anchors,
+        ],
+    );
     assert_eq!(partial.status.code(), Some(1));
-    assert_eq!(stderr(&partial), "Error: a certificate file must be specified if other credentials are provided\n");
+    assert_eq!(
+        stderr(&partial),
+        "Error: a certificate file must be specified if other credentials are provided\n"
+    );
 }
 
 #[test]
@@ -315,9 +557,15 @@ fn linkerd_install_refuses_without_crds_and_over_an_existing_control_plane() {
     let cluster = env.kind_cluster("east", "10.97.0.0/16");
     let without_crds = env.run("linkerd", &["--context=kind-east", "install"]);
     assert_eq!(without_crds.status.code(), Some(1));
-    assert_eq!(stderr(&without_crds), "Linkerd CRDs must be installed first. Run linkerd install with the --crds flag.\n");
+    assert_eq!(
+        stderr(&without_crds),
+        "Linkerd CRDs must be installed first. Run linkerd install with the --crds flag.\n"
+    );
 
-    apply_all(&cluster, &env.ok("linkerd", &["install", "--crds", "--context", "kind-east"]));
+    apply_all(
+        &cluster,
+        &env.ok("linkerd", &["install", "--crds", "--context", "kind-east"]),
+    );
     let control_plane = env.ok("linkerd", &["install", "--context=kind-east"]);
     apply_all(&cluster, &control_plane);
     let again = env.run("linkerd", &["install", "--context", "kind-east"]);
@@ -336,20 +584,63 @@ fn linkerd_install_refuses_without_crds_and_over_an_existing_control_plane() {
     find(&viz, "Deployment", "metrics-api");
 }
 
-/// Installs Linkerd and the multicluster extension into a kind cluster, the way the
-/// walkthrough pipes them into `kubectl apply`.
-fn install_mesh(env: &Env, cluster: &FakeCluster, context: &str) {
-    apply_all(cluster, &env.ok("linkerd", &["install", "--crds", "--context", context]));
-    apply_all(cluster, &env.ok("linkerd", &["install", "--context", context]));
-    apply_all(cluster, &env.ok("linkerd", &["multicluster", "install", "--context", context]));
+/// Installs MetalLB with an address pool, then Linkerd and the multicluster extension into
+/// a kind cluster, the way the walkthrough pipes them into `kubectl apply`.
+fn install_mesh(env: &Env, cluster: &FakeCluster, context: &str, pool: &str) {
+    env.ok(
+        "helm",
+        &[
+            "upgrade",
+            "--install",
+            "metallb",
+            "metallb",
+            "--repo",
+            "https://metallb.github.io/metallb",
+            "-n",
+            "metallb-system",
+            "--create-namespace",
+            "--kube-context",
+            context,
+        ],
+    );
+    cluster
+        .apply_as(
+            "kubectl",
+            json!({"apiVersion": "metallb.io/v1beta1", "kind": "IPAddressPool", "metadata": {"name": "first-pool", "namespace": "metallb-system"}, "spec": {"addresses": [pool]}}),
+        )
+        .unwrap();
+    apply_all(
+        cluster,
+        &env.ok("linkerd", &["install", "--crds", "--context", context]),
+    );
+    apply_all(
+        cluster,
+        &env.ok("linkerd", &["install", "--context", context]),
+    );
+    apply_all(
+        cluster,
+        &env.ok(
+            "linkerd",
+            &["multicluster", "install", "--context", context],
+        ),
+    );
 }
 
 /// The gateway's LoadBalancer IP, once something (MetalLB's fake) assigned it.
 fn gateway_ip(cluster: &FakeCluster) -> String {
     wait_for("the gateway's LoadBalancer IP", || {
         cluster
-            .object("v1", "Service", Some("linkerd-multicluster"), "linkerd-gateway")
-            .and_then(|s| s["status"]["loadBalancer"]["ingress"][0]["ip"].as_str().map(str::to_string))
+            .object(
+                "v1",
+                "Service",
+                Some("linkerd-multicluster"),
+                "linkerd-gateway",
+            )
+            .and_then(|s| {
+                s["status"]["loadBalancer"]["ingress"][0]["ip"]
+                    .as_str()
+                    .map(str::to_string)
+            })
     })
 }
 
@@ -358,8 +649,8 @@ fn multicluster_link_reads_the_target_and_the_mirror_follows_exports() {
     let env = Env::new();
     let east = env.kind_cluster("east", "10.97.0.0/16");
     let west = env.kind_cluster("west", "10.98.0.0/16");
-    install_mesh(&env, &east, "kind-east");
-    install_mesh(&env, &west, "kind-west");
+    install_mesh(&env, &east, "kind-east", "172.18.255.1-172.18.255.9");
+    install_mesh(&env, &west, "kind-west", "172.18.254.1-172.18.254.9");
     let mc = docs(&env.ok("linkerd", &["multicluster", "install", "--ignore-cluster"]));
     let gateway = find(&mc, "Service", "linkerd-gateway");
     assert_eq!(gateway["spec"]["type"], "LoadBalancer");
@@ -367,32 +658,67 @@ fn multicluster_link_reads_the_target_and_the_mirror_follows_exports() {
         gateway["metadata"]["annotations"]["mirror.linkerd.io/gateway-identity"],
         "linkerd-gateway.linkerd-multicluster.serviceaccount.identity.linkerd.cluster.local"
     );
-    assert_eq!(find(&mc, "Secret", "linkerd-service-mirror-remote-access-default-token")["type"], "kubernetes.io/service-account-token");
+    assert_eq!(
+        find(
+            &mc,
+            "Secret",
+            "linkerd-service-mirror-remote-access-default-token"
+        )["type"],
+        "kubernetes.io/service-account-token"
+    );
 
     let east_ip = gateway_ip(&east);
-    let link_yaml = env.ok("linkerd", &["--context=kind-east", "multicluster", "link", "--cluster-name", "east"]);
+    assert!(east_ip.starts_with("172.18.255."), "{east_ip}");
+    let link_yaml = env.ok(
+        "linkerd",
+        &[
+            "--context=kind-east",
+            "multicluster",
+            "link",
+            "--cluster-name",
+            "east",
+        ],
+    );
     let link_docs = docs(&link_yaml);
-    let kinds: Vec<&str> = link_docs.iter().map(|d| d["kind"].as_str().unwrap()).collect();
+    let kinds: Vec<&str> = link_docs
+        .iter()
+        .map(|d| d["kind"].as_str().unwrap())
+        .collect();
     assert_eq!(&kinds[..2], ["Secret", "Link"]);
     assert!(kinds.contains(&"Deployment") && kinds.contains(&"Service"));
     let link = &link_docs[1];
     assert_eq!(link["spec"]["gatewayAddress"], east_ip.as_str());
     assert_eq!(link["spec"]["gatewayPort"], "4143");
-    assert_eq!(link["spec"]["probeSpec"], json!({"path": "/ready", "period": "3s", "port": "4191"}));
-    assert_eq!(link["spec"]["selector"], json!({"matchLabels": {"mirror.linkerd.io/exported": "true"}}));
+    assert_eq!(
+        link["spec"]["probeSpec"],
+        json!({"path": "/ready", "period": "3s", "port": "4191"})
+    );
+    assert_eq!(
+        link["spec"]["selector"],
+        json!({"matchLabels": {"mirror.linkerd.io/exported": "true"}})
+    );
     let credentials = find(&link_docs, "Secret", "cluster-credentials-east");
     assert_eq!(credentials["type"], "mirror.linkerd.io/remote-kubeconfig");
     let kubeconfig = String::from_utf8(
-        base64::Engine::decode(&base64::engine::general_purpose::STANDARD, credentials["data"]["kubeconfig"].as_str().unwrap()).unwrap(),
+        base64::Engine::decode(
+            &base64::engine::general_purpose::STANDARD,
+            credentials["data"]["kubeconfig"].as_str().unwrap(),
+        )
+        .unwrap(),
     )
     .unwrap();
-    assert!(kubeconfig.contains(east.url()), "{kubeconfig}");
+    assert!(kubeconfig.contains(&east.url()), "{kubeconfig}");
     assert!(kubeconfig.contains("user: linkerd-service-mirror-remote-access-default"));
 
     // The link goes into west; an exported Service in east appears there as podinfo-east.
     apply_all(&west, &link_yaml);
     for cluster in [&east, &west] {
-        cluster.apply_as("kubectl", json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "test"}})).unwrap();
+        cluster
+            .apply_as(
+                "kubectl",
+                json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "test"}}),
+            )
+            .unwrap();
     }
     east.apply_as(
         "kubectl",
@@ -404,14 +730,36 @@ fn multicluster_link_reads_the_target_and_the_mirror_follows_exports() {
         }),
     )
     .unwrap();
-    let endpoints = wait_for("the podinfo-east mirror", || west.object("v1", "Endpoints", Some("test"), "podinfo-east"));
-    assert_eq!(endpoints["subsets"][0]["addresses"][0]["ip"], east_ip.as_str());
+    let endpoints = wait_for("the podinfo-east mirror", || {
+        west.object("v1", "Endpoints", Some("test"), "podinfo-east")
+    });
+    assert_eq!(
+        endpoints["subsets"][0]["addresses"][0]["ip"],
+        east_ip.as_str()
+    );
     assert_eq!(endpoints["subsets"][0]["ports"][0]["port"], 4143);
-    let mirror = west.object("v1", "Service", Some("test"), "podinfo-east").unwrap();
-    assert_eq!(mirror["metadata"]["labels"]["mirror.linkerd.io/mirrored-service"], "true");
-    assert!(mirror["metadata"]["labels"].get("mirror.linkerd.io/exported").is_none());
-    assert_eq!(mirror["metadata"]["annotations"]["mirror.linkerd.io/remote-svc-fq-name"], "podinfo.test.svc.cluster.local");
-    let probe = wait_for("probe-gateway-east", || west.object("v1", "Endpoints", Some("linkerd-multicluster"), "probe-gateway-east"));
+    let mirror = west
+        .object("v1", "Service", Some("test"), "podinfo-east")
+        .unwrap();
+    assert_eq!(
+        mirror["metadata"]["labels"]["mirror.linkerd.io/mirrored-service"],
+        "true"
+    );
+    assert!(mirror["metadata"]["labels"]
+        .get("mirror.linkerd.io/exported")
+        .is_none());
+    assert_eq!(
+        mirror["metadata"]["annotations"]["mirror.linkerd.io/remote-svc-fq-name"],
+        "podinfo.test.svc.cluster.local"
+    );
+    let probe = wait_for("probe-gateway-east", || {
+        west.object(
+            "v1",
+            "Endpoints",
+            Some("linkerd-multicluster"),
+            "probe-gateway-east",
+        )
+    });
     assert_eq!(probe["subsets"][0]["ports"][0]["port"], 4191);
 
     // Un-exporting removes the mirror.
@@ -425,22 +773,59 @@ fn multicluster_link_reads_the_target_and_the_mirror_follows_exports() {
         }),
     )
     .unwrap();
-    wait_for("the mirror to go", || west.object("v1", "Service", Some("test"), "podinfo-east").is_none().then_some(()));
+    wait_for("the mirror to go", || {
+        west.object("v1", "Service", Some("test"), "podinfo-east")
+            .is_none()
+            .then_some(())
+    });
 }
 
 #[test]
 fn link_without_multicluster_reports_what_is_missing() {
     let env = Env::new();
     let east = env.kind_cluster("east", "10.97.0.0/16");
-    let no_linkerd = env.run("linkerd", &["--context=kind-east", "multicluster", "link", "--cluster-name", "east"]);
-    assert_eq!(stderr(&no_linkerd), "Error: you need Linkerd to be installed on a cluster in order to get its credentials\n");
+    let no_linkerd = env.run(
+        "linkerd",
+        &[
+            "--context=kind-east",
+            "multicluster",
+            "link",
+            "--cluster-name",
+            "east",
+        ],
+    );
+    assert_eq!(
+        stderr(&no_linkerd),
+        "Error: you need Linkerd to be installed on a cluster in order to get its credentials\n"
+    );
     let no_name = env.run("linkerd", &["multicluster", "link", "--context=kind-east"]);
-    assert_eq!(stderr(&no_name), "Error: You need to specify cluster name\n");
-    apply_all(&east, &env.ok("linkerd", &["install", "--crds", "--context", "kind-east"]));
-    apply_all(&east, &env.ok("linkerd", &["install", "--context", "kind-east"]));
-    let no_mc = env.run("linkerd", &["multicluster", "link", "--cluster-name", "east", "--context=kind-east"]);
+    assert_eq!(
+        stderr(&no_name),
+        "Error: You need to specify cluster name\n"
+    );
+    apply_all(
+        &east,
+        &env.ok("linkerd", &["install", "--crds", "--context", "kind-east"]),
+    );
+    apply_all(
+        &east,
+        &env.ok("linkerd", &["install", "--context", "kind-east"]),
+    );
+    let no_mc = env.run(
+        "linkerd",
+        &[
+            "multicluster",
+            "link",
+            "--cluster-name",
+            "east",
+            "--context=kind-east",
+        ],
+    );
     assert_eq!(no_mc.status.code(), Some(1));
-    assert_eq!(stderr(&no_mc), "Error: serviceaccounts \"linkerd-service-mirror-remote-access-default\" not found\n");
+    assert_eq!(
+        stderr(&no_mc),
+        "Error: serviceaccounts \"linkerd-service-mirror-remote-access-default\" not found\n"
+    );
 }
 
 #[test]
@@ -449,21 +834,37 @@ fn linkerd_smi_runs_as_a_plugin() {
     let smi = docs(&env.ok("linkerd", &["smi", "install", "--skip-checks"]));
     find(&smi, "Namespace", "linkerd-smi");
     find(&smi, "Deployment", "smi-adaptor");
-    let crd = find(&smi, "CustomResourceDefinition", "trafficsplits.split.smi-spec.io");
+    let crd = find(
+        &smi,
+        "CustomResourceDefinition",
+        "trafficsplits.split.smi-spec.io",
+    );
     assert_eq!(crd["spec"]["group"], "split.smi-spec.io");
     let calls = env.tools.calls();
     assert_eq!(
         calls,
         [
-            ToolCall { tool: "linkerd".into(), args: vec!["smi".into(), "install".into(), "--skip-checks".into()] },
-            ToolCall { tool: "linkerd-smi".into(), args: vec!["install".into(), "--skip-checks".into()] },
+            ToolCall {
+                tool: "linkerd".into(),
+                args: vec!["smi".into(), "install".into(), "--skip-checks".into()]
+            },
+            ToolCall {
+                tool: "linkerd-smi".into(),
+                args: vec!["install".into(), "--skip-checks".into()]
+            },
         ]
     );
     let flags_first = env.run("linkerd", &["--context=kind-east", "smi", "install"]);
     assert_eq!(flags_first.status.code(), Some(1));
-    assert_eq!(stderr(&flags_first), "Cannot accept flags before Linkerd extension name\n");
+    assert_eq!(
+        stderr(&flags_first),
+        "Cannot accept flags before Linkerd extension name\n"
+    );
 
-    let without = Env::with(FakeToolOptions { missing: vec!["linkerd-smi".into()], ..FakeToolOptions::default() });
+    let without = Env::with(FakeToolOptions {
+        missing: vec!["linkerd-smi".into()],
+        ..FakeToolOptions::default()
+    });
     assert!(!without.tools.bin_dir().join("linkerd-smi").exists());
     let out = without.run("linkerd", &["smi", "install"]);
     assert_eq!(out.status.code(), Some(1));
@@ -490,16 +891,37 @@ fn kubectl_kustomize_builds_overlays_and_nothing_else_is_supported() {
         "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: podinfo\nspec:\n  template:\n    spec:\n      containers:\n        - name: podinfod\n          env:\n            - {name: MESSAGE, value: east}\n",
     );
     let built = docs(&env.ok("kubectl", &["kustomize", "app/overlay"]));
-    assert_eq!(built.iter().map(|o| o["kind"].as_str().unwrap()).collect::<Vec<_>>(), ["Service", "Deployment"]);
+    assert_eq!(
+        built
+            .iter()
+            .map(|o| o["kind"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["Service", "Deployment"]
+    );
     let deployment = find(&built, "Deployment", "podinfo");
     assert_eq!(deployment["metadata"]["namespace"], "test");
-    assert_eq!(deployment["metadata"]["labels"]["meshctl.io/cluster"], "east");
-    assert_eq!(deployment["spec"]["template"]["metadata"]["labels"]["meshctl.io/cluster"], "east");
-    assert!(deployment["spec"]["selector"]["matchLabels"].get("meshctl.io/cluster").is_none());
-    assert_eq!(deployment["spec"]["template"]["spec"]["containers"][0]["env"], json!([{"name": "MESSAGE", "value": "east"}]));
-    assert!(find(&built, "Service", "podinfo")["spec"]["selector"].get("meshctl.io/cluster").is_none());
+    assert_eq!(
+        deployment["metadata"]["labels"]["meshctl.io/cluster"],
+        "east"
+    );
+    assert_eq!(
+        deployment["spec"]["template"]["metadata"]["labels"]["meshctl.io/cluster"],
+        "east"
+    );
+    assert!(deployment["spec"]["selector"]["matchLabels"]
+        .get("meshctl.io/cluster")
+        .is_none());
+    assert_eq!(
+        deployment["spec"]["template"]["spec"]["containers"][0]["env"],
+        json!([{"name": "MESSAGE", "value": "east"}])
+    );
+    assert!(find(&built, "Service", "podinfo")["spec"]["selector"]
+        .get("meshctl.io/cluster")
+        .is_none());
 
-    assert!(env.ok("kubectl", &["version", "--client"]).starts_with("Client Version: v1.27.3\n"));
+    assert!(env
+        .ok("kubectl", &["version", "--client"])
+        .starts_with("Client Version: v1.27.3\n"));
     let apply = env.run("kubectl", &["apply", "-f", "x.yaml"]);
     assert_eq!(apply.status.code(), Some(1));
     assert!(stderr(&apply).starts_with("fake kubectl: unsupported"));
@@ -508,17 +930,42 @@ fn kubectl_kustomize_builds_overlays_and_nothing_else_is_supported() {
 #[test]
 fn failures_on_purpose_and_the_call_log() {
     let env = Env::with(FakeToolOptions {
-        fail: vec![ToolFailure::new("helm", "upgrade --install", 1, "Error: INSTALLATION FAILED: context deadline exceeded\n")],
+        fail: vec![ToolFailure::new(
+            "helm",
+            "upgrade --install",
+            1,
+            "Error: INSTALLATION FAILED: context deadline exceeded\n",
+        )],
         missing: vec!["kind".into()],
         ..FakeToolOptions::default()
     });
     assert!(!env.tools.bin_dir().join("kind").exists());
-    let out = env.run("helm", &["upgrade", "--install", "metallb", "metallb", "--repo", "https://metallb.github.io/metallb"]);
+    let out = env.run(
+        "helm",
+        &[
+            "upgrade",
+            "--install",
+            "metallb",
+            "metallb",
+            "--repo",
+            "https://metallb.github.io/metallb",
+        ],
+    );
     assert_eq!(out.status.code(), Some(1));
-    assert_eq!(stderr(&out), "Error: INSTALLATION FAILED: context deadline exceeded\n");
+    assert_eq!(
+        stderr(&out),
+        "Error: INSTALLATION FAILED: context deadline exceeded\n"
+    );
     env.ok("helm", &["version", "--short"]);
     assert_eq!(
-        env.tools.calls_of("helm").iter().map(|c| c.args.join(" ")).collect::<Vec<_>>(),
-        ["upgrade --install metallb metallb --repo https://metallb.github.io/metallb", "version --short"]
+        env.tools
+            .calls_of("helm")
+            .iter()
+            .map(|c| c.args.join(" "))
+            .collect::<Vec<_>>(),
+        [
+            "upgrade --install metallb metallb --repo https://metallb.github.io/metallb",
+            "version --short"
+        ]
     );
 }
