@@ -29,6 +29,8 @@ pub struct ResourceType {
     pub schema: Option<Value>,
     /// Categories (`all`).
     pub categories: Vec<String>,
+    /// `additionalPrinterColumns` of the CRD version (custom resources).
+    pub printer_columns: Vec<Value>,
 }
 
 impl ResourceType {
@@ -76,6 +78,7 @@ fn builtin(
         status_subresource: status,
         crd: None,
         schema: None,
+        printer_columns: Vec::new(),
         categories: if matches!(plural, "services" | "pods" | "deployments" | "daemonsets") {
             vec!["all".into()]
         } else {
@@ -241,6 +244,10 @@ pub fn types_from_crd(crd: &Value) -> Vec<ResourceType> {
             crd: Some(name.to_string()),
             schema: version.pointer("/schema/openAPIV3Schema").cloned(),
             categories: strings(&names["categories"]),
+            printer_columns: version["additionalPrinterColumns"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default(),
         });
     }
     out

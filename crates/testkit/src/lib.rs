@@ -35,6 +35,7 @@ mod schema;
 pub mod selectors;
 mod server;
 mod store;
+mod table;
 pub mod tools;
 mod util;
 mod watch;

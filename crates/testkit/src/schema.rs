@@ -1,7 +1,7 @@
 //! Custom resources checked against their CRD version's `openAPIV3Schema` like the real
 //! server: types (string/integer/number/boolean/object/array), `x-kubernetes-int-or-string`,
-//! `nullable`, `required`, `enum`, `minimum`/`maximum`, and pruning of unknown fields unless
-//! `x-kubernetes-preserve-unknown-fields`. `pattern` and CEL rules are not checked.
+//! `nullable`, `required`, `enum`, `minimum`/`maximum`, `default` values filled in, and
+//! pruning of unknown fields unless `x-kubernetes-preserve-unknown-fields`. `pattern` and CEL rules are not checked.
 
 use crate::error::Cause;
 use serde_json::Value;
@@ -173,6 +173,14 @@ fn check(v: &mut Value, schema: &Value, path: &str, causes: &mut Vec<Cause>) {
                     }
                 }
             }
+            // Structural defaulting: a missing property with a `default` gets it.
+            for (key, sub) in props.into_iter().flatten() {
+                if let Some(default) = sub.get("default") {
+                    if !map.contains_key(key) {
+                        map.insert(key.clone(), default.clone());
+                    }
+                }
+            }
             for req in required(schema) {
                 if !map.contains_key(&req) {
                     causes.push(required_cause(&join(path, &req)));
@@ -238,6 +246,21 @@ mod tests {
             causes[0].message,
             "Unsupported value: \"c\": supported values: \"a\", \"b\""
         );
+    }
+
+    #[test]
+    fn defaults_fill_missing_properties() {
+        let schema = json!({"type": "object", "properties": {"spec": {"type": "object", "properties": {
+            "autoAssign": {"type": "boolean", "default": true}, "addresses": {"type": "array"}}}}});
+        let mut obj = json!({"spec": {"addresses": ["a"]}});
+        assert!(validate_and_prune(&mut obj, &schema).is_empty());
+        assert_eq!(
+            obj,
+            json!({"spec": {"addresses": ["a"], "autoAssign": true}})
+        );
+        let mut explicit = json!({"spec": {"autoAssign": false}});
+        validate_and_prune(&mut explicit, &schema);
+        assert_eq!(explicit["spec"]["autoAssign"], false);
     }
 
     #[test]

@@ -92,6 +92,8 @@ struct Call<'a> {
     path: &'a str,
     query: Vec<(String, String)>,
     content_type: &'a str,
+    /// The client asked for server-side printing (`as=Table`).
+    wants_table: bool,
     body: &'a [u8],
     opts: WriteOptions,
 }
@@ -120,6 +122,7 @@ async fn handle(
             .to_string()
     };
     let content_type = header("content-type");
+    let wants_table = header("accept").contains("as=Table");
     let user_agent = header("user-agent");
     let body = match req.into_body().collect().await {
         Ok(collected) => collected.to_bytes(),
@@ -207,6 +210,7 @@ async fn handle(
                 path: &path,
                 query,
                 content_type: &content_type,
+                wants_table,
                 body: &body,
                 opts: WriteOptions {
                     dry_run,
@@ -424,6 +428,11 @@ fn collection(
                 })),
             })
         }
+        "GET" if call.wants_table => ok(crate::table::table(
+            rt,
+            &state.list(rt, ns, &labels, &fields),
+            call.param("includeObject") == Some("Object"),
+        )),
         "GET" => ok(state.list(rt, ns, &labels, &fields)),
         "POST" if rt.namespaced && ns.is_none() => Err(ApiError::method_not_allowed("POST")),
         "POST" => state.create(rt, ns, parse_body(call, false)?, &call.opts),
@@ -461,6 +470,15 @@ fn object(
         return Err(not_found_path());
     }
     match call.method {
+        "GET" if call.wants_table && endpoint == Endpoint::Main => {
+            let object = state.get(rt, ns, name)?;
+            let list = json!({"metadata": {"resourceVersion": object["metadata"]["resourceVersion"]}, "items": [object]});
+            ok(crate::table::table(
+                rt,
+                &list,
+                call.param("includeObject") == Some("Object"),
+            ))
+        }
         "GET" => ok(state.get(rt, ns, name)?),
         "PUT" => state.replace(rt, ns, name, parse_body(call, false)?, endpoint, &call.opts),
         "PATCH" => {

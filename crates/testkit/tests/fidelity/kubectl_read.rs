@@ -237,3 +237,99 @@ fn deleting_a_namespace_deletes_its_objects() {
         .is_none());
     assert!(cluster.object("v1", "Namespace", None, "team").is_none());
 }
+
+#[test]
+fn kubectl_get_prints_the_server_side_columns() {
+    let options = meshctl_testkit::ServerOptions {
+        controllers: true,
+        ..Default::default()
+    };
+    let cluster = FakeCluster::start_with("table", options).unwrap();
+    let Some(kubectl) = Kubectl::for_cluster(&cluster) else {
+        return;
+    };
+    let file = kubectl.file("web.yaml", SERVICE_AND_DEPLOYMENT);
+    kubectl.ok(&["apply", "--server-side", "-f", file.to_str().unwrap()]);
+    let svc = cluster
+        .object("v1", "Service", Some("default"), "web")
+        .unwrap();
+    let ip = svc["spec"]["clusterIP"].as_str().unwrap().to_string();
+    // Real server: the Service printer's columns; kubectl prints them as sent.
+    let out = kubectl.ok(&["get", "service", "web"]);
+    let lines: Vec<Vec<&str>> = out
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(
+        lines[0],
+        [
+            "NAME",
+            "TYPE",
+            "CLUSTER-IP",
+            "EXTERNAL-IP",
+            "PORT(S)",
+            "AGE"
+        ]
+    );
+    assert_eq!(
+        lines[1][..5],
+        ["web", "ClusterIP", ip.as_str(), "<none>", "80/TCP"]
+    );
+    // Real server: Deployment READY is ready/desired (the simulated controller marks it ready).
+    let out = kubectl.ok(&["get", "deployment", "web"]);
+    let lines: Vec<Vec<&str>> = out
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(
+        lines[0],
+        ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
+    );
+    assert_eq!(lines[1][..4], ["web", "1/1", "1", "1"]);
+}
+
+#[test]
+fn custom_resources_print_their_crd_columns_and_get_schema_defaults() {
+    let Some(crd) = crate::harness::shared_crd("metallb-ipaddresspools.yaml") else {
+        return;
+    };
+    let cluster = FakeCluster::start("crcolumns").unwrap();
+    let Some(kubectl) = Kubectl::for_cluster(&cluster) else {
+        return;
+    };
+    kubectl.ok(&["apply", "--server-side", "-f", crd.to_str().unwrap()]);
+    let pool = kubectl.file(
+        "pool.yaml",
+        "apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata: {name: p, namespace: default}\nspec:\n  addresses: [172.18.255.200-172.18.255.250]\n",
+    );
+    kubectl.ok(&["apply", "--server-side", "-f", pool.to_str().unwrap()]);
+    // Real server: structural defaults from the CRD schema (autoAssign: true, avoidBuggyIPs: false).
+    let stored = cluster
+        .object("metallb.io/v1beta1", "IPAddressPool", Some("default"), "p")
+        .unwrap();
+    assert_eq!(stored["spec"]["autoAssign"], true);
+    assert_eq!(stored["spec"]["avoidBuggyIPs"], false);
+    // Real server: additionalPrinterColumns become the Table columns.
+    let out = kubectl.ok(&["get", "ipaddresspools"]);
+    let lines: Vec<Vec<&str>> = out
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(
+        lines[0],
+        [
+            "NAME",
+            "AUTO",
+            "ASSIGN",
+            "AVOID",
+            "BUGGY",
+            "IPS",
+            "ADDRESSES",
+            "AGE"
+        ]
+    );
+    assert_eq!(
+        lines[1][..4],
+        ["p", "true", "false", "[\"172.18.255.200-172.18.255.250\"]"]
+    );
+}
