@@ -35,6 +35,7 @@ mod schema;
 pub mod selectors;
 mod server;
 mod store;
+pub mod tools;
 mod table;
 pub mod tools;
 mod util;

@@ -15,6 +15,8 @@ use serde_json::{json, Value};
 struct Env {
     dir: tempfile::TempDir,
     tools: FakeTools,
+    /// `MESHCTL_SHARED_CRDS` for the tools (the upstream CRDs), unset by default.
+    shared_crds: Option<PathBuf>,
 }
 
 impl Env {
@@ -26,7 +28,11 @@ impl Env {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("bin")).unwrap();
         let tools = FakeTools::install(&dir.path().join("bin"), options).unwrap();
-        Env { dir, tools }
+        Env {
+            dir,
+            tools,
+            shared_crds: None,
+        }
     }
 
     fn home(&self) -> &Path {
@@ -48,16 +54,19 @@ impl Env {
 
     /// Runs `tool args…` by name, with PATH = bin dir first, HOME = the scratch dir.
     fn run(&self, tool: &str, args: &[&str]) -> Output {
-        Command::new(tool)
+        let mut command = Command::new(tool);
+        command
             .args(args)
             .env("PATH", self.tools.path_env())
             .env("HOME", self.home())
             .env_remove("KUBECONFIG")
             .env_remove("MESHCTL_SHARED_CRDS")
             .current_dir(self.home())
-            .stdin(Stdio::null())
-            .output()
-            .unwrap()
+            .stdin(Stdio::null());
+        if let Some(dir) = &self.shared_crds {
+            command.env("MESHCTL_SHARED_CRDS", dir);
+        }
+        command.output().unwrap()
     }
 
     /// Runs and insists on success; returns stdout.
@@ -577,11 +586,50 @@ fn linkerd_install_refuses_without_crds_and_over_an_existing_control_plane() {
     assert_eq!(crds_again.status.code(), Some(1));
 
     // viz renders fresh tap certificates unless values pin them.
-    let viz = docs(&env.ok("linkerd", &["viz", "install", "--context", "kind-east"]));
+    let plain = env.ok("linkerd", &["viz", "install", "--context", "kind-east"]);
+    let viz = docs(&plain);
     find(&viz, "Namespace", "linkerd-viz");
-    find(&viz, "Secret", "tap-k8s-tls");
-    find(&viz, "Secret", "tap-injector-k8s-tls");
     find(&viz, "Deployment", "metrics-api");
+    let tap =
+        |render: &str| find(&docs(render), "Secret", "tap-k8s-tls")["data"]["tls.crt"].clone();
+    assert_ne!(
+        tap(&plain),
+        tap(&env.ok("linkerd", &["viz", "install", "--context", "kind-east"]))
+    );
+    let mut pinned = String::new();
+    for component in ["tap", "tapInjector"] {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(vec![format!("{component}.linkerd-viz.svc")])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        let indent = |pem: &str| {
+            pem.lines()
+                .map(|l| format!("    {l}\n"))
+                .collect::<String>()
+        };
+        pinned.push_str(&format!(
+            "{component}:\n  crtPEM: |\n{}  keyPEM: |\n{}  caBundle: |\n{}",
+            indent(&cert.pem()),
+            indent(&key.serialize_pem()),
+            indent(&cert.pem())
+        ));
+    }
+    let pinned = env.write("viz-values.yaml", &pinned);
+    let args = [
+        "viz",
+        "install",
+        "--context",
+        "kind-east",
+        "-f",
+        pinned.to_str().unwrap(),
+    ];
+    assert_eq!(env.ok("linkerd", &args), env.ok("linkerd", &args));
+
+    // Without a control plane, viz refuses.
+    env.kind_cluster("west", "10.98.0.0/16");
+    let no_linkerd = env.run("linkerd", &["viz", "install", "--context", "kind-west"]);
+    assert_eq!(no_linkerd.status.code(), Some(1));
 }
 
 /// Installs MetalLB with an address pool, then Linkerd and the multicluster extension into
@@ -968,4 +1016,94 @@ fn failures_on_purpose_and_the_call_log() {
             "version --short"
         ]
     );
+}
+
+/// `../shared/crds` beside the workspace, where CI and the lead's machine keep the upstream CRDs.
+fn shared_crds() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/crds");
+    dir.join("linkerd-multicluster-links.yaml")
+        .is_file()
+        .then(|| dir.canonicalize().unwrap())
+}
+
+#[test]
+fn the_upstream_crds_accept_what_the_fakes_render() {
+    let Some(crds) = shared_crds() else {
+        eprintln!(
+            "skipping the_upstream_crds_accept_what_the_fakes_render: ../shared/crds is absent"
+        );
+        return;
+    };
+    let mut env = Env::new();
+    env.shared_crds = Some(crds);
+    let east = env.kind_cluster("east", "10.97.0.0/16");
+    let west = env.kind_cluster("west", "10.98.0.0/16");
+    // The real MetalLB schema: the pools below validate, a pool without addresses does not.
+    install_mesh(&env, &east, "kind-east", "172.18.255.1-172.18.255.9");
+    install_mesh(&env, &west, "kind-west", "172.18.254.1-172.18.254.9");
+    let pool = east
+        .object(
+            "apiextensions.k8s.io/v1",
+            "CustomResourceDefinition",
+            None,
+            "ipaddresspools.metallb.io",
+        )
+        .unwrap();
+    assert!(pool
+        .pointer("/spec/versions/0/schema/openAPIV3Schema/properties/spec/properties/addresses")
+        .is_some());
+    let invalid = json!({"apiVersion": "metallb.io/v1beta1", "kind": "IPAddressPool", "metadata": {"name": "empty", "namespace": "metallb-system"}, "spec": {}});
+    assert!(
+        east.apply_as("kubectl", invalid).is_err(),
+        "the real schema requires spec.addresses"
+    );
+    // The real Link schema accepts the Link `link` prints (string ports and all).
+    let link = west
+        .object(
+            "apiextensions.k8s.io/v1",
+            "CustomResourceDefinition",
+            None,
+            "links.multicluster.linkerd.io",
+        )
+        .unwrap();
+    assert!(link
+        .pointer("/spec/versions/0/schema/openAPIV3Schema/properties/spec/properties/gatewayPort")
+        .is_some());
+    gateway_ip(&east);
+    apply_all(
+        &west,
+        &env.ok(
+            "linkerd",
+            &[
+                "--context=kind-east",
+                "multicluster",
+                "link",
+                "--cluster-name",
+                "east",
+            ],
+        ),
+    );
+    let stored = west
+        .object(
+            "multicluster.linkerd.io/v1alpha1",
+            "Link",
+            Some("linkerd-multicluster"),
+            "east",
+        )
+        .unwrap();
+    assert_eq!(stored["spec"]["gatewayPort"], "4143");
+    // And the real TrafficSplit CRD comes with `linkerd smi install`.
+    apply_all(
+        &west,
+        &env.ok("linkerd", &["smi", "install", "--context", "kind-west"]),
+    );
+    let split = west
+        .object(
+            "apiextensions.k8s.io/v1",
+            "CustomResourceDefinition",
+            None,
+            "trafficsplits.split.smi-spec.io",
+        )
+        .unwrap();
+    assert_eq!(split["spec"]["versions"].as_array().unwrap().len(), 2);
 }
