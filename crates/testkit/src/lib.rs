@@ -35,7 +35,6 @@ mod schema;
 pub mod selectors;
 mod server;
 mod store;
-pub mod tools;
 mod table;
 pub mod tools;
 mod util;
