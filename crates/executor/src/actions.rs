@@ -75,14 +75,7 @@ pub fn renders_objects(action: &ExternalAction) -> bool {
 
 /// Runs one tool command with the run's kubeconfig and PATH.
 async fn run_tool(engine: &Engine, argv: &[String]) -> Result<ToolOutput, ExecutorError> {
-    let mut env: Vec<(String, std::ffi::OsString)> = Vec::new();
-    if let Some(path) = &engine.opts.kubeconfig {
-        env.push(("KUBECONFIG".into(), path.clone().into_os_string()));
-    }
-    if let Some(path) = &engine.opts.tool_path {
-        env.push(("PATH".into(), path.clone()));
-    }
-    tools::run_with_env(argv, engine.opts.timeouts.tool, &[], &env).await
+    tools::run_with_env(argv, engine.opts.timeouts.tool, &[], &engine.tool_env()).await
 }
 
 fn argv(command: &ToolCommand) -> Vec<String> {
@@ -400,6 +393,45 @@ fn certificates(action: &ExternalAction, write: bool) -> Result<(bool, String), 
         )
     };
     Ok((!created.is_empty(), note))
+}
+
+/// `kind delete cluster --name <name>` when it exists; whether it did.
+pub async fn delete_kind_cluster(engine: &Engine, name: &str) -> Result<bool, ExecutorError> {
+    if !kind_cluster_exists(engine, name).await? {
+        return Ok(false);
+    }
+    let argv = ["kind", "delete", "cluster", "--name", name].map(str::to_string);
+    run_tool(engine, &argv).await?;
+    Ok(true)
+}
+
+/// `helm uninstall` of a release when it exists; whether it did.
+pub async fn uninstall_helm(
+    engine: &Engine,
+    action: &ExternalAction,
+) -> Result<bool, ExecutorError> {
+    let ExternalAction::HelmRelease {
+        release,
+        namespace,
+        context,
+        ..
+    } = action
+    else {
+        return Ok(false);
+    };
+    if helm_decision(engine, action).await?.0 == LiveAction::Create {
+        return Ok(false);
+    }
+    let argv = [
+        "helm".to_string(),
+        format!("--kube-context={context}"),
+        "uninstall".into(),
+        release.clone(),
+        "--namespace".into(),
+        namespace.clone(),
+    ];
+    run_tool(engine, &argv).await?;
+    Ok(true)
 }
 
 /// `kind get clusters` lists `name`.

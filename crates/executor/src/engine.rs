@@ -135,6 +135,18 @@ impl Engine {
         rendered && rendered_policy(object).0 != Policy::Apply
     }
 
+    /// The environment external tools run with: the run's kubeconfig and tool PATH.
+    pub fn tool_env(&self) -> Vec<(String, std::ffi::OsString)> {
+        let mut env = Vec::new();
+        if let Some(path) = &self.opts.kubeconfig {
+            env.push(("KUBECONFIG".to_string(), path.clone().into_os_string()));
+        }
+        if let Some(path) = &self.opts.tool_path {
+            env.push(("PATH".to_string(), path.clone()));
+        }
+        env
+    }
+
     /// The cluster a node runs against.
     pub fn cluster_of(&self, node: &Node) -> Option<&ClusterRef> {
         node.cluster.as_ref().and_then(|c| self.clusters.get(c))

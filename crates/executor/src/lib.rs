@@ -30,6 +30,7 @@ pub mod inspect;
 pub mod observe;
 pub mod ownership;
 pub mod planner;
+pub mod preflight;
 pub mod progress;
 pub mod scheduler;
 pub mod tools;
@@ -42,7 +43,7 @@ pub use progress::{NoProgress, PlainProgress, ProgressEvent, ProgressSink};
 pub use scheduler::RetryPolicy;
 
 use engine::Engine;
-use meshctl_core::graph::{Desired, Graph, NodeId};
+use meshctl_core::graph::{Desired, ExternalAction, Graph, NodeId};
 use meshctl_core::live::{LiveAction, ObjectRef, Observed};
 use scheduler::{NodeOutcome, Schedule};
 use serde::Serialize;
@@ -117,10 +118,15 @@ impl ExecutorOptions {
 
 /// Plans the graph against the live clusters. Never fails as a whole: a cluster that
 /// cannot be read is named in its [`meshctl_core::live::ClusterPlan`]`::error` and its
-/// nodes are unknown, while the other clusters are planned.
+/// nodes are unknown, while the other clusters are planned; missing or mismatched tools
+/// are listed in `preflight`.
 pub async fn plan(graph: &Graph, opts: &ExecutorOptions) -> LivePlan {
     let engine = Arc::new(Engine::new(graph, opts));
-    planner::plan(engine, graph, &opts.topology_name).await.0
+    let requirements = preflight::requirements(graph, &engine);
+    let problems = preflight::check(&requirements, &engine).await;
+    let mut plan = planner::plan(engine, graph, &opts.topology_name).await.0;
+    plan.preflight = problems;
+    plan
 }
 
 /// What happened to one node in an apply or destroy.
@@ -198,7 +204,8 @@ impl ApplySummary {
     }
 }
 
-/// Carries out `plan` (made by [`plan`] for the same graph and options): writes what it
+/// Carries out `plan` (made by [`plan`] for the same graph and options), after checking
+/// the external tools it needs (nothing runs when one is missing): writes what it
 /// announced, retries transient failures, skips the dependents of a failed node and
 /// finishes independent branches; then prunes, per cluster where every node succeeded.
 pub async fn apply(
@@ -208,6 +215,13 @@ pub async fn apply(
     sink: &dyn ProgressSink,
 ) -> ApplySummary {
     let engine = Arc::new(Engine::new(graph, opts));
+    let problems = preflight::check(&preflight::requirements(graph, &engine), &engine).await;
+    if !problems.is_empty() {
+        return ApplySummary {
+            errors: problems,
+            ..Default::default()
+        };
+    }
     let schedule = Schedule {
         dependencies: engine
             .selected
@@ -441,10 +455,11 @@ fn not_ready(
     })
 }
 
-/// Deletes everything meshctl owns for the topology (its ApplySet members), cluster by
-/// cluster concurrently, in reverse dependency order, then each ApplySet parent.
-/// Objects meshctl does not own are never touched. External actions (kind clusters)
-/// are not undone yet.
+/// Deletes everything meshctl owns for the topology, cluster by cluster concurrently:
+/// a kind cluster meshctl creates is deleted whole (`kind delete cluster`); in other
+/// clusters its ApplySet members are deleted in reverse dependency order, its helm
+/// releases uninstalled, then the ApplySet parent. Objects meshctl does not own are
+/// never touched.
 pub async fn destroy(
     graph: &Graph,
     opts: &ExecutorOptions,
@@ -453,25 +468,30 @@ pub async fn destroy(
     let engine = Arc::new(Engine::new(graph, opts));
     let mut summary = ApplySummary::default();
     // Reverse apply order: dependents before what they depend on.
-    let order: Vec<(NodeId, Option<String>, Vec<ObjectRef>)> = graph
+    let order: Vec<DestroyNode> = graph
         .nodes()
         .filter(|n| engine.selected.contains(&n.id))
         .map(|n| {
-            let objects = match &n.desired {
-                Desired::Objects(objects) => objects.iter().map(ObjectRef::of).collect(),
-                Desired::Action(_) => Vec::new(),
+            let (objects, action) = match &n.desired {
+                Desired::Objects(objects) => (objects.iter().map(ObjectRef::of).collect(), None),
+                Desired::Action(action) => (Vec::new(), Some(action.clone())),
             };
-            (n.id.clone(), n.cluster.clone(), objects)
+            DestroyNode {
+                id: n.id.clone(),
+                cluster: n.cluster.clone(),
+                objects,
+                action,
+            }
         })
         .collect();
     let mut jobs = tokio::task::JoinSet::new();
     for cluster in engine.clusters.values().cloned() {
         let engine = Arc::clone(&engine);
-        let nodes: Vec<(NodeId, Vec<ObjectRef>)> = order
+        let nodes: Vec<DestroyNode> = order
             .iter()
             .rev()
-            .filter(|(_, c, _)| c.as_deref() == Some(cluster.name.as_str()))
-            .map(|(id, _, objects)| (id.clone(), objects.clone()))
+            .filter(|n| n.cluster.as_deref() == Some(cluster.name.as_str()))
+            .cloned()
             .collect();
         jobs.spawn(async move { destroy_cluster(&engine, &cluster, nodes).await });
     }
@@ -488,7 +508,7 @@ pub async fn destroy(
     summary.nodes = order
         .iter()
         .rev()
-        .filter_map(|(id, _, _)| results.remove(id))
+        .filter_map(|n| results.remove(&n.id))
         .collect();
     summary
 }
@@ -500,10 +520,19 @@ struct DestroyedCluster {
     events: Vec<ProgressEvent>,
 }
 
+/// One node being destroyed.
+#[derive(Clone)]
+struct DestroyNode {
+    id: NodeId,
+    cluster: Option<String>,
+    objects: Vec<ObjectRef>,
+    action: Option<ExternalAction>,
+}
+
 async fn destroy_cluster(
     engine: &Engine,
     cluster: &engine::ClusterRef,
-    nodes: Vec<(NodeId, Vec<ObjectRef>)>,
+    nodes: Vec<DestroyNode>,
 ) -> DestroyedCluster {
     let mut out = DestroyedCluster {
         results: Vec::new(),
@@ -511,6 +540,39 @@ async fn destroy_cluster(
         errors: Vec::new(),
         events: Vec::new(),
     };
+    // A kind cluster meshctl made goes as a whole, with everything in it.
+    let kind_name = nodes.iter().find_map(|n| match &n.action {
+        Some(ExternalAction::KindCluster { name, .. }) => Some(name.clone()),
+        _ => None,
+    });
+    if let Some(name) = kind_name {
+        let detail = match actions::delete_kind_cluster(engine, &name).await {
+            Ok(true) => format!("deleted with kind cluster {name}"),
+            Ok(false) => {
+                for node in &nodes {
+                    out.results.push(NodeResult::Unchanged {
+                        id: node.id.clone(),
+                    });
+                }
+                return out;
+            }
+            Err(e) => {
+                out.errors.push(e.to_string());
+                return out;
+            }
+        };
+        for node in &nodes {
+            out.events.push(ProgressEvent::Finished {
+                id: node.id.clone(),
+                detail: detail.clone(),
+            });
+            out.results.push(NodeResult::Applied {
+                id: node.id.clone(),
+                detail: detail.clone(),
+            });
+        }
+        return out;
+    }
     let api = match engine
         .clients
         .reachable(&cluster.name, &cluster.context)
@@ -558,16 +620,18 @@ async fn destroy_cluster(
     let mut remaining: Vec<ObjectRef> = owned;
     // Owned objects no node declares any more go first (nothing depends on them).
     let declared: std::collections::BTreeSet<&ObjectRef> =
-        nodes.iter().flat_map(|(_, o)| o).collect();
+        nodes.iter().flat_map(|n| &n.objects).collect();
     let strays: Vec<ObjectRef> = remaining
         .iter()
         .filter(|o| !declared.contains(o))
         .cloned()
         .collect();
-    let mut groups: Vec<(Option<NodeId>, Vec<ObjectRef>)> = vec![(None, strays)];
-    groups.extend(nodes.into_iter().map(|(id, objects)| (Some(id), objects)));
+    // Objects no node declares statically (strays, and what tools rendered) go first.
+    let mut groups: Vec<(Option<NodeId>, Vec<ObjectRef>, Option<ExternalAction>)> =
+        vec![(None, strays, None)];
+    groups.extend(nodes.into_iter().map(|n| (Some(n.id), n.objects, n.action)));
     let mut failed = false;
-    for (id, objects) in groups {
+    for (id, objects, action) in groups {
         let mine: Vec<ObjectRef> = objects
             .into_iter()
             .filter(|o| remaining.contains(o))
@@ -588,6 +652,13 @@ async fn destroy_cluster(
                     error = Some(e.to_string());
                     break;
                 }
+            }
+        }
+        if let (None, Some(release @ ExternalAction::HelmRelease { .. })) = (&error, &action) {
+            match actions::uninstall_helm(engine, release).await {
+                Ok(true) => count += 1,
+                Ok(false) => {}
+                Err(e) => error = Some(e.to_string()),
             }
         }
         let Some(id) = id else {

@@ -347,6 +347,10 @@ pub struct LivePlan {
     pub nodes: Vec<NodePlan>,
     pub clusters: Vec<ClusterPlan>,
     pub summary: Counts,
+    /// External tools that are missing or at the wrong version, with how to get them:
+    /// apply refuses to start while there are any.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub preflight: Vec<String>,
 }
 
 impl LivePlan {
@@ -379,6 +383,7 @@ impl LivePlan {
             nodes,
             clusters,
             summary,
+            preflight: Vec::new(),
         }
     }
 

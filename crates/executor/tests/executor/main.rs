@@ -4,4 +4,5 @@
 mod common;
 mod converge;
 mod faults;
+mod lifecycle;
 mod ownership;

@@ -1,0 +1,139 @@
+//! Before anything runs: every external tool the selected nodes need is present, at the
+//! version the topology needs, or one message lists what is missing and how to get it.
+
+use crate::engine::Engine;
+use crate::tools;
+use meshctl_core::graph::{Desired, ExternalAction, Graph, LinkerdPiece};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// One tool the run needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Requirement {
+    /// The program (`linkerd`).
+    pub program: &'static str,
+    /// The arguments that print its version.
+    pub version_args: &'static [&'static str],
+    /// The version it must print (trimmed), when one is required.
+    pub exact: Option<String>,
+    /// A prefix its version must start with (`v3` for helm 3).
+    pub prefix: Option<&'static str>,
+    /// How to get it.
+    pub hint: String,
+}
+
+/// The tools the selected nodes of the graph run, each once.
+pub fn requirements(graph: &Graph, engine: &Engine) -> Vec<Requirement> {
+    let mut needed: BTreeMap<&'static str, Requirement> = BTreeMap::new();
+    for node in graph.nodes().filter(|n| engine.selected.contains(&n.id)) {
+        let Desired::Action(action) = &node.desired else {
+            continue;
+        };
+        match action {
+            ExternalAction::KindCluster { .. } => {
+                needed.entry("kind").or_insert(Requirement {
+                    program: "kind",
+                    version_args: &["version"],
+                    exact: None,
+                    prefix: None,
+                    hint: "install kind (go install sigs.k8s.io/kind@v0.20.0, or a release binary) and docker".into(),
+                });
+            }
+            ExternalAction::HelmRelease { .. } => {
+                needed.entry("helm").or_insert(Requirement {
+                    program: "helm",
+                    version_args: &["version", "--short"],
+                    exact: None,
+                    prefix: Some("v3"),
+                    hint: "install helm 3".into(),
+                });
+            }
+            ExternalAction::LinkerdRender { version, what, .. } => {
+                if let LinkerdPiece::Smi { version } = what {
+                    needed.entry("linkerd-smi").or_insert(Requirement {
+                        program: "linkerd-smi",
+                        version_args: &["version", "--short"],
+                        exact: Some(version.clone()),
+                        prefix: None,
+                        hint: format!(
+                            "install the linkerd-smi {version} CLI plugin (linkerd-smi on PATH)"
+                        ),
+                    });
+                }
+                if matches!(what, LinkerdPiece::Crds | LinkerdPiece::ControlPlane { .. }) {
+                    needed.insert("linkerd", linkerd(Some(version)));
+                } else {
+                    needed.entry("linkerd").or_insert(linkerd(None));
+                }
+            }
+            ExternalAction::LinkerdLink { .. } => {
+                needed.entry("linkerd").or_insert(linkerd(None));
+            }
+            ExternalAction::Manifests {
+                kustomize: Some(_), ..
+            } => {
+                needed.entry("kubectl").or_insert(Requirement {
+                    program: "kubectl",
+                    version_args: &["version", "--client"],
+                    exact: None,
+                    prefix: None,
+                    hint: "install kubectl (its `kustomize` renders workload directories)".into(),
+                });
+            }
+            _ => {}
+        }
+    }
+    needed.into_values().collect()
+}
+
+fn linkerd(version: Option<&String>) -> Requirement {
+    Requirement {
+        program: "linkerd",
+        version_args: &["version", "--client", "--short"],
+        exact: version.cloned(),
+        prefix: None,
+        hint: match version {
+            Some(v) => format!("install the linkerd CLI {v} (curl -sL https://run.linkerd.io/install | LINKERD2_VERSION={v} sh)"),
+            None => "install the linkerd CLI".into(),
+        },
+    }
+}
+
+/// Checks every requirement; returns one line per problem (empty: all good).
+pub async fn check(requirements: &[Requirement], engine: &Engine) -> Vec<String> {
+    let mut problems = Vec::new();
+    for requirement in requirements {
+        let argv: Vec<String> = std::iter::once(requirement.program.to_string())
+            .chain(requirement.version_args.iter().map(|a| a.to_string()))
+            .collect();
+        let output =
+            tools::run_with_env(&argv, Duration::from_secs(30), &[], &engine.tool_env()).await;
+        let version = match output {
+            Ok(output) => output.stdout.trim().to_string(),
+            Err(e) => {
+                problems.push(format!(
+                    "{}: not usable ({e}); {}",
+                    requirement.program, requirement.hint
+                ));
+                continue;
+            }
+        };
+        if let Some(exact) = &requirement.exact {
+            if version.lines().next().map(str::trim) != Some(exact.as_str()) {
+                problems.push(format!(
+                    "{}: version {version:?}, the topology needs {exact}; {}",
+                    requirement.program, requirement.hint
+                ));
+            }
+        }
+        if let Some(prefix) = requirement.prefix {
+            if !version.starts_with(prefix) {
+                problems.push(format!(
+                    "{}: version {version:?}, {prefix} needed; {}",
+                    requirement.program, requirement.hint
+                ));
+            }
+        }
+    }
+    problems
+}
