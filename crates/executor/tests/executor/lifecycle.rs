@@ -86,7 +86,11 @@ spec:
     );
     let p = plan(&graph, &opts).await;
     assert_eq!(p.preflight.len(), 1, "{:?}", p.preflight);
-    assert!(p.preflight[0].starts_with("kind: not usable"), "{:?}", p.preflight);
+    assert!(
+        p.preflight[0].starts_with("kind: not usable"),
+        "{:?}",
+        p.preflight
+    );
     assert!(p.preflight[0].contains("install kind"));
     let summary = apply(&graph, &p, &opts, &NoProgress).await;
     assert!(summary.nodes.is_empty(), "nothing ran: {summary:#?}");
