@@ -11,14 +11,14 @@
 //! This crate is only a dev-dependency: the shipped `meshctl` binary never links it.
 //!
 //! Known differences from a real server: watches have no history (they start from the
-//! current state and report changes found by polling every 50 ms), no authentication, no
-//! server-side Table printing (kubectl falls back to NAME/AGE columns), deletion is immediate
-//! (finalizers and graceful deletion are ignored, a Namespace takes its objects with it at
-//! once), strategic merge patch is treated as JSON merge patch, JSON patch is refused (415),
-//! protobuf bodies are accepted only for the Secret/ConfigMap/Namespace/ServiceAccount that
-//! `kubectl create` sends, `fieldValidation=Strict` is not enforced (unknown fields of custom
-//! resources are pruned), OpenAPI documents are minimal (enough for kubectl's checks), and no
-//! `kubernetes` Service, default ServiceAccounts or `kube-root-ca.crt` ConfigMaps exist.
+//! current state and report changes found by polling every 50 ms), no authentication,
+//! deletion is immediate (finalizers and graceful deletion are ignored, a Namespace takes its
+//! objects with it at once), strategic merge patch is treated as JSON merge patch, JSON patch
+//! is refused (415), protobuf bodies are accepted only for the Secret/ConfigMap/Namespace/
+//! ServiceAccount that `kubectl create` sends, built-in kinds have no schema (so
+//! `fieldValidation=Strict` is enforced for custom resources only), OpenAPI documents are
+//! minimal (enough for kubectl's checks), and no `kubernetes` Service, default
+//! ServiceAccounts or `kube-root-ca.crt` ConfigMaps exist.
 
 #![deny(missing_docs)]
 
@@ -253,6 +253,7 @@ impl FakeCluster {
             manager: manager.to_string(),
             explicit_manager: true,
             force,
+            strict: false,
         };
         Ok(state
             .server_side_apply(&rt, ns.as_deref(), &name, object, Endpoint::Main, &opts)?
@@ -282,6 +283,7 @@ impl FakeCluster {
             manager: manager.to_string(),
             explicit_manager: true,
             force: false,
+            strict: false,
         };
         let exists = state.get(&rt, ns.as_deref(), &name).is_ok();
         let outcome = if exists {

@@ -33,7 +33,8 @@ fn join(path: &str, field: &str) -> String {
 }
 
 /// Validates `obj` (a whole custom resource) against `schema` and prunes unknown fields.
-/// Returns the causes of a 422 Invalid, empty when valid.
+/// Returns the causes of a 422 Invalid, empty when valid; pruned fields come back as causes
+/// with reason [`PRUNED`].
 pub fn validate_and_prune(obj: &mut Value, schema: &Value) -> Vec<Cause> {
     let mut causes = Vec::new();
     let Some(map) = obj.as_object_mut() else {
@@ -55,6 +56,7 @@ pub fn validate_and_prune(obj: &mut Value, schema: &Value) -> Vec<Cause> {
             None if preserve => {}
             None => {
                 map.remove(&key);
+                causes.push(unknown_cause(&key));
             }
         }
     }
@@ -64,6 +66,18 @@ pub fn validate_and_prune(obj: &mut Value, schema: &Value) -> Vec<Cause> {
         }
     }
     causes
+}
+
+/// Reason of the pseudo-cause recording a pruned field: not an error unless the request
+/// asked for `fieldValidation=Strict`.
+pub const PRUNED: &str = "FieldValueUnknown";
+
+fn unknown_cause(field: &str) -> Cause {
+    Cause {
+        reason: PRUNED.into(),
+        message: "field not declared in schema".into(),
+        field: field.into(),
+    }
 }
 
 fn required(schema: &Value) -> Vec<String> {
@@ -170,6 +184,7 @@ fn check(v: &mut Value, schema: &Value, path: &str, causes: &mut Vec<Cause>) {
                     }
                     (None, None) => {
                         map.remove(&key);
+                        causes.push(unknown_cause(&sub_path));
                     }
                 }
             }
@@ -267,7 +282,14 @@ mod tests {
     fn unknown_fields_are_pruned_unless_preserved() {
         let mut obj =
             json!({"spec": {"service": "s", "bogus": 1, "free": {"anything": true}}, "extra": 1});
-        assert!(validate_and_prune(&mut obj, &schema()).is_empty());
+        let pruned: Vec<String> = validate_and_prune(&mut obj, &schema())
+            .into_iter()
+            .map(|c| {
+                assert_eq!(c.reason, PRUNED);
+                c.field
+            })
+            .collect();
+        assert_eq!(pruned, ["spec.bogus", "extra"]);
         assert_eq!(
             obj,
             json!({"spec": {"service": "s", "free": {"anything": true}}})

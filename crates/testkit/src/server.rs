@@ -217,6 +217,7 @@ async fn handle(
                     manager,
                     explicit_manager: explicit.is_some(),
                     force: false,
+                    strict: false,
                 },
             };
             let result = {
@@ -294,6 +295,7 @@ fn route(state: &mut State, mut call: Call<'_>) -> Result<Outcome, ApiError> {
         }
     }
     call.opts.force = call.param("force") == Some("true");
+    call.opts.strict = call.param("fieldValidation") == Some("Strict");
     let path = call.path.to_string();
     let segments: Vec<&str> = path
         .trim_matches('/')

@@ -40,6 +40,8 @@ pub(crate) struct WriteOptions {
     /// Whether `fieldManager` was given (apply requires it).
     pub explicit_manager: bool,
     pub force: bool,
+    /// `fieldValidation=Strict`: unknown fields of custom resources are refused, not pruned.
+    pub strict: bool,
 }
 
 /// What a request did: the response and whether stored state changed.
@@ -66,6 +68,8 @@ pub(crate) struct State {
     pub rng: XorShift,
     pub types: Vec<ResourceType>,
     pub objects: BTreeMap<Key, Stored>,
+    /// Fields the last `prepare` pruned from a custom resource (for `fieldValidation=Strict`).
+    pub pruned: Vec<String>,
 }
 
 fn meta_str<'a>(obj: &'a Value, field: &str) -> Option<&'a str> {
@@ -111,6 +115,7 @@ impl State {
             resource_version: 1,
             types: discovery::builtin_types(),
             objects: BTreeMap::new(),
+            pruned: Vec::new(),
         };
         for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
             let body = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}});
@@ -386,7 +391,7 @@ impl State {
         Ok(obj)
     }
 
-    fn validate(&self, rt: &ResourceType, name: &str, obj: &mut Value) -> Result<(), ApiError> {
+    fn validate(&mut self, rt: &ResourceType, name: &str, obj: &mut Value) -> Result<(), ApiError> {
         let mut causes = Vec::new();
         if name.is_empty() {
             causes.push(Cause {
@@ -395,14 +400,60 @@ impl State {
                 field: "metadata.name".into(),
             });
         }
+        self.pruned.clear();
         if let Some(schema) = &rt.schema {
-            causes.extend(crate::schema::validate_and_prune(obj, schema));
+            for cause in crate::schema::validate_and_prune(obj, schema) {
+                if cause.reason == crate::schema::PRUNED {
+                    self.pruned.push(cause.field);
+                } else {
+                    causes.push(cause);
+                }
+            }
         }
         if causes.is_empty() {
             Ok(())
         } else {
             Err(ApiError::invalid(&rt.group, &rt.kind, name, causes))
         }
+    }
+
+    /// With `fieldValidation=Strict`, fields the schema does not declare are a 400 BadRequest
+    /// (worded like the real server for decoding and for apply) instead of being pruned.
+    fn refuse_unknown_fields(
+        &self,
+        rt: &ResourceType,
+        opts: &WriteOptions,
+        apply: bool,
+    ) -> Result<(), ApiError> {
+        if !opts.strict || self.pruned.is_empty() {
+            return Ok(());
+        }
+        let message = if apply {
+            let fields: Vec<String> = self
+                .pruned
+                .iter()
+                .map(|f| format!(".{f}: field not declared in schema"))
+                .collect();
+            format!(
+                "failed to create typed patch object ({}, Kind={}): {}",
+                rt.api_version(),
+                rt.kind,
+                fields.join(", ")
+            )
+        } else {
+            let fields: Vec<String> = self
+                .pruned
+                .iter()
+                .map(|f| format!("unknown field \"{f}\""))
+                .collect();
+            format!(
+                "{kind} in version \"{version}\" cannot be handled as a {kind}: strict decoding error: {}",
+                fields.join(", "),
+                kind = rt.kind,
+                version = rt.version
+            )
+        };
+        Err(ApiError::bad_request(message))
     }
 
     /// Keeps the part of `obj` this endpoint may not write as it was in `old`.
@@ -499,6 +550,7 @@ impl State {
         }
         let body = State::restrict_to_endpoint(rt, Endpoint::Main, None, body);
         let obj = self.prepare(rt, ns, &name, None, body)?;
+        self.refuse_unknown_fields(rt, opts, false)?;
         let (now, api_version) = (now_rfc3339(), rt.api_version());
         let req = ApplyRequest {
             manager: &opts.manager,
@@ -535,6 +587,7 @@ impl State {
     ) -> Result<Outcome, ApiError> {
         let new = State::restrict_to_endpoint(rt, endpoint, Some(&old.object), new);
         let obj = self.prepare(rt, ns, name, Some(&old), new)?;
+        self.refuse_unknown_fields(rt, opts, false)?;
         let sub = (endpoint == Endpoint::Status).then_some("status");
         let (now, api_version) = (now_rfc3339(), rt.api_version());
         let req = ApplyRequest {
@@ -646,6 +699,7 @@ impl State {
             .map_err(|conflicts| conflict_error(&conflicts))?;
         let merged = State::restrict_to_endpoint(rt, endpoint, live, merged);
         let obj = self.prepare(rt, ns, name, old.as_ref(), merged)?;
+        self.refuse_unknown_fields(rt, opts, true)?;
         Ok(self.commit(
             rt,
             State::key(rt, ns, name),

@@ -151,3 +151,52 @@ fn a_custom_resource_breaking_its_schema_is_refused_with_422() {
     );
     assert_eq!(stored["metadata"]["generation"], 1);
 }
+
+#[test]
+fn unknown_fields_are_refused_under_strict_validation_and_pruned_otherwise() {
+    let Some(crd) = shared_crd("smi-trafficsplits.yaml") else {
+        return;
+    };
+    let cluster = FakeCluster::start("strict").unwrap();
+    let Some(kubectl) = Kubectl::for_cluster(&cluster) else {
+        return;
+    };
+    kubectl.ok(&["apply", "--server-side", "-f", crd.to_str().unwrap()]);
+    let extra = kubectl.file(
+        "ts.yaml",
+        "apiVersion: split.smi-spec.io/v1alpha1\nkind: TrafficSplit\nmetadata: {name: ts-x, namespace: default}\nspec:\n  service: podinfo\n  extra: 1\n  backends:\n  - {service: podinfo, weight: 50}\n",
+    );
+    let path = extra.to_str().unwrap();
+    // Real server, kubectl's default --validate=strict (fieldValidation=Strict): 400 BadRequest.
+    let run = kubectl.run(&["create", "-f", path]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains(
+            "TrafficSplit in version \"v1alpha1\" cannot be handled as a TrafficSplit: strict decoding error: unknown field \"spec.extra\""
+        ),
+        "{}",
+        run.stderr
+    );
+    let run = kubectl.run(&["apply", "--server-side", "-f", path]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains(".spec.extra: field not declared in schema"),
+        "{}",
+        run.stderr
+    );
+    assert!(cluster
+        .objects("split.smi-spec.io/v1alpha1", "TrafficSplit")
+        .is_empty());
+    // Real server, --validate=false (no fieldValidation): the unknown field is pruned.
+    kubectl.ok(&["apply", "--server-side", "--validate=false", "-f", path]);
+    let stored = cluster
+        .object(
+            "split.smi-spec.io/v1alpha1",
+            "TrafficSplit",
+            Some("default"),
+            "ts-x",
+        )
+        .unwrap();
+    assert!(stored["spec"].get("extra").is_none());
+}
