@@ -53,6 +53,8 @@ pub struct FakeToolOptions {
     pub kind_version: String,
     /// `helm version --short`: `v3.12.3+g3a31588`.
     pub helm_version: String,
+    /// `linkerd-smi version --short` (and the adaptor image tag): `v0.2.1`.
+    pub smi_version: String,
     /// Tools not written at all (to test preflight checks), e.g. `"linkerd-smi"`.
     pub missing: Vec<String>,
     /// Calls that fail on purpose, checked before any behaviour runs.
@@ -65,6 +67,7 @@ impl Default for FakeToolOptions {
             linkerd_version: "stable-2.13.3".into(),
             kind_version: "v0.20.0".into(),
             helm_version: "v3.12.3+g3a31588".into(),
+            smi_version: "v0.2.1".into(),
             missing: Vec::new(),
             fail: Vec::new(),
         }

@@ -902,6 +902,10 @@ fn linkerd_smi_runs_as_a_plugin() {
             },
         ]
     );
+    assert_eq!(
+        env.ok("linkerd", &["smi", "version", "--short"]),
+        "v0.2.1\n"
+    );
     let flags_first = env.run("linkerd", &["--context=kind-east", "smi", "install"]);
     assert_eq!(flags_first.status.code(), Some(1));
     assert_eq!(

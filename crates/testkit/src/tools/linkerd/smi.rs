@@ -9,7 +9,6 @@ use super::super::{output, Invocation, Outcome, Shared};
 use super::objects::{self, Workload};
 use super::{error, linkerd_config_values, Call};
 
-const SMI_VERSION: &str = "v0.2.1";
 const NAMESPACE: &str = "linkerd-smi";
 
 const FLAGS: [FlagSpec; 3] = [
@@ -43,8 +42,10 @@ pub(crate) fn run(shared: &Shared, invocation: &Invocation) -> Outcome {
         .collect::<Vec<_>>()
         .as_slice()
     {
-        ["version"] if call.parsed.on("short") => Outcome::out(format!("{SMI_VERSION}\n")),
-        ["version"] => Outcome::out(format!("Client version: {SMI_VERSION}\n")),
+        ["version"] if call.parsed.on("short") => {
+            Outcome::out(format!("{}\n", shared.options.smi_version))
+        }
+        ["version"] => Outcome::out(format!("Client version: {}\n", shared.options.smi_version)),
         ["install"] => install(&call).unwrap_or_else(|outcome| outcome),
         [] => Outcome::out("linkerd-smi manages the SMI extension of Linkerd service mesh.\n"),
         [other, ..] => error(&format!("unknown command \"{other}\" for \"smi\"")),
@@ -103,7 +104,7 @@ fn install(call: &Call) -> Result<Outcome, Outcome> {
             service_account: "smi-adaptor",
             containers: json!([{
                 "name": "smi-adaptor",
-                "image": format!("cr.l5d.io/linkerd/smi-adaptor:{SMI_VERSION}"),
+                "image": format!("cr.l5d.io/linkerd/smi-adaptor:{}", call.shared.options.smi_version),
                 "args": ["smi-adaptor", "-cluster-domain=cluster.local"],
                 "ports": [{"name": "admin-http", "containerPort": 9995}],
             }]),
