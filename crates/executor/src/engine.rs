@@ -6,6 +6,7 @@ use crate::discovery::Discovery;
 use crate::ownership::{group_kind, ApplySet};
 use crate::ExecutorOptions;
 use meshctl_core::graph::{Desired, Graph, Node, NodeId, NodeKind, Paths};
+use meshctl_core::live::compare::without_server_fields;
 use meshctl_core::live::ownership::with_ownership_labels;
 use meshctl_core::live::policy::{apply_policy, rendered_policy, Policy};
 use meshctl_core::live::ObjectRef;
@@ -101,9 +102,10 @@ impl Engine {
             .unwrap_or(meshctl_core::live::FIELD_MANAGER)
     }
 
-    /// The body apply sends for a desired object: its body with meshctl's ownership labels.
+    /// The body apply sends for a desired object: its body without server-only fields
+    /// (`status`, `creationTimestamp: null`), with meshctl's ownership labels.
     pub fn body(&self, object: &DesiredObject) -> Value {
-        with_ownership_labels(&object.body, &self.applyset.id)
+        with_ownership_labels(&without_server_fields(&object.body), &self.applyset.id)
     }
 
     /// The body to compare and apply for an object: [`Engine::body`], and for objects a

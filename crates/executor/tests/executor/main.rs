@@ -6,3 +6,4 @@ mod converge;
 mod faults;
 mod lifecycle;
 mod ownership;
+mod walkthrough;
