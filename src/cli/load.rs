@@ -3,6 +3,7 @@
 //! topology (plan, render, graph, certs), its problems printed to stderr as `validate`
 //! prints them, stopping the command.
 
+use super::files::missing_workload_files;
 use super::inputs::read_inputs;
 use super::CliError;
 use crate::output::FileReport;
@@ -26,7 +27,8 @@ pub fn check_inputs(files: &[String]) -> Vec<(FileReport, Option<LoadedTopology>
                     match load(&bytes) {
                         Err(diagnostics) => (source, None, diagnostics),
                         Ok(loaded) => {
-                            let diagnostics = validate(&loaded);
+                            let mut diagnostics = validate(&loaded);
+                            diagnostics.extend(missing_workload_files(&input.name, &loaded));
                             (source, Some(loaded), diagnostics)
                         }
                     }

@@ -5,6 +5,7 @@ mod certs;
 mod check;
 mod destroy;
 mod error;
+mod files;
 mod graph;
 mod inputs;
 mod live;

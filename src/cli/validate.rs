@@ -1,5 +1,6 @@
 //! `meshctl validate FILE...`: every problem of every topology, at its line.
 
+use super::files::certificate_files;
 use super::load::check_inputs;
 use super::CliError;
 use crate::output::{self, github, human, json, sarif, FileReport};
@@ -37,7 +38,15 @@ pub struct Args {
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
     let reports: Vec<FileReport> = check_inputs(&args.files)
         .into_iter()
-        .map(|(r, _)| r)
+        .map(|(mut report, loaded)| {
+            // A CI gate runs validate: the certificate files are checked here, not only
+            // warned about by plan.
+            if let Some(loaded) = &loaded {
+                let found = certificate_files(&report.name, loaded);
+                report.diagnostics.extend(found);
+            }
+            report
+        })
         .collect();
     let failed = reports.iter().any(|r| fails(&r.diagnostics, args.strict));
     // The verdict is the exit code even when the reader stops early (`| head`).

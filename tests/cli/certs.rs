@@ -428,7 +428,13 @@ fn byo_issuer_not_signed_by_byo_anchor_is_refused_naming_both_files() {
         std::fs::copy(state(from.path()).join(file), dir.path().join(to)).expect("copy");
     }
     let topo = write(dir.path(), "topology.yaml", &byo_text());
-    meshctl().arg("validate").arg(&topo).assert().success();
+    // The CI gate (validate) sees it too, as an error at the files (E083).
+    let (code, stdout, _) = run(&["validate"], &topo);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("error[E083]") && stdout.contains("not signed by"),
+        "{stdout}"
+    );
     let (code, _, err) = run(&["certs", "init"], &topo);
     assert_eq!(code, 1);
     assert!(
@@ -470,7 +476,42 @@ fn byo_issuer_not_signed_by_byo_anchor_is_refused_naming_both_files() {
 fn byo_files_that_do_not_exist_are_named_and_never_generated() {
     let dir = tempfile::tempdir().expect("tempdir");
     let topo = write(dir.path(), "topology.yaml", &byo_text());
-    meshctl().arg("validate").arg(&topo).assert().success();
+    // validate names each missing file at its line (E083).
+    let (code, stdout, _) = run(&["validate", "-o", "json"], &topo);
+    assert_eq!(code, 1, "{stdout}");
+    let doc: serde_json::Value = serde_json::from_str(&stdout).expect("validate JSON");
+    let missing: Vec<(&str, &str)> = doc["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter(|d| d["code"] == "E083")
+        .map(|d| {
+            (
+                d["path"].as_str().unwrap_or(""),
+                d["message"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(missing.len(), 3, "{doc:#}");
+    assert!(
+        missing[0].0 == "spec.mesh.linkerd.trustAnchor.files.cert"
+            && missing[0].1.ends_with("ca.crt does not exist"),
+        "{missing:?}"
+    );
+    // From stdin there is nothing to resolve the paths against: said, not skipped silently.
+    let out = meshctl()
+        .args(["validate", "-o", "json", "-"])
+        .write_stdin(byo_text())
+        .output()
+        .expect("runs");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("validate JSON");
+    let unchecked = doc["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter(|d| d["code"] == "W084")
+        .count();
+    assert_eq!(unchecked, 1, "{doc:#}");
 
     let (code, _, err) = run(&["certs", "init"], &topo);
     assert_eq!(code, 1);

@@ -1,6 +1,7 @@
 //! Shared helpers for the CLI tests.
 
 use assert_cmd::Command;
+use meshctl_core::graph::{Expected, Paths};
 use std::path::{Path, PathBuf};
 
 /// The repository root (where topology.example.yaml lives).
@@ -23,14 +24,52 @@ pub fn meshctl() -> Command {
     cmd
 }
 
-/// Writes `text` to `dir/name` and returns the path.
+/// Writes `text` to `dir/name` and returns the path. When `text` is a topology, the
+/// kustomize directories and manifest files its workloads name (relative to it) are
+/// created too, as stubs, so that tests about something else do not fail on E082; a test
+/// about missing workload files writes with `std::fs::write`.
 pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).expect("temp dir is writable");
     }
     std::fs::write(&path, text).expect("temp dir is writable");
+    provide_workload_files(&path, text);
     path
+}
+
+/// Creates, as stubs, the kustomize directories and manifest files the topology `text`
+/// (to be found at `path`) names relative to itself.
+pub fn provide_workload_files(path: &Path, text: &str) {
+    let Ok(loaded) = meshctl_core::topology::load_str(text) else {
+        return;
+    };
+    let paths = Paths::for_file(path, &loaded.topology, None);
+    for reference in paths.referenced_files(&loaded.topology) {
+        // Only inside the test's own directory.
+        if Path::new(&reference.written).is_absolute() || reference.written.contains("..") {
+            continue;
+        }
+        let stub = &reference.path;
+        match reference.expected {
+            Expected::KustomizeDir => {
+                std::fs::create_dir_all(stub).expect("temp dir is writable");
+                // `Kustomization` (kustomize reads it too) is not picked up by `*.yaml` globs.
+                let kustomization = stub.join("Kustomization");
+                if !kustomization.exists() {
+                    std::fs::write(kustomization, "resources: []\n").expect("writable");
+                }
+            }
+            Expected::ManifestFile => {
+                if let Some(parent) = stub.parent() {
+                    std::fs::create_dir_all(parent).expect("temp dir is writable");
+                }
+                if !stub.exists() {
+                    std::fs::write(stub, "# stub manifest\n").expect("writable");
+                }
+            }
+        }
+    }
 }
 
 /// The example with `from` replaced by `to` (exactly once, so a typo in a test fails).

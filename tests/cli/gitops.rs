@@ -1,7 +1,9 @@
 //! GitOps: SARIF, GitHub annotations, directories of topologies and the pull-request
 //! check of scripts/gitops-check.sh (see docs/gitops.md).
 
-use crate::common::{example_text, example_with, line_of, meshctl, root, write};
+use crate::common::{
+    example_text, example_with, line_of, meshctl, provide_workload_files, root, write,
+};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -815,6 +817,14 @@ fn directory_walks_do_not_follow_symlinked_directories_or_open_fifos() {
         ))),
     );
     symlink("../shared/west.yaml", dir.join("fleet/west.yaml")).expect("symlink");
+    // Its workload files are looked for beside the link, where it is found.
+    provide_workload_files(
+        &dir.join("fleet/west.yaml"),
+        &second_topology(Some((
+            "172.17.0.81-172.17.0.90",
+            "172.17.0.91-172.17.0.100",
+        ))),
+    );
     // Nobody writes to these: opening one would block for ever.
     mkfifo(&dir.join("fleet/x.yaml"));
     mkfifo(&dir.join("fleet/a/y.yml"));
@@ -849,6 +859,7 @@ fn directory_walks_do_not_follow_symlinked_directories_or_open_fifos() {
 
     // A FIFO named on the command line is read: that is the caller's choice.
     let fifo = dir.join("fleet/x.yaml");
+    provide_workload_files(&fifo, &example_text());
     let writer = {
         let fifo = fifo.clone();
         std::thread::spawn(move || std::fs::write(fifo, example_text()))

@@ -413,3 +413,41 @@ fn replacing_a_kind_cluster_replaces_what_lives_in_it_and_the_links_into_it() {
         "{human}"
     );
 }
+
+#[test]
+fn workload_files_that_do_not_exist_stop_validate_and_plan_at_their_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = "apiVersion: meshctl.io/v1alpha1\nkind: Topology\nmetadata: {name: t}\nspec:\n  clusters:\n  - {name: a, podSubnet: 10.0.0.0/16, serviceSubnet: 10.1.0.0/16}\n  workloads:\n  - name: shop\n    namespace: shop\n    clusters: [a]\n    kustomize: apps/{cluster}\n  - name: api\n    namespace: shop\n    clusters: [a]\n    manifests: [api.yaml, db.yaml]\n";
+    // Written as is: no workload files beside it, but db.yaml.
+    let topo = dir.path().join("topology.yaml");
+    std::fs::write(&topo, text).expect("writable");
+    std::fs::write(dir.path().join("db.yaml"), "# db\n").expect("writable");
+    for command in [&["validate"][..], &["plan", "--offline"][..]] {
+        let out = meshctl().args(command).arg(&topo).output().expect("runs");
+        assert_eq!(out.status.code(), Some(1), "{command:?}");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let apps = dir.path().join("apps/a");
+        assert!(
+            text.contains(&format!(
+                "error[E082]: `apps/a` (for cluster `a`) does not exist: looked for at {}",
+                apps.display()
+            )) && text.contains("topology.yaml:11:")
+                && text.contains("`api.yaml` (for cluster `a`) does not exist")
+                && !text.contains("`db.yaml` (for cluster"),
+            "{command:?}: {text}"
+        );
+    }
+    // A directory without a kustomization is not a kustomize directory.
+    std::fs::create_dir_all(dir.path().join("apps/a")).expect("writable");
+    let out = meshctl().arg("validate").arg(&topo).output().expect("runs");
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("`apps/a` (for cluster `a`) holds no kustomization.yaml"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}

@@ -1,7 +1,9 @@
 //! `meshctl validate`: what a user sees for good, wrong and broken topologies — the exit
 //! code, the diagnostic code, the line it points at and a message that says what to do.
 
-use crate::common::{example_text, example_with, line_of, meshctl, root, write};
+use crate::common::{
+    example_text, example_with, line_of, meshctl, provide_workload_files, root, write,
+};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -662,6 +664,7 @@ fn only_diagnostic(bytes: &[u8], code: &str) -> Value {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("broken.yaml");
     std::fs::write(&path, bytes).unwrap();
+    provide_workload_files(&path, &String::from_utf8_lossy(bytes));
     let (exit, doc) = json_run(&path);
     assert_eq!(exit, 1, "{doc:#}");
     let all = besides_the_loop(&doc);

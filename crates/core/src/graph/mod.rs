@@ -16,8 +16,8 @@ pub use build::{build, INGRESS_NGINX_REPO, METALLB_REPO};
 pub use error::GraphError;
 pub use node::{Dependency, Desired, Node, NodeId, NodeKind};
 pub use paths::{
-    default_state_dir, state_key, Paths, ANCHOR_CERT_FILE, ANCHOR_KEY_FILE, ISSUER_CERT_FILE,
-    ISSUER_KEY_FILE, STATE_ROOT,
+    default_state_dir, state_key, Expected, FileReference, Paths, ANCHOR_CERT_FILE,
+    ANCHOR_KEY_FILE, ISSUER_CERT_FILE, ISSUER_KEY_FILE, STATE_ROOT,
 };
 
 use petgraph::algo::{kosaraju_scc, toposort};
@@ -33,6 +33,8 @@ pub struct Graph {
     index: BTreeMap<NodeId, NodeIndex>,
     /// Apply order: each wave depends only on earlier waves; ids sorted within a wave.
     waves: Vec<Vec<NodeIndex>>,
+    /// The wave of each node, by node index (so `wave_of` is a lookup, not a scan).
+    wave_by_node: Vec<usize>,
     /// What the graph's paths were resolved against (its command lines need it too).
     paths: Paths,
 }
@@ -82,20 +84,19 @@ impl Graph {
             ids.sort();
             GraphError::Cycle(ids)
         })?;
-        let mut wave_of: BTreeMap<NodeIndex, usize> = BTreeMap::new();
+        // In topological order every dependency's wave is known before its dependents'.
+        let mut wave_by_node = vec![0usize; graph.node_count()];
         for ix in &order {
-            let wave = graph
+            wave_by_node[ix.index()] = graph
                 .neighbors_directed(*ix, Direction::Incoming)
-                .filter_map(|dep| wave_of.get(&dep))
-                .map(|w| w + 1)
+                .map(|dep| wave_by_node[dep.index()] + 1)
                 .max()
                 .unwrap_or(0);
-            wave_of.insert(*ix, wave);
         }
-        let count = wave_of.values().max().map_or(0, |w| w + 1);
+        let count = wave_by_node.iter().max().map_or(0, |w| w + 1);
         let mut waves = vec![Vec::new(); count];
-        for (ix, wave) in wave_of {
-            waves[wave].push(ix);
+        for ix in graph.node_indices() {
+            waves[wave_by_node[ix.index()]].push(ix);
         }
         for wave in &mut waves {
             wave.sort_by(|a, b| graph[*a].id.cmp(&graph[*b].id));
@@ -104,6 +105,7 @@ impl Graph {
             graph,
             index,
             waves,
+            wave_by_node,
             paths: Paths::default(),
         })
     }
@@ -114,6 +116,7 @@ impl Graph {
             graph: DiGraph::new(),
             index: BTreeMap::new(),
             waves: Vec::new(),
+            wave_by_node: Vec::new(),
             paths: Paths::default(),
         }
     }
@@ -162,7 +165,7 @@ impl Graph {
     /// The wave of a node.
     pub fn wave_of(&self, id: &NodeId) -> Option<usize> {
         let ix = self.index.get(id)?;
-        self.waves.iter().position(|w| w.contains(ix))
+        self.wave_by_node.get(ix.index()).copied()
     }
 
     /// Direct dependencies of a node with the reason for each, sorted by id.

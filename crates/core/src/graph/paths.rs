@@ -74,3 +74,77 @@ pub fn state_key(topology: &Topology) -> &str {
         .and_then(|l| l.state_key.as_deref())
         .unwrap_or(&topology.metadata.name)
 }
+
+/// What a topology expects to find at a path it names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expected {
+    /// A kustomize directory (holding a kustomization file).
+    KustomizeDir,
+    /// A manifest file.
+    ManifestFile,
+}
+
+/// A file or directory a topology names, resolved for one cluster.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileReference {
+    /// Where the topology names it, e.g. `spec.workloads[0].kustomize`.
+    pub yaml_path: String,
+    /// The cluster it is resolved for (`{cluster}` and `{context}` filled in).
+    pub cluster: String,
+    /// The path as written, placeholders filled in.
+    pub written: String,
+    /// The path resolved against the topology file's directory.
+    pub path: PathBuf,
+    /// What should be there.
+    pub expected: Expected,
+}
+
+impl Paths {
+    /// Every kustomize directory and manifest file the workloads name, per cluster, each
+    /// path once per place that names it. Nothing is read: the caller checks them.
+    pub fn referenced_files(&self, topology: &Topology) -> Vec<FileReference> {
+        let mut references: Vec<FileReference> = Vec::new();
+        for (w, workload) in topology.spec.workloads.iter().enumerate() {
+            for name in &workload.clusters {
+                let Some(cluster) = topology.cluster(name) else {
+                    continue;
+                };
+                let named = workload
+                    .kustomize
+                    .iter()
+                    .map(|dir| {
+                        (
+                            format!("spec.workloads[{w}].kustomize"),
+                            dir,
+                            Expected::KustomizeDir,
+                        )
+                    })
+                    .chain(workload.manifests.iter().enumerate().map(|(m, file)| {
+                        (
+                            format!("spec.workloads[{w}].manifests[{m}]"),
+                            file,
+                            Expected::ManifestFile,
+                        )
+                    }));
+                for (yaml_path, template, expected) in named {
+                    let written = crate::topology::expand_template(template, cluster);
+                    let path = self.user_file(&written);
+                    if references
+                        .iter()
+                        .any(|r| r.yaml_path == yaml_path && r.path == path)
+                    {
+                        continue;
+                    }
+                    references.push(FileReference {
+                        yaml_path,
+                        cluster: name.clone(),
+                        written,
+                        path,
+                        expected,
+                    });
+                }
+            }
+        }
+        references
+    }
+}

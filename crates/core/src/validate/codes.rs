@@ -133,6 +133,18 @@ pub const CODES: &[(&str, &str)] = &[
     ("W077", "the certificate state directory moves"),
     ("E080", "subnets or pools of two topologies overlap"),
     ("E081", "a cluster managed by two topologies"),
+    (
+        "E082",
+        "a kustomize directory or manifest file does not exist",
+    ),
+    (
+        "E083",
+        "the certificate files named in the topology are missing or do not verify",
+    ),
+    (
+        "W084",
+        "the certificate files named in the topology were not checked",
+    ),
 ];
 
 /// The summary of a code, for SARIF rules and `--explain`.
