@@ -3,6 +3,7 @@
 mod certs;
 mod common;
 mod gitops;
+mod hostile;
 mod plan;
 mod schema;
 mod validate;
