@@ -5,7 +5,7 @@
 //!   cached per group-version), decide locally which objects already hold, dry-run
 //!   (server-side apply, `dryRun=All`, field manager `meshctl`) only the others, and
 //!   list what meshctl owns that left the topology;
-//! - [`apply`]: carry the plan out over a ready-queue scheduler (a node starts when its
+//! - [`apply()`]: carry the plan out over a ready-queue scheduler (a node starts when its
 //!   dependencies are done), writing only what is missing or drifted; a second apply
 //!   writes nothing;
 //! - [`status`]: per node in sync / drifted / missing / not ready;
@@ -14,10 +14,11 @@
 //! Ownership follows kubectl's ApplySet convention ([`ownership`]), so pruning only ever
 //! touches meshctl's own objects. Secret values never appear in plans, diffs or errors.
 //!
-//! External actions ([`actions`]): existing clusters and LoadBalancer waits run; kind
-//! clusters, helm releases, linkerd renders, links, manifests and certificates are not
-//! built yet — planned as unknown with their command lines, failing at apply with a
-//! message saying so; [`tools`] has the runner they will use.
+//! External actions ([`actions`]) run their tools behind one runner ([`tools`]) after a
+//! preflight ([`preflight`]): kind clusters, helm releases and the trust material are
+//! observed first and changed only when they differ; what linkerd and kubectl render
+//! goes through the same observe → diff → apply path as meshctl's own objects, with a
+//! policy for content a tool regenerates on every render.
 
 pub mod actions;
 pub mod api;
@@ -26,7 +27,6 @@ pub mod clients;
 pub mod discovery;
 pub mod engine;
 pub mod error;
-pub mod inspect;
 pub mod observe;
 pub mod ownership;
 pub mod planner;

@@ -1,6 +1,6 @@
-//! External tools (kind, helm, linkerd, kubectl kustomize) behind one runner: an argv,
-//! a timeout, captured stdout and stderr. Used by the external-action nodes once their
-//! dispatch lands; the runner itself is complete.
+//! External tools (kind, helm, linkerd, kubectl kustomize) behind one runner: an argv
+//! (no shell), a timeout, extra environment (the run's kubeconfig and PATH), captured
+//! stdout and stderr; and the parsing of the multi-document YAML they render.
 
 use crate::error::ExecutorError;
 use std::process::Stdio;

@@ -103,7 +103,13 @@ async fn the_example_topology_converges_and_a_second_run_changes_nothing() {
         .filter(|n| n.action() != LiveAction::Unchanged)
         .map(|n| n.id.0.as_str())
         .collect();
-    assert_eq!(changing, FAKE_HELM_ESCAPED_DOTS, "{:#?}", second.summary);
+    assert!(
+        changing
+            .iter()
+            .all(|id| FAKE_HELM_ESCAPED_DOTS.contains(id)),
+        "{changing:?}: {:#?}",
+        second.summary
+    );
     for cluster in &second.clusters {
         assert!(
             cluster.prune.is_empty() && cluster.inventory.is_none(),
