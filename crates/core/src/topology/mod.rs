@@ -14,10 +14,9 @@ mod schema_check;
 mod source_index;
 pub mod units;
 
-pub use defaults::{
-    expand_template, DEFAULT_ANCHOR_VALIDITY, DEFAULT_ISSUER_VALIDITY, DEFAULT_SMI_VERSION,
-    MAX_CERTIFICATE_VALIDITY,
-};
+// The defaults module is computed values and helpers over the model, all public by
+// design (validation and the graph read them): re-exported whole.
+pub use defaults::*;
 pub use inventory::Inventory;
 pub use load::{load, load_str, LoadedTopology};
 pub use model::{
