@@ -175,3 +175,25 @@ async fn owned_objects_that_left_the_topology_are_pruned_others_never() {
     f.clear_requests();
     assert!(!plan(&smaller, &opts).await.has_changes());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_runs_its_node_and_what_it_depends_on_and_prunes_nothing() {
+    let f = Fixture::start(&["east", "west"]);
+    let mut opts = f.options();
+    let graph = f.graph(&topology(&["shop", "tools"], false));
+    opts.targets = vec![NodeId("east/Namespace/shop".into())];
+    let p = plan(&graph, &opts).await;
+    let ids: Vec<&str> = p.nodes.iter().map(|n| n.id.0.as_str()).collect();
+    assert_eq!(ids, ["east/cluster", "east/Namespace/shop"]);
+    let summary = apply(&graph, &p, &opts, &NoProgress).await;
+    assert!(summary.is_success(), "{summary:#?}");
+    assert!(f
+        .cluster("east")
+        .object("v1", "Namespace", None, "shop")
+        .is_some());
+    assert!(f
+        .cluster("east")
+        .object("v1", "Namespace", None, "tools")
+        .is_none());
+    assert_eq!(f.cluster("west").write_requests(), 0);
+}

@@ -82,6 +82,40 @@ async fn a_cluster_dropping_connections_does_not_stop_the_other() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_timing_out_does_not_stop_the_other() {
+    // Every answer comes after the 2 s read timeout of the fixture's options.
+    one_cluster_down(FaultEffect::Delay(std::time::Duration::from_secs(4))).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throttling_is_retried_after_the_servers_retry_after() {
+    let f = Fixture::start(&["east", "west"]);
+    let opts = f.options();
+    let graph = f.graph(&topology(&["shop"], false));
+    let p = plan(&graph, &opts).await;
+    let east = f.cluster("east");
+    east.set_faults(Faults {
+        seed: 1,
+        rules: vec![FaultRule {
+            remaining: Some(1),
+            ..FaultRule::always(
+                Some("PATCH"),
+                Some("/namespaces/shop"),
+                FaultEffect::Status(429),
+            )
+        }],
+    });
+    let started = std::time::Instant::now();
+    let summary = apply(&graph, &p, &opts, &NoProgress).await;
+    assert!(summary.is_success(), "{summary:#?}");
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(1),
+        "waited for Retry-After: 1 although the backoff alone is 20 ms"
+    );
+    assert!(east.object("v1", "Namespace", None, "shop").is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn transient_write_failures_are_retried() {
     let f = Fixture::start(&["east", "west"]);
     let opts = f.options();
