@@ -39,7 +39,7 @@ pub mod wait;
 pub use clients::ConnectTimeouts;
 pub use error::{ApiError, ExecutorError};
 pub use meshctl_core::live::LivePlan;
-pub use progress::{NoProgress, PlainProgress, ProgressEvent, ProgressSink};
+pub use progress::{NoProgress, PlainProgress, ProgressEvent, ProgressSink, TerminalProgress};
 pub use scheduler::RetryPolicy;
 
 use engine::Engine;

@@ -1,5 +1,6 @@
 //! Progress of an apply or destroy, node by node, for the CLI to show as plain lines
-//! (CI logs) or a live view.
+//! (CI logs, [`PlainProgress`]) or a live multi-line view on a terminal
+//! ([`TerminalProgress`]).
 
 use meshctl_core::graph::NodeId;
 use std::io::Write;
@@ -84,5 +85,118 @@ impl<W: Write + Send> ProgressSink for PlainProgress<W> {
         let mut out = self.out.lock().unwrap_or_else(|p| p.into_inner());
         // A closed pipe must not abort an apply half-way.
         let _ = writeln!(out, "{line}");
+    }
+}
+
+/// A live view for terminals: one spinner line per running node, and a permanent line
+/// above them for each node that finished, failed or was skipped.
+pub struct TerminalProgress {
+    lines: indicatif::MultiProgress,
+    running: Mutex<std::collections::HashMap<NodeId, indicatif::ProgressBar>>,
+}
+
+impl TerminalProgress {
+    /// Draws on stderr.
+    pub fn new() -> TerminalProgress {
+        TerminalProgress {
+            lines: indicatif::MultiProgress::new(),
+            running: Mutex::new(std::collections::HashMap::new()),
+        }
+    }
+
+    fn done(&self, id: &NodeId, line: String) {
+        let bar = self
+            .running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(id);
+        if let Some(bar) = bar {
+            bar.finish_and_clear();
+            self.lines.remove(&bar);
+        }
+        // Printing fails only when the terminal is gone; the run goes on regardless.
+        let _ = self.lines.println(line);
+    }
+}
+
+impl Default for TerminalProgress {
+    fn default() -> Self {
+        TerminalProgress::new()
+    }
+}
+
+impl ProgressSink for TerminalProgress {
+    fn event(&self, event: &ProgressEvent) {
+        match event {
+            ProgressEvent::Started { id } => {
+                let bar = self.lines.add(indicatif::ProgressBar::new_spinner());
+                bar.set_message(id.to_string());
+                bar.enable_steady_tick(Duration::from_millis(120));
+                self.running
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(id.clone(), bar);
+            }
+            ProgressEvent::Retrying {
+                id, attempt, delay, ..
+            } => {
+                if let Some(bar) = self
+                    .running
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .get(id)
+                {
+                    bar.set_message(format!(
+                        "{id} (attempt {} in {:.1}s)",
+                        attempt + 1,
+                        delay.as_secs_f64()
+                    ));
+                }
+            }
+            ProgressEvent::Finished { id, detail } => self.done(id, format!("✓ {id}: {detail}")),
+            ProgressEvent::Failed { id, error } => self.done(id, format!("✗ {id}: {error}")),
+            ProgressEvent::Skipped {
+                id,
+                failed_dependency,
+            } => self.done(id, format!("- {id}: skipped ({failed_dependency} failed)")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_progress_prints_one_line_per_event() {
+        let sink = PlainProgress::new(Vec::new());
+        let id = NodeId("demo/linkerd/crds".into());
+        sink.event(&ProgressEvent::Started { id: id.clone() });
+        sink.event(&ProgressEvent::Finished {
+            id: id.clone(),
+            detail: "7 created".into(),
+        });
+        sink.event(&ProgressEvent::Skipped {
+            id: NodeId("demo/linkerd/viz".into()),
+            failed_dependency: id,
+        });
+        let out = String::from_utf8(sink.out.into_inner().unwrap()).unwrap();
+        assert_eq!(
+            out,
+            "demo/linkerd/crds: started\ndemo/linkerd/crds: 7 created\ndemo/linkerd/viz: skipped (demo/linkerd/crds failed)\n"
+        );
+    }
+
+    #[test]
+    fn the_terminal_view_forgets_finished_nodes() {
+        let sink = TerminalProgress::new();
+        let id = NodeId("demo/cluster".into());
+        sink.event(&ProgressEvent::Started { id: id.clone() });
+        assert_eq!(sink.running.lock().unwrap().len(), 1);
+        sink.event(&ProgressEvent::Failed {
+            id,
+            error: "unreachable".into(),
+        });
+        assert!(sink.running.lock().unwrap().is_empty());
     }
 }
