@@ -27,6 +27,7 @@ pub mod clients;
 pub mod discovery;
 pub mod engine;
 pub mod error;
+pub mod inspect;
 pub mod observe;
 pub mod ownership;
 pub mod planner;
