@@ -3,6 +3,7 @@
 mod certs;
 mod common;
 mod gitops;
+mod live;
 mod hostile;
 mod plan;
 mod schema;

@@ -196,6 +196,36 @@ pub fn builtin_types() -> Vec<ResourceType> {
             &[],
             false,
         ),
+        // Linkerd viz renders an APIService (tap); the control plane a heartbeat CronJob.
+        builtin(
+            "apiregistration.k8s.io",
+            "v1",
+            "APIService",
+            "apiservices",
+            false,
+            &[],
+            true,
+        ),
+        builtin("batch", "v1", "CronJob", "cronjobs", true, &[], true),
+        builtin("batch", "v1", "Job", "jobs", true, &[], true),
+        builtin(
+            "policy",
+            "v1",
+            "PodDisruptionBudget",
+            "poddisruptionbudgets",
+            true,
+            &[],
+            true,
+        ),
+        builtin(
+            "networking.k8s.io",
+            "v1",
+            "IngressClass",
+            "ingressclasses",
+            false,
+            &[],
+            false,
+        ),
     ]
 }
 

@@ -132,11 +132,15 @@ fn split_top_level(arg: &str) -> Vec<String> {
     let mut chars = arg.chars();
     while let Some(c) = chars.next() {
         match c {
-            '\\' => {
-                if let Some(next) = chars.next() {
+            // `\,` is a literal comma; other escapes (`\.` in keys) are the key's own.
+            '\\' => match chars.next() {
+                Some(',') => current.push(','),
+                Some(next) => {
+                    current.push('\\');
                     current.push(next);
                 }
-            }
+                None => current.push('\\'),
+            },
             '{' => {
                 depth += 1;
                 current.push(c);
@@ -180,7 +184,20 @@ fn typed(raw: &str) -> Value {
 /// Sets `a.b[2].c` in `values`, creating maps and lists on the way.
 fn set_path(values: &mut Value, key: &str, value: Value) -> Result<(), String> {
     let mut segments: Vec<(String, Option<usize>)> = Vec::new();
-    for part in key.split('.') {
+    // helm's strvals: `\.` is a literal dot inside a key (`linkerd\.io/inject`).
+    let mut parts = vec![String::new()];
+    let mut chars = key.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if chars.peek() == Some(&'.') => {
+                chars.next();
+                parts.last_mut().expect("never empty").push('.');
+            }
+            '.' => parts.push(String::new()),
+            c => parts.last_mut().expect("never empty").push(c),
+        }
+    }
+    for part in &parts {
         let (name, index) = match part.split_once('[') {
             Some((name, rest)) => {
                 let index = rest
@@ -237,6 +254,22 @@ fn set_path(values: &mut Value, key: &str, value: Value) -> Result<(), String> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn an_escaped_dot_stays_in_the_key() {
+        let mut values = Value::Null;
+        apply_set(
+            &mut values,
+            "controller.podAnnotations.linkerd\\.io/inject=enabled",
+            Typing::Typed,
+            Path::new("."),
+        )
+        .expect("set");
+        assert_eq!(
+            values,
+            serde_json::json!({"controller": {"podAnnotations": {"linkerd.io/inject": "enabled"}}})
+        );
+    }
 
     #[test]
     fn set_paths_types_and_lists() {
