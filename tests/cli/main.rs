@@ -3,8 +3,8 @@
 mod certs;
 mod common;
 mod gitops;
-mod live;
 mod hostile;
+mod live;
 mod plan;
 mod schema;
 mod validate;
