@@ -5,7 +5,8 @@ use super::live::{confirm, lock_state, prepare, runtime, ClusterArgs, StateDirAr
 use super::CliError;
 use crate::output::ignore_broken_pipe;
 use crate::output::live::{plan_human, summary_human, Paint};
-use meshctl_executor::PlainProgress;
+use meshctl_executor::progress::TerminalProgress;
+use meshctl_executor::{PlainProgress, ProgressSink};
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
@@ -50,12 +51,17 @@ pub fn run(args: Args, paint: Paint) -> Result<ExitCode, CliError> {
         eprintln!("Apply cancelled; nothing was changed.");
         return Ok(ExitCode::FAILURE);
     }
-    let progress = PlainProgress::new(std::io::stderr());
+    // A live view on a terminal; one plain line per event in CI logs.
+    let progress: Box<dyn ProgressSink> = if std::io::stderr().is_terminal() {
+        Box::new(TerminalProgress::new())
+    } else {
+        Box::new(PlainProgress::new(std::io::stderr()))
+    };
     let graph = &live.graph;
     let options = &live.options;
     let summary = runtime.block_on(async {
         tokio::select! {
-            summary = meshctl_executor::apply(graph, &plan, options, &progress) => Some(summary),
+            summary = meshctl_executor::apply(graph, &plan, options, progress.as_ref()) => Some(summary),
             _ = tokio::signal::ctrl_c() => None,
         }
     });

@@ -120,6 +120,12 @@ fn node_lines(out: &mut String, node: &NodePlan, verbose: bool, paint: Paint) {
 /// `verbose`), its objects with field diffs, then the counts.
 pub fn plan_human(plan: &LivePlan, verbose: bool, paint: Paint) -> String {
     let mut out = String::new();
+    for problem in &plan.preflight {
+        let _ = writeln!(out, "{} {problem}", paint.wrap("31", "preflight:"));
+    }
+    if !plan.preflight.is_empty() {
+        out.push('\n');
+    }
     let topology_wide: Vec<&NodePlan> = plan.nodes.iter().filter(|n| n.cluster.is_none()).collect();
     if topology_wide
         .iter()
