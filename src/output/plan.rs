@@ -196,12 +196,21 @@ pub fn human(plan: &Plan, file: &str) -> String {
     out
 }
 
+/// Text as Markdown shows it literally: `<service>` would otherwise be taken for an HTML
+/// tag and vanish, and `|` would end a table cell.
+fn md_text(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('|', "\\|")
+}
+
 /// Markdown for a pull-request comment or job summary: only what changes.
 pub fn markdown(plan: &Plan, file: &str) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "### meshctl plan: `{file}`\n");
     for note in &plan.notes {
-        let _ = writeln!(out, "> [!NOTE]\n> {note}\n");
+        let _ = writeln!(out, "> [!NOTE]\n> {}\n", md_text(note));
     }
     let s = plan.summary;
     if !plan.has_changes() {
@@ -219,7 +228,7 @@ pub fn markdown(plan: &Plan, file: &str) -> String {
         s.create, s.change, s.delete, s.unchanged
     );
     for w in &plan.warnings {
-        let _ = writeln!(out, "> [!WARNING]\n> {}: {}\n", w.code, w.message);
+        let _ = writeln!(out, "> [!WARNING]\n> {}: {}\n", w.code, md_text(&w.message));
     }
     let _ = writeln!(out, "| | node | wave | what |\n|---|---|---|---|");
     for e in plan
@@ -236,9 +245,9 @@ pub fn markdown(plan: &Plan, file: &str) -> String {
             match &e.replaced_with {
                 Some(cluster) => format!(
                     "{} (replaced with its cluster `{cluster}`)",
-                    e.summary.replace('|', "\\|")
+                    md_text(&e.summary)
                 ),
-                None => e.summary.replace('|', "\\|"),
+                None => md_text(&e.summary),
             }
         );
     }

@@ -451,3 +451,25 @@ fn workload_files_that_do_not_exist_stop_validate_and_plan_at_their_line() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+#[test]
+fn markdown_plans_show_placeholders_and_pipes_literally() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let empty = write(dir.path(), "empty.yaml", "");
+    let out = meshctl()
+        .args(["plan", "--output", "markdown", "--base"])
+        .arg(&empty)
+        .arg("topology.example.yaml")
+        .output()
+        .expect("runs");
+    let md = String::from_utf8_lossy(&out.stdout);
+    // The link rows say what the mirrors are called; `<service>` alone is an HTML tag.
+    assert!(
+        md.contains("as &lt;service&gt;-kind-demo3 |") && !md.contains("<service>"),
+        "{md}"
+    );
+    for row in md.lines().filter(|l| l.starts_with("| `")) {
+        let cells = row.replace("\\|", "").matches('|').count();
+        assert_eq!(cells, 5, "four cells: {row}");
+    }
+}

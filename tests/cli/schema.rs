@@ -57,3 +57,25 @@ fn schema_rejects_unknown_fields_and_wrong_types() {
         "a word where a count belongs is refused"
     );
 }
+
+/// The cells of a Markdown table row: `|` separates them unless escaped (`\|`), even in
+/// code spans (GitHub's rule).
+fn cells(row: &str) -> usize {
+    row.replace("\\|", "").matches('|').count() - 1
+}
+
+#[test]
+fn readme_tables_have_as_many_cells_in_every_row_as_in_their_header() {
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
+    let mut header: Option<usize> = None;
+    for line in readme.lines() {
+        if !line.starts_with('|') {
+            header = None;
+            continue;
+        }
+        match header {
+            None => header = Some(cells(line)),
+            Some(expected) => assert_eq!(cells(line), expected, "README row: {line}"),
+        }
+    }
+}
