@@ -151,7 +151,7 @@ pub fn run(args: Args, paint: Paint) -> Result<ExitCode, CliError> {
         }
     }
     plan.warnings.sort_by(|a, b| a.code.cmp(b.code));
-    output::ignore_broken_pipe(print(&args, &plan))?;
+    output::ignore_broken_pipe(print(&args, &plan, paint))?;
     Ok(if args.detailed_exitcode && plan.has_changes() {
         ExitCode::from(2)
     } else {
@@ -252,10 +252,10 @@ fn live(args: &Args, paint: Paint) -> Result<ExitCode, CliError> {
     })
 }
 
-fn print(args: &Args, plan: &Plan) -> std::io::Result<()> {
+fn print(args: &Args, plan: &Plan, paint: Paint) -> std::io::Result<()> {
     let mut stdout = std::io::stdout().lock();
     match args.output {
-        Format::Human => stdout.write_all(render_plan::human(plan, &args.file).as_bytes()),
+        Format::Human => stdout.write_all(render_plan::human(plan, &args.file, paint).as_bytes()),
         Format::Markdown => stdout.write_all(render_plan::markdown(plan, &args.file).as_bytes()),
         Format::Json => {
             serde_json::to_writer_pretty(&mut stdout, plan)?;

@@ -1,4 +1,4 @@
-//! `meshctl render FILE -o DIR`: writes the GitOps layout (`meshctl_core::gitops`) of a
+//! `meshctl render FILE --out-dir DIR`: writes the GitOps layout (`meshctl_core::gitops`) of a
 //! topology, and removes the files an earlier render wrote that it no longer does.
 
 use super::load::load_valid;
@@ -13,8 +13,16 @@ use std::process::ExitCode;
 pub struct Args {
     #[arg(value_name = "FILE")]
     file: String,
-    /// Output directory; `<DIR>/<cluster>/` is created for each cluster.
-    #[arg(long, short, value_name = "DIR")]
+    /// Output directory; `<DIR>/<cluster>/` is created for each cluster. (`-o`/`--output`
+    /// still work but are deprecated: elsewhere `-o` is the output format.)
+    #[arg(
+        long = "out-dir",
+        short = 'd',
+        value_name = "DIR",
+        visible_alias = "output-dir",
+        alias = "output",
+        short_alias = 'o'
+    )]
     output: PathBuf,
 }
 

@@ -2,12 +2,29 @@
 //! serde form.
 
 use super::by_cluster;
+use super::live::Paint;
 use meshctl_core::graph::{
     pipeline, Desired, ExternalAction, ResolvedCertificate, ToolCommand, Unknown,
 };
 use meshctl_core::plan::{Action, FieldChange, Plan, PlanEntry, PlanMode};
 use serde_json::Value;
 use std::fmt::Write;
+
+/// The action's symbol, coloured as Terraform does when `paint` says so.
+fn painted(action: Action, paint: Paint) -> String {
+    let code = match action {
+        Action::Create => "32",
+        Action::Change => "33",
+        Action::Replace => "35",
+        Action::Delete => "31",
+        Action::Unchanged => return symbol(action).to_string(),
+    };
+    if paint.0 {
+        format!("\x1b[{code}m{}\x1b[0m", symbol(action))
+    } else {
+        symbol(action).to_string()
+    }
+}
 
 fn symbol(action: Action) -> &'static str {
     match action {
@@ -39,7 +56,13 @@ fn group_title(cluster: &str) -> String {
 /// entry's, spelled by `meshctl_core::graph::commands`, which the executor runs from.
 fn action_lines(action: &ExternalAction, commands: &[ToolCommand]) -> Vec<String> {
     match action {
-        ExternalAction::KindCluster { .. } | ExternalAction::HelmRelease { .. } => {
+        ExternalAction::KindCluster { config, .. } => {
+            vec![
+                format!("runs: {}", pipeline(commands)),
+                format!("with: {}", kind_config_line(config)),
+            ]
+        }
+        ExternalAction::HelmRelease { .. } => {
             vec![format!("runs: {}", pipeline(commands))]
         }
         ExternalAction::LinkerdRender { .. } | ExternalAction::Manifests { .. } => {
@@ -82,6 +105,42 @@ fn action_lines(action: &ExternalAction, commands: &[ToolCommand]) -> Vec<String
     }
 }
 
+/// The kind config's key fields on one line: nodes, networks, image, API server.
+fn kind_config_line(config: &Value) -> String {
+    let nodes = config["nodes"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let count = |role: &str| nodes.iter().filter(|n| n["role"] == role).count();
+    let networking = &config["networking"];
+    let mut fields = vec![
+        format!(
+            "{} control plane, {} workers",
+            count("control-plane"),
+            count("worker")
+        ),
+        format!(
+            "podSubnet {}, serviceSubnet {}",
+            networking["podSubnet"].as_str().unwrap_or("?"),
+            networking["serviceSubnet"].as_str().unwrap_or("?")
+        ),
+    ];
+    if let Some(family) = networking["ipFamily"].as_str() {
+        fields.push(format!("ipFamily {family}"));
+    }
+    if let Some(address) = networking["apiServerAddress"].as_str() {
+        let port = networking["apiServerPort"]
+            .as_u64()
+            .map(|p| format!(":{p}"))
+            .unwrap_or_default();
+        fields.push(format!("API server {address}{port}"));
+    }
+    if let Some(image) = nodes.first().and_then(|n| n["image"].as_str()) {
+        fields.push(format!("image {image}"));
+    }
+    fields.join("; ")
+}
+
 fn change_lines(changes: &[FieldChange]) -> Vec<String> {
     changes
         .iter()
@@ -110,7 +169,7 @@ fn summary_line(plan: &Plan) -> String {
 }
 
 /// Terminal form.
-pub fn human(plan: &Plan, file: &str) -> String {
+pub fn human(plan: &Plan, file: &str, paint: Paint) -> String {
     let mut out = String::new();
     match plan.mode {
         PlanMode::Offline => {
@@ -146,7 +205,13 @@ pub fn human(plan: &Plan, file: &str) -> String {
                 );
                 continue;
             }
-            let _ = writeln!(out, "  {} {}  [wave {}]", symbol(e.action), e.id, e.wave);
+            let _ = writeln!(
+                out,
+                "  {} {}  [wave {}]",
+                painted(e.action, paint),
+                e.id,
+                e.wave
+            );
             let _ = writeln!(out, "      {}", e.summary);
             if matches!(e.action, Action::Change | Action::Replace) {
                 match (&e.replaced_with, e.action) {
@@ -287,4 +352,46 @@ pub fn markdown(plan: &Plan, file: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use meshctl_core::graph::{self, Paths};
+    use meshctl_core::plan;
+
+    fn small_plan() -> Plan {
+        let text = "apiVersion: meshctl.io/v1alpha1\nkind: Topology\nmetadata: {name: t}\nspec:\n  clusters:\n  - {name: a, podSubnet: 10.0.0.0/16, serviceSubnet: 10.1.0.0/16}\n";
+        let topology = meshctl_core::topology::load_str(text)
+            .expect("loads")
+            .topology;
+        let graph = graph::build(&topology, &Paths::default()).expect("graph");
+        plan::offline("t", &graph)
+    }
+
+    #[test]
+    fn symbols_are_coloured_only_when_painting() {
+        let plan = small_plan();
+        let coloured = human(&plan, "t.yaml", Paint(true));
+        assert!(
+            coloured.contains("  \x1b[32m+\x1b[0m a/cluster"),
+            "{coloured}"
+        );
+        let plain = human(&plan, "t.yaml", Paint(false));
+        assert!(
+            plain.contains("  + a/cluster") && !plain.contains('\x1b'),
+            "{plain}"
+        );
+    }
+
+    #[test]
+    fn the_kind_config_is_shown_by_its_key_fields() {
+        let plain = human(&small_plan(), "t.yaml", Paint(false));
+        assert!(
+            plain.contains(
+                "with: 1 control plane, 0 workers; podSubnet 10.0.0.0/16, serviceSubnet 10.1.0.0/16"
+            ),
+            "{plain}"
+        );
+    }
 }

@@ -289,7 +289,7 @@ fn render_writes_per_cluster_files_deterministically() {
 fn render_of_a_cluster_without_objects_still_kustomizes_and_removed_clusters_go() {
     let dir = tempfile::tempdir().expect("tempdir");
     meshctl()
-        .args(["render", "topology.example.yaml", "-o"])
+        .args(["render", "topology.example.yaml", "--out-dir"])
         .arg(dir.path())
         .assert()
         .success();

@@ -584,3 +584,24 @@ fn plain_manifests_are_applied_into_the_workloads_namespace() {
         ["kubectl --context=kind-a apply --namespace shop -f repo/shop/app.yaml"]
     );
 }
+
+#[test]
+fn plans_name_the_values_only_apply_knows() {
+    let p = plan::offline("x", &example_graph());
+    let unknown = |id: &str| {
+        p.entries
+            .iter()
+            .find(|e| e.id.0 == id)
+            .map(|e| e.unknown.clone())
+            .unwrap_or_else(|| panic!("{id} is planned"))
+    };
+    assert_eq!(
+        unknown("demo/linkerd-multicluster/Link/kind-demo3"),
+        ["expected.body.spec.gatewayAddress"]
+    );
+    assert_eq!(
+        unknown("demo3/linkerd-multicluster/gateway-ready"),
+        ["address"]
+    );
+    assert!(unknown("demo/test/TrafficSplit/podinfo").is_empty());
+}

@@ -6,7 +6,7 @@ use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Desired state as flat `path → leaf` pairs, keyed by object so changes read well.
-fn flatten_desired(desired: &Desired) -> BTreeMap<String, Value> {
+pub(super) fn flatten_desired(desired: &Desired) -> BTreeMap<String, Value> {
     let mut out = BTreeMap::new();
     match desired {
         Desired::Objects(objects) => {

@@ -15,7 +15,7 @@ pub use base::compare;
 pub use offline::offline;
 
 use crate::diagnostics::Diagnostic;
-use crate::graph::{Desired, Graph, Node, NodeId, NodeKind, ToolCommand};
+use crate::graph::{Desired, Graph, Node, NodeId, NodeKind, ToolCommand, Unknown};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -79,6 +79,10 @@ pub struct PlanEntry {
     /// that cluster's node.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub replaced_with: Option<NodeId>,
+    /// The fields of `desired` that only apply can know (shown as "(known after apply)"),
+    /// as the change paths name them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unknown: Vec<String>,
     /// The command lines that carry out an external action, in order (a link: the
     /// render against the target, then the apply to the source).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -197,6 +201,11 @@ pub(crate) fn entry(graph: &Graph, node: &Node, action: Action) -> PlanEntry {
         changes: Vec::new(),
         affected_by: Vec::new(),
         replaced_with: None,
+        unknown: diff::flatten_desired(&node.desired)
+            .into_iter()
+            .filter(|(_, value)| value.as_str() == Some(Unknown::TEXT))
+            .map(|(path, _)| path)
+            .collect(),
         commands: graph.commands(node),
         desired: node.desired.clone(),
     }
