@@ -18,6 +18,15 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::SystemTime;
 
+/// How `certs show` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Lines for people.
+    Human,
+    /// One JSON document.
+    Json,
+}
+
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(subcommand)]
@@ -52,8 +61,11 @@ enum CertsCommand {
     Show {
         #[command(flatten)]
         common: Common,
-        /// Print JSON.
-        #[arg(long)]
+        /// Output format; JSON keys are camelCase like every other meshctl document.
+        #[arg(long, short, value_enum, default_value_t = Format::Human)]
+        output: Format,
+        /// The same as `--output json` (deprecated).
+        #[arg(long, hide = true)]
         json: bool,
     },
     /// Make a new issuer under the same trust anchor (the old one is kept as a backup).
@@ -66,7 +78,11 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
             common,
             new_trust_anchor,
         } => init(&common, new_trust_anchor),
-        CertsCommand::Show { common, json } => show(&common, json),
+        CertsCommand::Show {
+            common,
+            output,
+            json,
+        } => show(&common, json || output == Format::Json),
         CertsCommand::RotateIssuer(common) => rotate(&common),
     }
 }

@@ -265,10 +265,10 @@ fn show_prints_profiles_but_never_keys() {
     );
     let keys = state_keys(dir.path());
     assert_no_key_material(&text, &keys);
-    let (code, json, _) = run(&["certs", "show", "--json"], &topo);
+    let (code, json, _) = run(&["certs", "show", "--output", "json"], &topo);
     assert_eq!(code, 0);
     let doc: serde_json::Value = serde_json::from_str(&json).expect("json");
-    assert_eq!(doc["certificates"][1]["certificates"][0]["path_len"], 0);
+    assert_eq!(doc["certificates"][1]["certificates"][0]["pathLen"], 0);
     assert!(doc["problem"].is_null(), "{doc}");
     assert_no_key_material(&json, &keys);
     // Plans mention the certificates but never their keys, and fresh ones warn of nothing.

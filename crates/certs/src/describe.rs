@@ -6,6 +6,7 @@ use crate::verify::LabeledPem;
 
 /// What `meshctl` shows about one certificate.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CertSummary {
     /// Subject DN, e.g. `CN=root.linkerd.cluster.local`.
     pub subject: String,

@@ -51,6 +51,7 @@ impl std::fmt::Debug for LabeledPem<'_> {
 
 /// Expiry facts about one verified certificate.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ExpiryInfo {
     /// Which certificate.
     pub role: CertRole,
@@ -71,6 +72,7 @@ pub struct ExpiryInfo {
 
 /// What [`verify_trust`] found; used for expiry warnings and status output.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct VerifiedTrust {
     /// The anchor that signed the issuer (the first matching one if the bundle holds several).
     pub anchor: ExpiryInfo,

@@ -1121,7 +1121,10 @@ fn describe_summarises_without_keys_and_serialises() {
     .unwrap();
 
     let json = serde_json::to_value(&summaries).unwrap();
-    assert_eq!(json[0]["path_len"], 0);
+    assert_eq!(
+        json[0]["pathLen"], 0,
+        "camelCase, like every meshctl document"
+    );
     assert!(!json.to_string().contains("PRIVATE"));
 
     let anchors = describe(LabeledPem::new("anchor", material.anchor_pem.as_bytes())).unwrap();
