@@ -63,6 +63,9 @@ enum Command {
 }
 
 pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
+    if cli.no_color {
+        crate::output::disable_color();
+    }
     let paint = crate::output::live::Paint(
         !cli.no_color
             && crate::output::color_choice(std::io::stdout().is_terminal()) != ColorChoice::Never,

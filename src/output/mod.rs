@@ -31,9 +31,20 @@ pub fn totals(reports: &[FileReport]) -> (usize, usize) {
         )
 }
 
-/// The colour choice for a stream: never with NO_COLOR or off a terminal.
+/// Set once by `--no-color`.
+static NO_COLOR: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// `--no-color`: no colour on any stream, whatever the terminal.
+pub fn disable_color() {
+    NO_COLOR.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// The colour choice for a stream: never with `--no-color`, NO_COLOR or off a terminal.
 pub fn color_choice(stream_is_terminal: bool) -> ColorChoice {
-    if stream_is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) {
+    if stream_is_terminal
+        && !NO_COLOR.load(std::sync::atomic::Ordering::Relaxed)
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    {
         ColorChoice::Auto
     } else {
         ColorChoice::Never
@@ -61,5 +72,16 @@ pub fn ignore_broken_pipe(result: std::io::Result<()>) -> std::io::Result<()> {
     match result {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_color_wins_even_on_a_terminal() {
+        disable_color();
+        assert_eq!(color_choice(true), ColorChoice::Never);
     }
 }

@@ -473,3 +473,28 @@ fn markdown_plans_show_placeholders_and_pipes_literally() {
         assert_eq!(cells, 5, "four cells: {row}");
     }
 }
+
+#[test]
+fn a_json_plan_that_fails_is_still_a_json_document() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = write(
+        dir.path(),
+        "bad.yaml",
+        &example_with("serviceSubnet: 10.97.0.0/16", "serviceSubnet: 10.96.0.0/12"),
+    );
+    let out = meshctl()
+        .args(["plan", "--offline", "--output", "json"])
+        .arg(&bad)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("a JSON document on stdout");
+    assert!(
+        doc["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("is not a valid topology")),
+        "{doc}"
+    );
+    // The diagnostics themselves are for people, on stderr.
+    assert!(String::from_utf8_lossy(&out.stderr).contains("E023"));
+}
