@@ -255,10 +255,7 @@ fn the_examples_are_clean_but_for_the_walkthroughs_gateway_loop() {
             .into_iter()
             .map(|d| (d.code, d.path))
             .collect();
-        assert_eq!(
-            found,
-            [("W039", "spec.splits[0].backends[1]".to_string())]
-        );
+        assert_eq!(found, [("W039", "spec.splits[0].backends[1]".to_string())]);
     }
     for text in [LOOP_FREE.to_string(), format!("{LOOP_FREE}{EXTRA}")] {
         let loaded = load(text.as_bytes()).expect("the loop-free example loads");
