@@ -1,5 +1,6 @@
 //! Checks of what a topology names on disk, which core cannot make (it does no I/O):
-//! the workloads' kustomize directories and manifest files (`E082`, every command), and
+//! the workloads' kustomize directories and manifest files (`E082` missing, `E085` outside
+//! the topology's directory; every command), and
 //! the user's certificate files (`E083`, or `W084` when they cannot be reached; `validate`).
 //! Paths are relative to the topology file.
 
@@ -23,8 +24,29 @@ pub fn missing_workload_files(name: &str, loaded: &LoadedTopology) -> Vec<Diagno
     };
     let paths = Paths::for_file(file, &loaded.topology, None);
     let mut found = Vec::new();
+    let root = file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     for reference in paths.referenced_files(&loaded.topology) {
         let path = &reference.path;
+        if let Some(way_out) = leaves(root, &reference.written, path) {
+            found.push(
+                Diagnostic::error(
+                    "E085",
+                    reference.yaml_path.clone(),
+                    format!(
+                        "`{}` (for cluster `{}`) {way_out}: workload paths must stay inside the directory of {name}",
+                        reference.written, reference.cluster
+                    ),
+                )
+                .with_hint(
+                    "keep workloads beside or below the topology file (or move the topology up to the directory that holds them); meshctl never reads files outside it",
+                )
+                .with_location(loaded.index.locate(&reference.yaml_path)),
+            );
+            continue;
+        }
         let problem = match reference.expected {
             _ if !path.exists() => "does not exist",
             Expected::KustomizeDir if !path.is_dir() => "is not a directory",
@@ -56,6 +78,34 @@ pub fn missing_workload_files(name: &str, loaded: &LoadedTopology) -> Vec<Diagno
         );
     }
     found
+}
+
+/// How a workload path leaves the topology's directory `root`, if it does: written as an
+/// absolute path, climbing above it with `..`, or through a symbolic link.
+fn leaves(root: &Path, written: &str, resolved: &Path) -> Option<String> {
+    use std::path::Component;
+    let written = Path::new(written);
+    if written.has_root() {
+        return Some("is an absolute path".to_string());
+    }
+    let mut depth = 0usize;
+    for component in written.components() {
+        match component {
+            Component::ParentDir if depth == 0 => {
+                return Some("climbs above the topology's directory".to_string())
+            }
+            Component::ParentDir => depth -= 1,
+            Component::Normal(_) => depth += 1,
+            _ => {}
+        }
+    }
+    match (root.canonicalize(), resolved.canonicalize()) {
+        (Ok(root), Ok(real)) if !real.starts_with(&root) => Some(format!(
+            "leads out of the topology's directory through a symbolic link (to {})",
+            real.display()
+        )),
+        _ => None,
+    }
 }
 
 /// `E083` when certificate files the topology names are missing or do not verify (as

@@ -38,6 +38,8 @@ pub fn check_inputs(files: &[String]) -> Vec<(FileReport, Option<LoadedTopology>
                 name: input.name,
                 source,
                 diagnostics,
+                omitted_errors: 0,
+                omitted_warnings: 0,
             };
             (report, loaded)
         })
@@ -88,14 +90,21 @@ pub fn load_valid(file: &str) -> Result<ValidTopology, CliError> {
     if results.len() != 1 {
         return Err(CliError::NotOneFile(file.to_string()));
     }
-    let (report, loaded) = results.remove(0);
+    let (mut report, loaded) = results.remove(0);
     let has_errors = report.diagnostics.iter().any(Diagnostic::is_error);
     if has_errors || !report.diagnostics.is_empty() {
+        let omitted = crate::output::bound(
+            std::slice::from_mut(&mut report),
+            crate::output::DEFAULT_MAX_DIAGNOSTICS,
+        );
         let color = color_choice(std::io::stderr().is_terminal());
         human::write(
             &mut StandardStream::stderr(color),
             std::slice::from_ref(&report),
         )?;
+        if let Some(note) = crate::output::omitted_note(omitted) {
+            eprintln!("{note}");
+        }
     }
     match loaded {
         Some(loaded) if !has_errors => Ok(ValidTopology {

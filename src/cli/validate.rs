@@ -33,10 +33,13 @@ pub struct Args {
     /// Treat warnings as errors.
     #[arg(long)]
     strict: bool,
+    /// Show at most this many diagnostics (the rest are counted); 0 shows all.
+    #[arg(long, value_name = "N", default_value_t = output::DEFAULT_MAX_DIAGNOSTICS)]
+    max_diagnostics: usize,
 }
 
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
-    let reports: Vec<FileReport> = check_inputs(&args.files)
+    let mut reports: Vec<FileReport> = check_inputs(&args.files)
         .into_iter()
         .map(|(mut report, loaded)| {
             // A CI gate runs validate: the certificate files are checked here, not only
@@ -49,8 +52,13 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         })
         .collect();
     let failed = reports.iter().any(|r| fails(&r.diagnostics, args.strict));
+    // Bounded output whatever the input (50,000 broken clusters, a 5 MB value).
+    let omitted = output::bound(&mut reports, args.max_diagnostics);
     // The verdict is the exit code even when the reader stops early (`| head`).
     output::ignore_broken_pipe(print(&args, &reports))?;
+    if let Some(note) = output::omitted_note(omitted) {
+        eprintln!("{note}");
+    }
     if failed
         && args.strict
         && reports

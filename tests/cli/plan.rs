@@ -61,17 +61,21 @@ fn offline_plan_creates_every_node_in_waves() {
 }
 
 #[test]
-fn plan_without_offline_says_it_fell_back() {
+fn plan_without_offline_plans_against_the_clusters_and_names_what_is_missing() {
+    // A fresh machine: no kind/helm/linkerd on PATH, no kubeconfig. The live plan says
+    // which tools are missing and which clusters it could not read, and does not pretend
+    // (exit 1: a plan that could not read a cluster says nothing about it).
+    let dir = tempfile::tempdir().expect("temp dir");
     meshctl()
         .args(["plan", "topology.example.yaml"])
+        .env("PATH", dir.path())
+        .env("KUBECONFIG", dir.path().join("kubeconfig"))
         .assert()
-        .success()
-        .stderr(predicates::str::contains("showing the offline plan"))
+        .code(1)
+        .stdout(predicates::str::contains("preflight: kind: not usable"))
+        .stdout(predicates::str::contains("preflight: linkerd: not usable"))
         .stdout(predicates::str::contains(
-            "+ demo/test/TrafficSplit/podinfo",
-        ))
-        .stdout(predicates::str::contains(
-            "Plan: 35 to create, 0 to change, 0 to delete",
+            "cannot read: cluster demo: context \"kind-demo\" is not in kubeconfig",
         ));
 }
 

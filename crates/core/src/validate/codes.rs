@@ -145,6 +145,10 @@ pub const CODES: &[(&str, &str)] = &[
         "W084",
         "the certificate files named in the topology were not checked",
     ),
+    (
+        "E085",
+        "a workload path leads out of the topology's directory",
+    ),
 ];
 
 /// The summary of a code, for SARIF rules and `--explain`.
