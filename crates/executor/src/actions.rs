@@ -9,7 +9,8 @@
 //!   only when one differs (helm-diff's rule);
 //! - linkerd renders, links and workload manifests: the tool renders YAML, which goes
 //!   through the same observe → diff → apply path as meshctl's own objects;
-//! - LoadBalancer wait: polled until the Service has an address;
+//! - LoadBalancer wait: polled until the Service has an address, which must lie in one
+//!   of the cluster's pools;
 //! - certificates: the mesh's trust anchor and issuer, generated once into the state
 //!   directory (or the user's files, read in place) and verified (meshctl-certs).
 
@@ -214,14 +215,20 @@ pub async fn plan_action(
             Err(e) => plan(LiveAction::Unknown, Some(e.to_string())),
         },
         ExternalAction::WaitForLoadBalancer {
-            namespace, service, ..
+            namespace,
+            service,
+            pools,
+            ..
         } => {
             let address = match api {
                 Some(api) => lb_address(engine, api, namespace, service).await,
                 None => None,
             };
             match address {
-                Some(address) => plan(LiveAction::Unchanged, Some(format!("address {address}"))),
+                Some(address) => match wait::address_in_pools(&address, pools) {
+                    Ok(()) => plan(LiveAction::Unchanged, Some(format!("address {address}"))),
+                    Err(problem) => plan(LiveAction::Unknown, Some(problem)),
+                },
                 None => plan(
                     LiveAction::Unknown,
                     Some(format!(
@@ -296,7 +303,10 @@ pub async fn run_action(
             })
         }
         ExternalAction::WaitForLoadBalancer {
-            namespace, service, ..
+            namespace,
+            service,
+            pools,
+            ..
         } => {
             let c = cluster()?;
             let api = engine.clients.reachable(&c.name, &c.context).await?;
@@ -311,6 +321,12 @@ pub async fn run_action(
                 wait::load_balancer_address,
             )
             .await?;
+            wait::address_in_pools(&address, pools).map_err(|problem| {
+                ExecutorError::Invalid(format!(
+                    "cluster {}: Service {namespace}/{service}: {problem}",
+                    c.name
+                ))
+            })?;
             Ok(NodeReport {
                 detail: format!("address {address}"),
                 changed: false,

@@ -5,6 +5,7 @@
 use crate::api::ClusterApi;
 use crate::error::ExecutorError;
 use kube::core::ApiResource;
+use meshctl_core::graph::{describe_pools, PoolRanges};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
@@ -69,6 +70,27 @@ pub fn load_balancer_address(service: &Value) -> Option<String> {
         .or_else(|| ingress.get("hostname"))
         .and_then(Value::as_str)
         .map(str::to_string)
+}
+
+/// Whether a LoadBalancer address lies in one of the cluster's pools; `Err` says which
+/// pools and which address when it does not. No pools: any address holds.
+pub fn address_in_pools(address: &str, pools: &[PoolRanges]) -> Result<(), String> {
+    if pools.is_empty() {
+        return Ok(());
+    }
+    let inside = address
+        .parse::<std::net::IpAddr>()
+        .is_ok_and(|ip| pools.iter().any(|pool| pool.contains(ip)));
+    if inside {
+        Ok(())
+    } else {
+        Err(format!(
+            "LoadBalancer address {address} is outside the cluster's pool{} {}: another \
+             load balancer (or a pool edited outside meshctl) assigned it",
+            if pools.len() == 1 { "" } else { "s" },
+            describe_pools(pools)
+        ))
+    }
 }
 
 fn condition_true(object: &Value, kind: &str) -> bool {
@@ -152,6 +174,22 @@ mod tests {
             "status": {"observedGeneration": 1, "desiredNumberScheduled": 3,
                        "updatedNumberScheduled": 3, "numberAvailable": 2}});
         assert_eq!(rolled_out(&ds), Some(false));
+    }
+
+    #[test]
+    fn an_address_outside_every_pool_names_them_and_itself() {
+        let pools = [PoolRanges {
+            name: "first-pool".into(),
+            ranges: vec!["172.17.0.61-172.17.0.70".into()],
+        }];
+        assert_eq!(address_in_pools("172.17.0.65", &pools), Ok(()));
+        let error = address_in_pools("172.18.0.5", &pools).unwrap_err();
+        assert!(
+            error.contains("172.18.0.5") && error.contains("first-pool (172.17.0.61-172.17.0.70)"),
+            "{error}"
+        );
+        assert!(address_in_pools("gw.example.com", &pools).is_err());
+        assert_eq!(address_in_pools("1.2.3.4", &[]), Ok(()));
     }
 
     #[test]

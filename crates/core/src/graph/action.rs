@@ -7,6 +7,7 @@ use super::paths::Paths;
 use crate::render::{DesiredObject, Unknown};
 use serde::Serialize;
 use std::fmt;
+use std::net::IpAddr;
 use std::path::PathBuf;
 
 /// External work, described as data so that plan can show it and apply can run it.
@@ -77,6 +78,10 @@ pub enum ExternalAction {
         namespace: String,
         /// The Service's name.
         service: String,
+        /// The cluster's MetalLB pools: the address must lie in one of them. Empty when
+        /// the cluster has no pools (any address is accepted then).
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        pools: Vec<PoolRanges>,
         /// Unknown until apply: the address MetalLB assigns.
         address: Unknown,
     },
@@ -111,6 +116,47 @@ pub enum ExternalAction {
         #[serde(skip_serializing_if = "Vec::is_empty")]
         files: Vec<PathBuf>,
     },
+}
+
+/// One MetalLB address pool as a wait checks against it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PoolRanges {
+    /// The IPAddressPool's name.
+    pub name: String,
+    /// Its address blocks as inclusive ranges, e.g. `172.17.0.61-172.17.0.70`.
+    pub ranges: Vec<String>,
+}
+
+impl PoolRanges {
+    /// Whether `address` lies inside one of the pool's ranges (text that does not parse
+    /// as a range holds nothing).
+    pub fn contains(&self, address: std::net::IpAddr) -> bool {
+        self.ranges.iter().any(|range| {
+            let Some((first, last)) = range.split_once('-') else {
+                return false;
+            };
+            let (Ok(first), Ok(last)) = (
+                first.trim().parse::<std::net::IpAddr>(),
+                last.trim().parse::<std::net::IpAddr>(),
+            ) else {
+                return false;
+            };
+            match (first, last, address) {
+                (IpAddr::V4(a), IpAddr::V4(b), IpAddr::V4(x)) => a <= x && x <= b,
+                (IpAddr::V6(a), IpAddr::V6(b), IpAddr::V6(x)) => a <= x && x <= b,
+                _ => false,
+            }
+        })
+    }
+}
+
+/// `first-pool (172.17.0.61-172.17.0.70)`, pools joined by `, `: for messages.
+pub fn describe_pools(pools: &[PoolRanges]) -> String {
+    pools
+        .iter()
+        .map(|p| format!("{} ({})", p.name, p.ranges.join(", ")))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Where one certificate of the mesh comes from, with its resolved paths.
@@ -471,6 +517,25 @@ mod tests {
         assert_eq!(
             pipeline(&commands),
             "linkerd --context=kind-demo3 multicluster link --cluster-name kind-demo3 | kubectl --context=kind-demo apply -f -"
+        );
+    }
+
+    #[test]
+    fn a_pool_holds_the_addresses_of_its_ranges_only() {
+        let pool = PoolRanges {
+            name: "first-pool".into(),
+            ranges: vec!["172.17.0.61-172.17.0.70".into(), "10.0.0.8-10.0.0.9".into()],
+        };
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert!(pool.contains(ip("172.17.0.61")));
+        assert!(pool.contains(ip("172.17.0.70")));
+        assert!(pool.contains(ip("10.0.0.9")));
+        assert!(!pool.contains(ip("172.17.0.71")));
+        assert!(!pool.contains(ip("172.17.0.60")));
+        assert!(!pool.contains(ip("::1")));
+        assert_eq!(
+            describe_pools(&[pool]),
+            "first-pool (172.17.0.61-172.17.0.70, 10.0.0.8-10.0.0.9)"
         );
     }
 

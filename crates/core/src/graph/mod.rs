@@ -10,7 +10,8 @@ mod paths;
 
 pub use crate::render::Unknown;
 pub use action::{
-    commands, pipeline, ExternalAction, LinkerdPiece, ResolvedCertificate, Tool, ToolCommand,
+    commands, describe_pools, pipeline, ExternalAction, LinkerdPiece, PoolRanges,
+    ResolvedCertificate, Tool, ToolCommand,
 };
 pub use build::{build, INGRESS_NGINX_REPO, METALLB_REPO};
 pub use error::GraphError;

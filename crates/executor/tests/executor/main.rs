@@ -4,6 +4,7 @@
 mod common;
 mod converge;
 mod faults;
+mod gateway;
 mod lifecycle;
 mod ownership;
 mod walkthrough;

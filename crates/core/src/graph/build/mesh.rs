@@ -3,7 +3,7 @@
 
 use super::cluster::Platform;
 use super::Builder;
-use crate::graph::action::{LinkerdPiece, ResolvedCertificate};
+use crate::graph::action::{LinkerdPiece, PoolRanges, ResolvedCertificate};
 use crate::graph::node::{Desired, NodeKind};
 use crate::graph::paths::{
     Paths, ANCHOR_CERT_FILE, ANCHOR_KEY_FILE, ISSUER_CERT_FILE, ISSUER_KEY_FILE,
@@ -196,6 +196,7 @@ pub(super) fn add_linkerd(
             Desired::Action(ExternalAction::WaitForLoadBalancer {
                 namespace: render::link::MULTICLUSTER_NAMESPACE.into(),
                 service: "linkerd-gateway".into(),
+                pools: pool_ranges(cluster),
                 address: Unknown,
             }),
         );
@@ -213,6 +214,29 @@ pub(super) fn add_linkerd(
         }
     }
     Ok(())
+}
+
+/// The cluster's MetalLB pools as ranges (`first-last`); a block that did not parse
+/// (validation reports it) keeps its text and holds no address.
+fn pool_ranges(cluster: &Cluster) -> Vec<PoolRanges> {
+    let Some(load_balancer) = &cluster.load_balancer else {
+        return Vec::new();
+    };
+    load_balancer
+        .pools
+        .iter()
+        .map(|pool| PoolRanges {
+            name: pool.name.clone(),
+            ranges: pool
+                .addresses
+                .iter()
+                .map(|block| match block.get() {
+                    Some(range) => range.to_string(),
+                    None => block.raw().to_string(),
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 /// One node per link, in the source cluster, after both ends' multicluster extension
