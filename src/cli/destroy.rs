@@ -1,6 +1,6 @@
-//! `meshctl destroy`: delete what meshctl owns for the topology, dependents first.
-//! Objects meshctl does not own are never touched; the state directory (the trust
-//! anchor) is kept.
+//! `meshctl destroy`: delete what meshctl owns for the topology — kind clusters it created
+//! whole, elsewhere its objects (dependents first) and helm releases. Objects meshctl does
+//! not own are never touched; the state directory (the trust anchor) is kept.
 
 use super::live::{confirm, lock_state, prepare, runtime, ClusterArgs, StateDirArg, WriteArgs};
 use super::CliError;
@@ -34,7 +34,7 @@ pub fn run(args: Args, paint: Paint) -> Result<ExitCode, CliError> {
         .map(|c| format!("{} (context {})", c.name, c.context()))
         .collect();
     eprintln!(
-        "meshctl will delete every object it owns for topology {} in: {}.\nObjects it does not own are left alone; kind clusters themselves are not deleted (use `kind delete cluster`); the state directory {} (the trust anchor) is kept.",
+        "meshctl will delete what it owns for topology {} in: {}.\nkind clusters it created are deleted whole (`kind delete cluster`); in existing clusters, the objects it applied and the helm releases it installed are removed. Objects it does not own are left alone. The state directory {} (the trust anchor) is kept.",
         live.name(),
         clusters.join(", "),
         live.paths.state_dir.display()

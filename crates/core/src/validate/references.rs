@@ -234,6 +234,11 @@ fn api_server_address_malformed(cluster: &Cluster, t: &Topology) -> bool {
 
 /// Checks `{placeholder}`s of a per-cluster template.
 fn check_template(out: &mut Vec<Diagnostic>, path: &str, template: &str) {
+    // One diagnostic per template, naming the first few unknown placeholders: a template
+    // of a million `{x}` must not make a million diagnostics that each quote it.
+    const NAMED: usize = 3;
+    let mut unknown: Vec<&str> = Vec::new();
+    let mut count = 0usize;
     let mut rest = template;
     while let Some(start) = rest.find('{') {
         let after = &rest[start + 1..];
@@ -242,17 +247,32 @@ fn check_template(out: &mut Vec<Diagnostic>, path: &str, template: &str) {
         };
         let name = &after[..end];
         if name != "cluster" && name != "context" {
-            out.push(
-                Diagnostic::error(
-                    "E055",
-                    path,
-                    format!("unknown placeholder `{{{name}}}` in `{template}`"),
-                )
-                .with_hint("the placeholders are {cluster} and {context}"),
-            );
+            count += 1;
+            if unknown.len() < NAMED && !unknown.contains(&name) {
+                unknown.push(name);
+            }
         }
         rest = &after[end + 1..];
     }
+    if count == 0 {
+        return;
+    }
+    let names: Vec<String> = unknown.iter().map(|n| format!("`{{{n}}}`")).collect();
+    let more = count - unknown.len();
+    let message = if count == 1 {
+        format!("unknown placeholder {} in `{template}`", names.join(", "))
+    } else if more == 0 {
+        format!("unknown placeholders {} in `{template}`", names.join(", "))
+    } else {
+        format!(
+            "unknown placeholders {} and {more} more in `{template}`",
+            names.join(", ")
+        )
+    };
+    out.push(
+        Diagnostic::error("E055", path, message)
+            .with_hint("the placeholders are {cluster} and {context}"),
+    );
 }
 
 fn check_workloads(t: &Topology, out: &mut Vec<Diagnostic>, cluster_ref: &ClusterRef) {

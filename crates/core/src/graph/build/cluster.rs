@@ -7,6 +7,14 @@ use crate::graph::{ids, ExternalAction, GraphError};
 use crate::render::{self, RenderError};
 use crate::topology::{Cluster, Provider};
 
+/// MetalLB's chart when the topology pins none: a real release (MetalLB v0.13.7, the
+/// CRD-configured generation the walkthrough uses) that supports Kubernetes 1.24. Pinned so
+/// that a re-run never upgrades on its own when upstream publishes a new chart.
+pub const METALLB_CHART_VERSION: &str = "0.13.7";
+/// ingress-nginx's chart when the topology pins none: 4.4.2 ships controller v1.5.1,
+/// supported on Kubernetes 1.23–1.26 (the example runs v1.24.7).
+pub const INGRESS_NGINX_CHART_VERSION: &str = "4.4.2";
+
 /// What later parts of a cluster depend on.
 pub(super) struct Platform {
     /// The cluster node.
@@ -91,7 +99,12 @@ fn add_load_balancer(
             namespace: render::metallb::NAMESPACE.into(),
             chart: "metallb".into(),
             repo: METALLB_REPO.into(),
-            version: load_balancer.version.clone(),
+            version: Some(
+                load_balancer
+                    .version
+                    .clone()
+                    .unwrap_or_else(|| METALLB_CHART_VERSION.into()),
+            ),
             values: Vec::new(),
             context: cluster.context(),
         }),
@@ -159,7 +172,12 @@ pub(super) fn add_ingress_controller(b: &mut Builder, cluster: &Cluster, platfor
             namespace: "ingress-nginx".into(),
             chart: "ingress-nginx".into(),
             repo: INGRESS_NGINX_REPO.into(),
-            version: controller.version.clone(),
+            version: Some(
+                controller
+                    .version
+                    .clone()
+                    .unwrap_or_else(|| INGRESS_NGINX_CHART_VERSION.into()),
+            ),
             values,
             context: cluster.context(),
         }),
