@@ -4,6 +4,7 @@
 //! everything downstream asks these methods for the effective value.
 
 use super::model::*;
+use std::collections::HashSet;
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -66,17 +67,36 @@ impl Cluster {
     /// gateway when another cluster links to it (the link needs the gateway's IP), and
     /// the ingress controller.
     pub fn load_balancer_demand(&self, topology: &Topology) -> Vec<&'static str> {
-        let mut demand = Vec::new();
-        if topology.spec.mesh.multicluster_enabled()
-            && topology
+        LoadBalancerDemand::of(topology).of_cluster(self)
+    }
+}
+
+/// `Cluster::load_balancer_demand` for many clusters, with the links read once.
+pub struct LoadBalancerDemand<'a> {
+    multicluster: bool,
+    link_targets: HashSet<&'a str>,
+}
+
+impl<'a> LoadBalancerDemand<'a> {
+    pub fn of(topology: &'a Topology) -> Self {
+        LoadBalancerDemand {
+            multicluster: topology.spec.mesh.multicluster_enabled(),
+            link_targets: topology
                 .spec
                 .links
                 .iter()
-                .any(|link| link.target == self.name)
-        {
+                .map(|link| link.target.as_str())
+                .collect(),
+        }
+    }
+
+    /// The LoadBalancer Services `cluster` will run.
+    pub fn of_cluster(&self, cluster: &Cluster) -> Vec<&'static str> {
+        let mut demand = Vec::new();
+        if self.multicluster && self.link_targets.contains(cluster.name.as_str()) {
             demand.push("linkerd-multicluster/linkerd-gateway");
         }
-        if self.ingress_controller.is_some() {
+        if cluster.ingress_controller.is_some() {
             demand.push("ingress-nginx/ingress-nginx-controller");
         }
         demand

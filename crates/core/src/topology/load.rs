@@ -8,6 +8,7 @@ use super::model::{Topology, API_VERSION, KIND};
 use super::schema_check as structure;
 use super::source_index::{self, SourceIndex};
 use crate::diagnostics::{Diagnostic, Location};
+use serde_json::Value;
 
 /// A topology together with where each of its paths is in the file.
 #[derive(Debug, Clone)]
@@ -52,25 +53,43 @@ pub fn load(bytes: &[u8]) -> Result<LoadedTopology, Vec<Diagnostic>> {
 pub fn load_str(text: &str) -> Result<LoadedTopology, Vec<Diagnostic>> {
     let index = source_index::index(text).map_err(|d| vec![d])?;
     let text = index.document(text);
-    if let Some(foreign) = foreign_document(text, &index) {
+    // One parse into plain data serves the foreign-document check, the structural check
+    // and, when both pass, the typed model. The text is read again only when plain data
+    // cannot hold it (non-string keys, tags) or the typed model rejects it, so that
+    // serde_yaml words the error.
+    let document: Option<Value> = serde_yaml::from_str(text).ok();
+    let foreign = match &document {
+        Some(document) => foreign_value(document, &index),
+        None => foreign_document(text, &index),
+    };
+    if let Some(foreign) = foreign {
         return Err(vec![foreign]);
     }
-    if let Some(structure) = structure::check(text, &index) {
-        if !structure.problems.is_empty() {
-            // Go on without the broken fields when that leaves a sound document, so
-            // validation reports the rest too; the problems travel with the topology
-            // and fail validation.
-            let repaired = structure
-                .repaired
-                .and_then(|doc| serde_json::from_value::<Topology>(doc).ok());
-            return match repaired {
-                Some(topology) => Ok(LoadedTopology {
-                    topology,
-                    index,
-                    problems: structure.problems,
-                }),
-                None => Err(structure.problems),
-            };
+    if let Some(document) = document {
+        if let Some(structure) = structure::check(&document, &index) {
+            if !structure.problems.is_empty() {
+                // Go on without the broken fields when that leaves a sound document, so
+                // validation reports the rest too; the problems travel with the topology
+                // and fail validation.
+                let repaired = structure
+                    .repaired
+                    .and_then(|doc| serde_json::from_value::<Topology>(doc).ok());
+                return match repaired {
+                    Some(topology) => Ok(LoadedTopology {
+                        topology,
+                        index,
+                        problems: structure.problems,
+                    }),
+                    None => Err(structure.problems),
+                };
+            }
+        }
+        if let Ok(topology) = serde_json::from_value::<Topology>(document) {
+            return Ok(LoadedTopology {
+                topology,
+                index,
+                problems: Vec::new(),
+            });
         }
     }
     let deserializer = serde_yaml::Deserializer::from_str(text);
@@ -126,7 +145,7 @@ pub fn load_str(text: &str) -> Result<LoadedTopology, Vec<Diagnostic>> {
 
 /// A document that names another apiVersion *and* kind (a Deployment, a kind config) is
 /// not a topology with mistakes: one diagnostic says so, instead of an "unknown field"
-/// for each of its fields.
+/// for each of its fields. For text plain data cannot hold (`foreign_value` otherwise).
 fn foreign_document(text: &str, index: &SourceIndex) -> Option<Diagnostic> {
     #[derive(serde::Deserialize)]
     #[serde(rename_all = "camelCase")]
@@ -135,8 +154,17 @@ fn foreign_document(text: &str, index: &SourceIndex) -> Option<Diagnostic> {
         kind: Option<serde_yaml::Value>,
     }
     let header: Header = serde_yaml::from_str(text).ok()?;
-    let api_version = header.api_version?.as_str()?.to_string();
-    let kind = header.kind?.as_str()?.to_string();
+    foreign(header.api_version?.as_str()?, header.kind?.as_str()?, index)
+}
+
+/// `foreign_document` of a document already read as plain data.
+fn foreign_value(document: &Value, index: &SourceIndex) -> Option<Diagnostic> {
+    let api_version = document.get("apiVersion")?.as_str()?;
+    let kind = document.get("kind")?.as_str()?;
+    foreign(api_version, kind, index)
+}
+
+fn foreign(api_version: &str, kind: &str, index: &SourceIndex) -> Option<Diagnostic> {
     if api_version.starts_with("meshctl.io/") || kind == KIND {
         return None;
     }

@@ -277,11 +277,10 @@ impl Collector<'_> {
     }
 }
 
-/// Every structural problem of `text`, or `None` when the text cannot be read as plain
-/// JSON-compatible data (non-string keys, alias limits): typed loading then reports it.
-pub(super) fn check(text: &str, index: &SourceIndex) -> Option<Structure> {
+/// Every structural problem of a document, or `None` when the schema cannot be compiled.
+/// `document` is the text read as plain data (`load` reads it once for every use).
+pub(super) fn check(document: &Value, index: &SourceIndex) -> Option<Structure> {
     let checker = checker()?;
-    let document: Value = serde_yaml::from_str(text).ok()?;
     let mut collector = Collector {
         checker,
         index,
@@ -290,7 +289,7 @@ pub(super) fn check(text: &str, index: &SourceIndex) -> Option<Structure> {
         explained: BTreeSet::new(),
         missing: Vec::new(),
     };
-    for error in checker.validator.iter_errors(&document) {
+    for error in checker.validator.iter_errors(document) {
         collector.visit(&error);
     }
     let Collector {
@@ -314,7 +313,7 @@ pub(super) fn check(text: &str, index: &SourceIndex) -> Option<Structure> {
     // Go on without what is broken only if the rest is then structurally sound (a broken
     // required field cannot be left out, so that stops here).
     let repaired = (!out.is_empty())
-        .then(|| repair(document, &removals))
+        .then(|| repair(document.clone(), &removals))
         .filter(|doc| {
             checker
                 .validator

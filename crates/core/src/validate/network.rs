@@ -4,8 +4,9 @@
 
 use crate::diagnostics::Diagnostic;
 use crate::topology::units::{nets_overlap, AddressRange, Parsed, Unit};
-use crate::topology::{Cluster, Provider, Topology};
+use crate::topology::{Cluster, LoadBalancerDemand, Provider, Topology};
 use ipnet::IpNet;
+use std::collections::HashMap;
 
 /// A cluster subnet with where it is written.
 pub(super) struct Subnet<'a> {
@@ -340,10 +341,21 @@ fn api_server_clashes(t: &Topology, out: &mut Vec<Diagnostic>) {
 }
 
 fn subnet_overlaps(subnets: &[Subnet], node_network: Option<&IpNet>, out: &mut Vec<Diagnostic>) {
-    for (j, b) in subnets.iter().enumerate() {
+    // Only subnets that overlap some other one are compared pairwise, in file order.
+    let shared = Spans::new(subnets.iter().map(|s| AddressRange::from_net(&s.net)));
+    let marked = shared.overlapping_each_other();
+    let candidates: Vec<&Subnet> = subnets
+        .iter()
+        .zip(&marked)
+        .filter_map(|(s, overlaps)| overlaps.then_some(s))
+        .collect();
+    for (b, &overlaps) in subnets.iter().zip(&marked) {
         // One diagnostic per subnet, against the first it overlaps: a shared range among
         // many clusters must not bury the report under n² lines.
-        let mut overlapping = subnets[..j].iter().filter(|a| nets_overlap(&a.net, &b.net));
+        let mut overlapping = candidates
+            .iter()
+            .take_while(|a| overlaps && !std::ptr::eq(**a, b))
+            .filter(|a| nets_overlap(&a.net, &b.net));
         if let Some(a) = overlapping.next() {
             let more = overlapping.count();
             let diagnostic = if a.cluster == b.cluster {
@@ -434,13 +446,13 @@ fn pool_checks(
 ) {
     // An existing cluster is not on kind's docker network: its pools are checked against
     // its own `nodeSubnet` when it has one, and not at all otherwise.
+    // The first cluster of each name, as a linear search would find it.
+    let mut by_name: HashMap<&str, (usize, &Cluster)> = HashMap::new();
+    for (i, cluster) in t.spec.clusters.iter().enumerate() {
+        by_name.entry(cluster.name.as_str()).or_insert((i, cluster));
+    }
     let network_of = |block: &Block| -> Option<(IpNet, String)> {
-        let (i, cluster) = t
-            .spec
-            .clusters
-            .iter()
-            .enumerate()
-            .find(|(_, c)| c.name == block.cluster)?;
+        let (i, cluster) = *by_name.get(block.cluster)?;
         match cluster.provider {
             Provider::Kind => node_network.map(|n| (*n, "spec.network.subnet".to_string())),
             Provider::Existing => cluster
@@ -451,8 +463,9 @@ fn pool_checks(
         }
     };
     let kind_blocks = blocks.iter().any(|b| {
-        t.cluster(b.cluster)
-            .is_some_and(|c| c.provider == Provider::Kind)
+        by_name
+            .get(b.cluster)
+            .is_some_and(|(_, c)| c.provider == Provider::Kind)
     });
     for block in blocks {
         if let Some((network, network_path)) = network_of(block) {
@@ -483,8 +496,25 @@ fn pool_checks(
         );
     }
 
-    for (j, b) in blocks.iter().enumerate() {
-        let mut pools = blocks[..j].iter().filter(|a| a.range.overlaps(&b.range));
+    // Sorted by address, the blocks that overlap anything are found in O(n log n); only
+    // those are compared pairwise, in file order, for the first overlap and the count.
+    let block_spans = Spans::new(blocks.iter().map(|b| b.range));
+    let subnet_spans = Spans::new(subnets.iter().map(|s| AddressRange::from_net(&s.net)));
+    let marked = block_spans.overlapping_each_other();
+    let shared_blocks: Vec<&Block> = blocks
+        .iter()
+        .zip(&marked)
+        .filter_map(|(b, overlaps)| overlaps.then_some(b))
+        .collect();
+    let subnets_in_pools: Vec<&Subnet> = subnets
+        .iter()
+        .filter(|s| block_spans.hits(&AddressRange::from_net(&s.net)))
+        .collect();
+    for (b, &overlaps) in blocks.iter().zip(&marked) {
+        let mut pools = shared_blocks
+            .iter()
+            .take_while(|a| overlaps && !std::ptr::eq(**a, b))
+            .filter(|a| a.range.overlaps(&b.range));
         if let Some(a) = pools.next() {
             let diagnostic = Diagnostic::error(
                 "E026",
@@ -505,7 +535,10 @@ fn pool_checks(
                     ),
             );
         }
-        let mut nets = subnets
+        if !subnet_spans.hits(&b.range) {
+            continue;
+        }
+        let mut nets = subnets_in_pools
             .iter()
             .filter(|s| b.range.overlaps(&AddressRange::from_net(&s.net)));
         if let Some(s) = nets.next() {
@@ -525,16 +558,17 @@ fn pool_checks(
         }
     }
 
+    let mut capacity_of: HashMap<&str, u128> = HashMap::new();
+    for block in blocks {
+        *capacity_of.entry(block.cluster).or_default() += block.range.size();
+    }
+    let demands = LoadBalancerDemand::of(t);
     for (i, cluster) in t.spec.clusters.iter().enumerate() {
-        let demand = cluster.load_balancer_demand(t);
+        let demand = demands.of_cluster(cluster);
         if demand.is_empty() {
             continue;
         }
-        let capacity: u128 = blocks
-            .iter()
-            .filter(|b| b.cluster == cluster.name)
-            .map(|b| b.range.size())
-            .sum();
+        let capacity = capacity_of.get(cluster.name.as_str()).copied().unwrap_or(0);
         // A malformed block (E020) holds no countable addresses: "pools hold 0" would
         // send the user after the wrong problem.
         let malformed = cluster
@@ -572,4 +606,71 @@ fn pool_checks(
             );
         }
     }
+}
+
+/// Address ranges sorted by (family, first address), for overlap questions in
+/// O(n log n) instead of comparing all pairs.
+struct Spans {
+    /// (family, first, last, position in the input), sorted.
+    sorted: Vec<(bool, u128, u128, usize)>,
+    /// The greatest (family, last) among `sorted[..=k]`.
+    reach: Vec<(bool, u128)>,
+}
+
+impl Spans {
+    fn new(ranges: impl Iterator<Item = AddressRange>) -> Spans {
+        let mut sorted: Vec<_> = ranges
+            .enumerate()
+            .map(|(i, r)| {
+                let (v6, first, last) = span(&r);
+                (v6, first, last, i)
+            })
+            .collect();
+        sorted.sort_unstable();
+        let mut reach = Vec::with_capacity(sorted.len());
+        let mut furthest = None;
+        for &(v6, _, last, _) in &sorted {
+            let end = (v6, last);
+            furthest = Some(furthest.map_or(end, |f: (bool, u128)| f.max(end)));
+            reach.extend(furthest);
+        }
+        Spans { sorted, reach }
+    }
+
+    /// Whether `range` overlaps any of the ranges.
+    fn hits(&self, range: &AddressRange) -> bool {
+        let (v6, first, last) = span(range);
+        // Ranges starting at or before `last`; one of them overlaps iff it reaches `first`.
+        let starting = self.sorted.partition_point(|s| (s.0, s.1) <= (v6, last));
+        starting > 0 && self.reach[starting - 1] >= (v6, first)
+    }
+
+    /// For each range in input order: whether it overlaps another of the ranges. In
+    /// sorted order a range overlaps an earlier one iff the earlier ones reach its start,
+    /// and a later one iff the next one starts before it ends.
+    fn overlapping_each_other(&self) -> Vec<bool> {
+        let mut out = vec![false; self.sorted.len()];
+        for (k, &(v6, first, last, i)) in self.sorted.iter().enumerate() {
+            let earlier = k > 0 && self.reach[k - 1] >= (v6, first);
+            let later = self
+                .sorted
+                .get(k + 1)
+                .is_some_and(|next| (next.0, next.1) <= (v6, last));
+            out[i] = earlier || later;
+        }
+        out
+    }
+}
+
+/// (is IPv6, first, last) as numbers, so ranges of one family order by address.
+fn span(range: &AddressRange) -> (bool, u128, u128) {
+    let number = |ip: std::net::IpAddr| match ip {
+        std::net::IpAddr::V4(v4) => u128::from(u32::from(v4)),
+        std::net::IpAddr::V6(v6) => u128::from(v6),
+    };
+    (
+        range.first.is_ipv6(),
+        number(range.first),
+        number(range.last),
+    )
 }
