@@ -8,7 +8,7 @@ use super::inputs::read_inputs;
 use super::CliError;
 use crate::output::FileReport;
 use crate::output::{color_choice, human};
-use codespan_reporting::term::termcolor::StandardStream;
+use codespan_reporting::term::termcolor::BufferedStandardStream;
 use meshctl_core::topology::load;
 use meshctl_core::topology::LoadedTopology;
 use meshctl_core::validate::{check_fleet, validate, FleetMember};
@@ -98,10 +98,10 @@ pub fn load_valid(file: &str) -> Result<ValidTopology, CliError> {
             crate::output::DEFAULT_MAX_DIAGNOSTICS,
         );
         let color = color_choice(std::io::stderr().is_terminal());
-        human::write(
-            &mut StandardStream::stderr(color),
-            std::slice::from_ref(&report),
-        )?;
+        // Buffered: the renderer writes in small pieces.
+        let mut stderr = BufferedStandardStream::stderr(color);
+        human::write(&mut stderr, std::slice::from_ref(&report))?;
+        std::io::Write::flush(&mut stderr)?;
         if let Some(note) = crate::output::omitted_note(omitted) {
             eprintln!("{note}");
         }

@@ -264,13 +264,17 @@ fn live(args: &Args, paint: Paint) -> Result<ExitCode, CliError> {
 }
 
 fn print(args: &Args, plan: &Plan, paint: Paint) -> std::io::Result<()> {
-    let mut stdout = std::io::stdout().lock();
+    // One buffer, flushed once: a large JSON plan is otherwise a write per line.
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
     match args.output {
-        Format::Human => stdout.write_all(render_plan::human(plan, &args.file, paint).as_bytes()),
-        Format::Markdown => stdout.write_all(render_plan::markdown(plan, &args.file).as_bytes()),
+        Format::Human => {
+            stdout.write_all(render_plan::human(plan, &args.file, paint).as_bytes())?
+        }
+        Format::Markdown => stdout.write_all(render_plan::markdown(plan, &args.file).as_bytes())?,
         Format::Json => {
             serde_json::to_writer_pretty(&mut stdout, plan)?;
-            writeln!(stdout)
+            writeln!(stdout)?
         }
     }
+    stdout.flush()
 }

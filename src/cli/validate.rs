@@ -5,7 +5,7 @@ use super::load::check_inputs;
 use super::CliError;
 use crate::output::{self, github, human, json, sarif, FileReport};
 use clap::ValueEnum;
-use codespan_reporting::term::termcolor::StandardStream;
+use codespan_reporting::term::termcolor::BufferedStandardStream;
 use meshctl_core::validate::fails;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -80,7 +80,10 @@ fn print(args: &Args, reports: &[FileReport]) -> std::io::Result<()> {
         Format::Human => {
             let color = output::color_choice(std::io::stdout().is_terminal());
             drop(stdout);
-            human::write(&mut StandardStream::stdout(color), reports)
+            // Buffered: the renderer writes in small pieces.
+            let mut stdout = BufferedStandardStream::stdout(color);
+            human::write(&mut stdout, reports)?;
+            stdout.flush()
         }
         Format::Json => {
             serde_json::to_writer_pretty(&mut stdout, &json::document(reports))?;
