@@ -8,7 +8,8 @@
 //! - helm release: `helm status -o json` first (chart version, values, state), upgrade
 //!   only when one differs (helm-diff's rule);
 //! - linkerd renders, links and workload manifests: the tool renders YAML, which goes
-//!   through the same observe → diff → apply path as meshctl's own objects;
+//!   through the same observe → diff → apply path as meshctl's own objects; the control
+//!   plane and viz get meshctl's webhook certificates ([`crate::webhooks`]);
 //! - LoadBalancer wait: polled until the Service has an address, which must lie in one
 //!   of the cluster's pools;
 //! - certificates: the mesh's trust anchor and issuer, generated once into the state
@@ -109,10 +110,13 @@ pub async fn render(
             Some(namespace.clone())
         }
         _ => {
+            // Before the command: it reads the webhook values file this writes.
+            let secrets = crate::webhooks::prepare(&engine.paths.state_dir, &api.cluster, action)?;
             for command in planned_commands(engine, action) {
                 let output = run_tool(engine, &argv(&command)).await?;
                 values.extend(tools::parse_manifests(&output.stdout)?);
             }
+            values.extend(secrets);
             match action {
                 ExternalAction::Manifests { namespace, .. } => Some(namespace.clone()),
                 _ => None,

@@ -18,7 +18,8 @@
 //! preflight ([`preflight`]): kind clusters, helm releases and the trust material are
 //! observed first and changed only when they differ; what linkerd and kubectl render
 //! goes through the same observe → diff → apply path as meshctl's own objects, with a
-//! policy for content a tool regenerates on every render.
+//! policy for content a tool regenerates on every render. Linkerd's webhook
+//! certificates are meshctl's own ([`webhooks`]), so those renders are deterministic.
 
 pub mod actions;
 pub mod api;
@@ -36,6 +37,7 @@ pub mod progress;
 pub mod scheduler;
 pub mod tools;
 pub mod wait;
+pub mod webhooks;
 
 pub use clients::ConnectTimeouts;
 pub use error::{ApiError, ExecutorError};

@@ -226,9 +226,19 @@ pub enum LinkerdPiece {
         issuer_certificate: PathBuf,
         /// `--identity-issuer-key-file`.
         issuer_key: PathBuf,
+        /// `--values`: the webhooks' `externalSecret: true` and `caBundle`s, written by
+        /// the executor from the certificates it keeps in the state directory (the keys go
+        /// into Secrets meshctl applies itself, never into values or the graph).
+        webhook_values: PathBuf,
+        /// `--set heartbeatSchedule=`: fixed per cluster, since `linkerd install` derives
+        /// it from the time of the render otherwise.
+        heartbeat_schedule: String,
     },
     /// `linkerd viz install`.
-    Viz,
+    Viz {
+        /// `--values`: tap's and tap-injector's `externalSecret: true` and `caBundle`s.
+        webhook_values: PathBuf,
+    },
     /// `linkerd multicluster install`.
     Multicluster,
     /// `linkerd smi install` (the linkerd-smi plugin).
@@ -389,6 +399,8 @@ pub fn commands(action: &ExternalAction, paths: &Paths) -> Vec<ToolCommand> {
                     trust_anchor,
                     issuer_certificate,
                     issuer_key,
+                    webhook_values,
+                    heartbeat_schedule,
                 } => vec![
                     flag,
                     "install".into(),
@@ -400,8 +412,18 @@ pub fn commands(action: &ExternalAction, paths: &Paths) -> Vec<ToolCommand> {
                         path(issuer_certificate)
                     ),
                     format!("--identity-issuer-key-file={}", path(issuer_key)),
+                    "--set".into(),
+                    format!("heartbeatSchedule={heartbeat_schedule}"),
+                    "--values".into(),
+                    path(webhook_values),
                 ],
-                LinkerdPiece::Viz => vec![flag, "viz".into(), "install".into()],
+                LinkerdPiece::Viz { webhook_values } => vec![
+                    flag,
+                    "viz".into(),
+                    "install".into(),
+                    "--values".into(),
+                    path(webhook_values),
+                ],
                 LinkerdPiece::Multicluster => vec![flag, "multicluster".into(), "install".into()],
                 // linkerd-smi is a CLI plugin: flags may not come before its name.
                 LinkerdPiece::Smi { .. } => vec!["smi".into(), "install".into(), flag],
@@ -493,6 +515,37 @@ mod tests {
         assert_eq!(
             lines(&action),
             "helm --kube-context=kind-demo upgrade --install metallb metallb --repo https://metallb.github.io/metallb --namespace metallb-system --create-namespace --version 0.13.7 --set 'a.b=x y'"
+        );
+    }
+
+    #[test]
+    fn linkerd_renders_read_the_webhook_values_and_a_fixed_heartbeat() {
+        let control_plane = ExternalAction::LinkerdRender {
+            version: "stable-2.13.3".into(),
+            context: "kind-demo".into(),
+            what: LinkerdPiece::ControlPlane {
+                trust_domain: "cluster.local".into(),
+                trust_anchor: "s/ca.crt".into(),
+                issuer_certificate: "s/issuer.crt".into(),
+                issuer_key: "s/issuer.key".into(),
+                webhook_values: "s/webhooks/demo/control-plane.values.yaml".into(),
+                heartbeat_schedule: "7 3 * * *".into(),
+            },
+        };
+        assert_eq!(
+            lines(&control_plane),
+            "linkerd --context=kind-demo install --ignore-cluster --identity-trust-domain=cluster.local --identity-trust-anchors-file=s/ca.crt --identity-issuer-certificate-file=s/issuer.crt --identity-issuer-key-file=s/issuer.key --set 'heartbeatSchedule=7 3 * * *' --values s/webhooks/demo/control-plane.values.yaml"
+        );
+        let viz = ExternalAction::LinkerdRender {
+            version: "stable-2.13.3".into(),
+            context: "kind-demo".into(),
+            what: LinkerdPiece::Viz {
+                webhook_values: "s/webhooks/demo/viz.values.yaml".into(),
+            },
+        };
+        assert_eq!(
+            lines(&viz),
+            "linkerd --context=kind-demo viz install --values s/webhooks/demo/viz.values.yaml"
         );
     }
 

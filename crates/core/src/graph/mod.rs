@@ -18,7 +18,8 @@ pub use error::GraphError;
 pub use node::{Dependency, Desired, Node, NodeId, NodeKind};
 pub use paths::{
     default_state_dir, state_key, Expected, FileReference, Paths, ANCHOR_CERT_FILE,
-    ANCHOR_KEY_FILE, ISSUER_CERT_FILE, ISSUER_KEY_FILE, STATE_ROOT,
+    ANCHOR_KEY_FILE, CONTROL_PLANE_VALUES_FILE, ISSUER_CERT_FILE, ISSUER_KEY_FILE, STATE_ROOT,
+    VIZ_VALUES_FILE, WEBHOOKS_DIR,
 };
 
 use petgraph::algo::{kosaraju_scc, toposort};

@@ -13,6 +13,13 @@ pub const ANCHOR_KEY_FILE: &str = "trust-anchor.key";
 pub const ISSUER_CERT_FILE: &str = "issuer.crt";
 /// The generated issuer key, in the state directory.
 pub const ISSUER_KEY_FILE: &str = "issuer.key";
+/// The directory under the state directory that holds each cluster's webhook
+/// certificates and the chart values made from them (`webhooks/<cluster>/`).
+pub const WEBHOOKS_DIR: &str = "webhooks";
+/// The values file (webhook `caBundle`s, no keys) `linkerd install` reads.
+pub const CONTROL_PLANE_VALUES_FILE: &str = "control-plane.values.yaml";
+/// The values file (tap and tap-injector `caBundle`s, no keys) `linkerd viz install` reads.
+pub const VIZ_VALUES_FILE: &str = "viz.values.yaml";
 /// The directory beside a topology file that holds one state directory per topology.
 pub const STATE_ROOT: &str = ".meshctl";
 
@@ -49,6 +56,12 @@ impl Paths {
     /// The file `kind create cluster --config` reads for `cluster`.
     pub fn kind_config_file(&self, cluster: &str) -> PathBuf {
         self.state_dir.join(format!("kind-{cluster}.yaml"))
+    }
+
+    /// A chart values file (one of the `*_VALUES_FILE` constants) of `cluster`, in
+    /// `<state>/webhooks/<cluster>/`: written by the executor before the render runs.
+    pub fn webhook_values_file(&self, cluster: &str, name: &str) -> PathBuf {
+        self.state_dir.join(WEBHOOKS_DIR).join(cluster).join(name)
     }
 
     /// A generated certificate file (one of the `*_FILE` constants) in the state directory.

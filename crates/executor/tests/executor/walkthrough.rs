@@ -1,10 +1,15 @@
 //! The bundled example topology, end to end, against the fake kind, helm, linkerd and
 //! kubectl (meshctl-testkit): kind creates one fake API server per cluster.
 
+use base64::Engine as _;
+use meshctl_core::graph::Desired;
 use meshctl_core::graph::{self, Paths};
 use meshctl_core::live::LiveAction;
 use meshctl_core::topology;
-use meshctl_executor::{apply, plan, ExecutorOptions, NoProgress, NodeResult, RetryPolicy};
+use meshctl_executor::engine::Engine;
+use meshctl_executor::{
+    actions, apply, plan, ExecutorOptions, NoProgress, NodeResult, RetryPolicy,
+};
 use meshctl_testkit::tools::{FakeToolOptions, FakeTools};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -123,5 +128,81 @@ async fn the_example_topology_converges_and_a_second_run_changes_nothing() {
             })
             .collect();
         assert!(meshctl_writes.is_empty(), "{here}: {meshctl_writes:#?}");
+    }
+
+    // No key in the plan: the webhook Secrets' data is redacted like any Secret's.
+    let shown = serde_json::to_string(&second).unwrap();
+    let key_file = dir.path().join("state/webhooks/demo/proxy-injector.key");
+    let key = std::fs::read_to_string(&key_file).unwrap();
+    let key_b64 = base64::engine::general_purpose::STANDARD.encode(key.as_bytes());
+    assert!(
+        !shown.contains("PRIVATE KEY") && !shown.contains(&key_b64[..40]),
+        "a webhook key in the plan"
+    );
+    webhook_certificates_are_meshctls_and_renders_repeat(&graph, &opts, &tools).await;
+}
+
+/// The injector's Secret holds meshctl's certificate, which is the webhook's caBundle;
+/// rendering the control plane and viz again gives the same objects, byte for byte.
+async fn webhook_certificates_are_meshctls_and_renders_repeat(
+    graph: &meshctl_core::graph::Graph,
+    opts: &ExecutorOptions,
+    tools: &FakeTools,
+) {
+    let demo = tools.cluster("demo").unwrap();
+    let secret = demo
+        .object(
+            "v1",
+            "Secret",
+            Some("linkerd"),
+            "linkerd-proxy-injector-k8s-tls",
+        )
+        .expect("meshctl applied the injector's Secret");
+    assert_eq!(secret["type"], "kubernetes.io/tls");
+    let decode = |v: &serde_json::Value| {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(v.as_str().unwrap())
+            .unwrap();
+        String::from_utf8(bytes).unwrap().trim().to_string()
+    };
+    let webhook = demo
+        .object(
+            "admissionregistration.k8s.io/v1",
+            "MutatingWebhookConfiguration",
+            None,
+            "linkerd-proxy-injector-webhook-config",
+        )
+        .unwrap();
+    assert_eq!(
+        decode(&secret["data"]["tls.crt"]),
+        decode(&webhook["webhooks"][0]["clientConfig"]["caBundle"])
+    );
+
+    let engine = Engine::new(graph, opts);
+    let api = engine.clients.reachable("demo", "kind-demo").await.unwrap();
+    for id in ["demo/linkerd/control-plane", "demo/linkerd/viz"] {
+        let node = graph
+            .nodes()
+            .find(|n| n.id.0 == id)
+            .unwrap_or_else(|| panic!("{id}"));
+        let Desired::Action(action) = &node.desired else {
+            panic!("{id} is a render");
+        };
+        let first = actions::render(&engine, &api, action).await.unwrap();
+        let second = actions::render(&engine, &api, action).await.unwrap();
+        let bytes = |objects: &[meshctl_core::render::DesiredObject]| {
+            objects
+                .iter()
+                .map(|o| serde_json::to_string(&o.body).unwrap())
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        assert_eq!(bytes(&first), bytes(&second), "{id}");
+        assert!(
+            first.iter().any(|o| o.kind == "Secret"
+                && o.name.ends_with("-k8s-tls")
+                && o.body["type"] == "kubernetes.io/tls"),
+            "{id} carries its webhook Secrets"
+        );
     }
 }

@@ -6,7 +6,8 @@ use super::Builder;
 use crate::graph::action::{LinkerdPiece, PoolRanges, ResolvedCertificate};
 use crate::graph::node::{Desired, NodeKind};
 use crate::graph::paths::{
-    Paths, ANCHOR_CERT_FILE, ANCHOR_KEY_FILE, ISSUER_CERT_FILE, ISSUER_KEY_FILE,
+    Paths, ANCHOR_CERT_FILE, ANCHOR_KEY_FILE, CONTROL_PLANE_VALUES_FILE, ISSUER_CERT_FILE,
+    ISSUER_KEY_FILE, VIZ_VALUES_FILE,
 };
 use crate::graph::{ids, ExternalAction, GraphError};
 use crate::render::{self, RenderError, Unknown};
@@ -47,6 +48,16 @@ fn resolve_certificate(
             key: paths.state_file(key_file),
         },
     })
+}
+
+/// The daily schedule of the control plane's heartbeat CronJob (`minute hour * * *`),
+/// fixed per cluster name: `linkerd install` would put "ten minutes after the render"
+/// there, a change on every render. FNV-1a, so it never changes between builds.
+pub(crate) fn heartbeat_schedule(cluster: &str) -> String {
+    let hash = cluster.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, byte| {
+        (h ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("{} {} * * *", hash % 60, (hash / 60) % 24)
 }
 
 /// The trust anchor and the issuer as the mesh uses them.
@@ -146,6 +157,8 @@ pub(super) fn add_linkerd(
                 trust_anchor: trust_anchor.cert().clone(),
                 issuer_certificate: issuer.cert().clone(),
                 issuer_key: issuer.key().clone(),
+                webhook_values: b.paths.webhook_values_file(name, CONTROL_PLANE_VALUES_FILE),
+                heartbeat_schedule: heartbeat_schedule(name),
             },
         ),
     );
@@ -165,7 +178,12 @@ pub(super) fn add_linkerd(
             continue;
         };
         let desired = match extension {
-            "viz" => render(&version, LinkerdPiece::Viz),
+            "viz" => render(
+                &version,
+                LinkerdPiece::Viz {
+                    webhook_values: b.paths.webhook_values_file(name, VIZ_VALUES_FILE),
+                },
+            ),
             "multicluster" => render(&version, LinkerdPiece::Multicluster),
             _ => render(
                 &linkerd.version,
@@ -289,4 +307,19 @@ pub(super) fn add_links(b: &mut Builder) -> Result<(), GraphError> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::heartbeat_schedule;
+
+    #[test]
+    fn the_heartbeat_schedule_is_fixed_per_cluster() {
+        assert_eq!(heartbeat_schedule("demo"), heartbeat_schedule("demo"));
+        assert_ne!(heartbeat_schedule("demo"), heartbeat_schedule("demo3"));
+        let schedule = heartbeat_schedule("demo");
+        let fields: Vec<&str> = schedule.split(' ').collect();
+        assert_eq!(fields[2..], ["*", "*", "*"]);
+        assert!(fields[0].parse::<u8>().unwrap() < 60 && fields[1].parse::<u8>().unwrap() < 24);
+    }
 }
