@@ -260,6 +260,8 @@ pub enum Tool {
     Linkerd,
     /// `kubectl`.
     Kubectl,
+    /// `docker` (the machine preflight of kind topologies).
+    Docker,
 }
 
 impl Tool {
@@ -270,6 +272,7 @@ impl Tool {
             Tool::Helm => "helm",
             Tool::Linkerd => "linkerd",
             Tool::Kubectl => "kubectl",
+            Tool::Docker => "docker",
         }
     }
 }

@@ -7,6 +7,7 @@ mod error;
 pub mod ids;
 mod node;
 mod paths;
+pub mod preflight;
 
 pub use crate::render::Unknown;
 pub use action::{

@@ -236,7 +236,7 @@ pub(super) fn add_linkerd(
 
 /// The cluster's MetalLB pools as ranges (`first-last`); a block that did not parse
 /// (validation reports it) keeps its text and holds no address.
-fn pool_ranges(cluster: &Cluster) -> Vec<PoolRanges> {
+pub(crate) fn pool_ranges(cluster: &Cluster) -> Vec<PoolRanges> {
     let Some(load_balancer) = &cluster.load_balancer else {
         return Vec::new();
     };

@@ -10,6 +10,8 @@ mod apps;
 mod cluster;
 mod mesh;
 
+pub(crate) use mesh::pool_ranges;
+
 use super::node::{Desired, Node, NodeId, NodeKind};
 use super::paths::Paths;
 use super::{Graph, GraphError};

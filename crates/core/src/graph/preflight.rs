@@ -1,0 +1,264 @@
+//! What a kind topology needs of the machine it runs on, as pure checks: the docker
+//! network kind puts the nodes on (`docker network inspect <network>`, spelled here
+//! once) must contain the topology's node network and every MetalLB pool of every kind
+//! cluster, and each kind cluster's `apiServerAddress` must be an address of this
+//! machine. The executor runs the command and reads the local addresses; the verdicts
+//! (with the values found) are made here.
+
+use super::action::{PoolRanges, Tool, ToolCommand};
+use crate::topology::{Provider, Topology};
+use ipnet::IpNet;
+use std::net::IpAddr;
+use std::str::FromStr;
+
+/// What the machine must provide for a topology's kind clusters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MachineRequirements {
+    /// The docker network (`spec.network.name`, default `kind`); `None` without kind
+    /// clusters.
+    pub network: Option<String>,
+    /// `spec.network.subnet`, as written.
+    pub subnet: Option<String>,
+    /// Every pool of every kind cluster, with its cluster.
+    pub pools: Vec<(String, PoolRanges)>,
+    /// Each kind cluster's API server address, with the YAML path it comes from.
+    pub api_server_addresses: Vec<(String, IpAddr, String)>,
+}
+
+impl MachineRequirements {
+    /// The requirements of `topology` (empty when it has no kind cluster).
+    pub fn of(topology: &Topology) -> MachineRequirements {
+        let kind: Vec<(usize, &crate::topology::Cluster)> = topology
+            .spec
+            .clusters
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.provider == Provider::Kind)
+            .collect();
+        if kind.is_empty() {
+            return MachineRequirements::default();
+        }
+        let network = topology.spec.network.as_ref();
+        MachineRequirements {
+            network: Some(network.map_or_else(|| "kind".to_string(), |n| n.name.clone())),
+            subnet: network.map(|n| n.subnet.raw().to_string()),
+            pools: kind
+                .iter()
+                .flat_map(|(_, c)| {
+                    super::build::pool_ranges(c)
+                        .into_iter()
+                        .map(|p| (c.name.clone(), p))
+                })
+                .collect(),
+            api_server_addresses: kind
+                .iter()
+                .filter_map(|(i, c)| {
+                    c.api_server_address(*i, &topology.spec.defaults)
+                        .map(|(ip, path)| (c.name.clone(), ip, path))
+                })
+                .collect(),
+        }
+    }
+}
+
+/// `docker network inspect <network>`: the one spelling of the command.
+pub fn docker_network_inspect(network: &str) -> ToolCommand {
+    ToolCommand {
+        tool: Tool::Docker,
+        args: vec!["network".into(), "inspect".into(), network.to_string()],
+        context: None,
+    }
+}
+
+/// The subnets `docker network inspect` printed (`[{"IPAM": {"Config": [{"Subnet"…}]}}]`).
+pub fn network_subnets(inspect_output: &str) -> Result<Vec<IpNet>, String> {
+    let value: serde_json::Value = serde_json::from_str(inspect_output)
+        .map_err(|e| format!("docker network inspect printed no JSON: {e}"))?;
+    let subnets: Vec<IpNet> = value
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|network| {
+            network
+                .pointer("/IPAM/Config")
+                .and_then(serde_json::Value::as_array)
+                .into_iter()
+                .flatten()
+        })
+        .filter_map(|config| config.get("Subnet").and_then(serde_json::Value::as_str))
+        .filter_map(|text| IpNet::from_str(text).ok())
+        .collect();
+    if subnets.is_empty() {
+        return Err("docker network inspect shows no IPAM subnet".into());
+    }
+    Ok(subnets)
+}
+
+/// One line per problem: the node network or a pool not inside the docker network.
+pub fn check_network(requirements: &MachineRequirements, subnets: &[IpNet]) -> Vec<String> {
+    let Some(network) = &requirements.network else {
+        return Vec::new();
+    };
+    let found = subnets
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let inside = |first: IpAddr, last: IpAddr| {
+        subnets
+            .iter()
+            .any(|net| net.contains(&first) && net.contains(&last))
+    };
+    let mut problems = Vec::new();
+    if let Some(subnet) = &requirements.subnet {
+        match IpNet::from_str(subnet) {
+            Ok(net) if inside(net.network(), net.broadcast()) => {}
+            _ => problems.push(format!(
+                "spec.network.subnet {subnet} is not inside docker network {network} ({found}); set it to what `docker network inspect {network}` shows"
+            )),
+        }
+    }
+    for (cluster, pool) in &requirements.pools {
+        for range in &pool.ranges {
+            let bounds = range.split_once('-').and_then(|(a, b)| {
+                Some((
+                    IpAddr::from_str(a.trim()).ok()?,
+                    IpAddr::from_str(b.trim()).ok()?,
+                ))
+            });
+            if !bounds.is_some_and(|(a, b)| inside(a, b)) {
+                problems.push(format!(
+                    "cluster {cluster}: pool {} range {range} is not inside docker network {network} ({found}): MetalLB would hand out addresses nobody can reach",
+                    pool.name
+                ));
+            }
+        }
+    }
+    problems
+}
+
+/// One line per kind cluster whose API server address is not one of `local`.
+pub fn check_api_server_addresses(
+    requirements: &MachineRequirements,
+    local: &[IpAddr],
+) -> Vec<String> {
+    requirements
+        .api_server_addresses
+        .iter()
+        .filter(|(_, ip, _)| !local.contains(ip))
+        .map(|(cluster, ip, path)| {
+            let found = local
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!(
+                "cluster {cluster}: {path} {ip} is not an address of this machine ({found}); kind binds the API server there"
+            )
+        })
+        .collect()
+}
+
+/// The local IPv4 addresses in `/proc/net/fib_trie` (the `/32 host LOCAL` entries).
+pub fn addresses_from_fib_trie(text: &str) -> Vec<IpAddr> {
+    let mut out = Vec::new();
+    let mut last: Option<IpAddr> = None;
+    for line in text.lines() {
+        let line = line.trim();
+        if let Some(address) = line.strip_prefix("|-- ") {
+            last = IpAddr::from_str(address.trim()).ok();
+        } else if line.contains("/32 host LOCAL") {
+            if let Some(ip) = last {
+                if !out.contains(&ip) {
+                    out.push(ip);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The local IPv6 addresses in `/proc/net/if_inet6` (32 hex digits first on each line).
+pub fn addresses_from_if_inet6(text: &str) -> Vec<IpAddr> {
+    text.lines()
+        .filter_map(|line| {
+            let hex = line.split_whitespace().next()?;
+            let bits = u128::from_str_radix(hex, 16)
+                .ok()
+                .filter(|_| hex.len() == 32)?;
+            Some(IpAddr::V6(std::net::Ipv6Addr::from(bits)))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const INSPECT: &str = r#"[{"Name": "kind", "IPAM": {"Driver": "default",
+        "Config": [{"Subnet": "fc00:f853:ccd:e793::/64"}, {"Subnet": "172.18.0.0/16", "Gateway": "172.18.0.1"}]}}]"#;
+
+    fn example() -> MachineRequirements {
+        let text = include_str!("../../../../topology.example.yaml");
+        MachineRequirements::of(&crate::topology::load_str(text).expect("loads").topology)
+    }
+
+    #[test]
+    fn the_example_needs_the_kind_network_its_pools_and_a_local_api_server() {
+        let req = example();
+        assert_eq!(req.network.as_deref(), Some("kind"));
+        assert_eq!(req.subnet.as_deref(), Some("172.17.0.0/16"));
+        assert_eq!(req.pools.len(), 2);
+        assert_eq!(
+            crate::graph::pipeline(&[docker_network_inspect("kind")]),
+            "docker network inspect kind"
+        );
+        let subnets = network_subnets(INSPECT).unwrap();
+        let problems = check_network(&req, &subnets);
+        assert_eq!(problems.len(), 3, "{problems:#?}");
+        assert!(
+            problems[0].contains("spec.network.subnet 172.17.0.0/16")
+                && problems[0].contains("172.18.0.0/16"),
+            "{problems:#?}"
+        );
+        assert!(
+            problems[1].contains("cluster demo: pool first-pool range 172.17.0.61-172.17.0.70"),
+            "{problems:#?}"
+        );
+        let good = network_subnets(&INSPECT.replace("172.18.0.0/16", "172.17.0.0/16")).unwrap();
+        assert!(check_network(&req, &good).is_empty());
+        assert!(network_subnets("[]").is_err());
+    }
+
+    #[test]
+    fn the_api_server_address_must_be_local() {
+        let req = example();
+        let local = [IpAddr::from_str("127.0.0.1").unwrap()];
+        let problems = check_api_server_addresses(&req, &local);
+        assert_eq!(problems.len(), 2);
+        assert!(
+            problems[0].contains("spec.defaults.apiServerAddress 192.168.1.61")
+                && problems[0].contains("127.0.0.1"),
+            "{problems:#?}"
+        );
+        let local = [IpAddr::from_str("192.168.1.61").unwrap()];
+        assert!(check_api_server_addresses(&req, &local).is_empty());
+    }
+
+    #[test]
+    fn local_addresses_are_read_from_proc() {
+        let fib = "Main:\n  +-- 0.0.0.0/0 3 0 5\n     |-- 0.0.0.0\n        /0 universe UNICAST\n     +-- 192.168.1.0/24 2 0 2\n        |-- 192.168.1.0\n           /24 link UNICAST\n        |-- 192.168.1.61\n           /32 host LOCAL\n     |-- 127.0.0.1\n        /32 host LOCAL\n";
+        assert_eq!(
+            addresses_from_fib_trie(fib),
+            [
+                IpAddr::from_str("192.168.1.61").unwrap(),
+                IpAddr::from_str("127.0.0.1").unwrap()
+            ]
+        );
+        let inet6 = "00000000000000000000000000000001 01 80 10 80       lo\n";
+        assert_eq!(
+            addresses_from_if_inet6(inet6),
+            [IpAddr::from_str("::1").unwrap()]
+        );
+    }
+}
