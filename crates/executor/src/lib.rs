@@ -126,7 +126,8 @@ impl ExecutorOptions {
 pub async fn plan(graph: &Graph, opts: &ExecutorOptions) -> LivePlan {
     let engine = Arc::new(Engine::new(graph, opts));
     let requirements = preflight::requirements(graph, &engine);
-    let problems = preflight::check(&requirements, &engine).await;
+    let mut problems = preflight::check(&requirements, &engine).await;
+    problems.extend(preflight::check_machine(graph, &engine).await);
     let mut plan = planner::plan(engine, graph, &opts.topology_name).await.0;
     plan.preflight = problems;
     plan
@@ -218,7 +219,8 @@ pub async fn apply(
     sink: &dyn ProgressSink,
 ) -> ApplySummary {
     let engine = Arc::new(Engine::new(graph, opts));
-    let problems = preflight::check(&preflight::requirements(graph, &engine), &engine).await;
+    let mut problems = preflight::check(&preflight::requirements(graph, &engine), &engine).await;
+    problems.extend(preflight::check_machine(graph, &engine).await);
     if !problems.is_empty() {
         return ApplySummary {
             errors: problems,

@@ -1,9 +1,11 @@
 //! Before anything runs: every external tool the selected nodes need is present, at the
-//! version the topology needs, or one message lists what is missing and how to get it.
+//! version the topology needs, or one message lists what is missing and how to get it;
+//! and for kind clusters, the docker network kind uses holds the topology's node network
+//! and every pool (core's `graph::preflight` judges what `docker network inspect` shows).
 
 use crate::engine::Engine;
 use crate::tools;
-use meshctl_core::graph::{Desired, ExternalAction, Graph, LinkerdPiece};
+use meshctl_core::graph::{preflight, Desired, ExternalAction, Graph, LinkerdPiece};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -96,6 +98,42 @@ fn linkerd(version: Option<&String>) -> Requirement {
             Some(v) => format!("install the linkerd CLI {v} (curl -sL https://run.linkerd.io/install | LINKERD2_VERSION={v} sh)"),
             None => "install the linkerd CLI".into(),
         },
+    }
+}
+
+/// The machine checks of the selected kind clusters: `docker network inspect` of the
+/// topology's network must contain its subnet and pools. One line per problem.
+pub async fn check_machine(graph: &Graph, engine: &Engine) -> Vec<String> {
+    let requirements = graph.machine();
+    let Some(network) = &requirements.network else {
+        return Vec::new();
+    };
+    let selected_kind = graph.nodes().any(|n| {
+        engine.selected.contains(&n.id)
+            && matches!(
+                n.desired,
+                Desired::Action(ExternalAction::KindCluster { .. })
+            )
+    });
+    if !selected_kind {
+        return Vec::new();
+    }
+    let command = preflight::docker_network_inspect(network);
+    let argv: Vec<String> = std::iter::once(command.tool.program().to_string())
+        .chain(command.args.iter().cloned())
+        .collect();
+    let output = tools::run_with_env(&argv, Duration::from_secs(30), &[], &engine.tool_env()).await;
+    let subnets = match output {
+        Ok(output) => preflight::network_subnets(&output.stdout),
+        Err(e) => Err(e.to_string()),
+    };
+    match subnets {
+        Ok(subnets) => preflight::check_network(requirements, &subnets),
+        // kind creates its network with the first cluster: nothing to compare yet.
+        Err(e) if e.contains(&format!("network {network} not found")) => Vec::new(),
+        Err(e) => vec![format!(
+            "docker network {network}: {e}; kind clusters need docker and its `{network}` network (kind creates it with the first cluster)"
+        )],
     }
 }
 

@@ -40,6 +40,8 @@ pub struct Graph {
     wave_by_node: Vec<usize>,
     /// What the graph's paths were resolved against (its command lines need it too).
     paths: Paths,
+    /// What the topology's kind clusters need of the machine (checked before apply).
+    pub(crate) machine: preflight::MachineRequirements,
 }
 
 impl Graph {
@@ -110,6 +112,7 @@ impl Graph {
             waves,
             wave_by_node,
             paths: Paths::default(),
+            machine: preflight::MachineRequirements::default(),
         })
     }
 
@@ -121,7 +124,13 @@ impl Graph {
             waves: Vec::new(),
             wave_by_node: Vec::new(),
             paths: Paths::default(),
+            machine: preflight::MachineRequirements::default(),
         }
+    }
+
+    /// What the topology's kind clusters need of the machine.
+    pub fn machine(&self) -> &preflight::MachineRequirements {
+        &self.machine
     }
 
     /// The directories the graph's paths were resolved against.

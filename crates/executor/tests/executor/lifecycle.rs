@@ -85,13 +85,19 @@ spec:
 ",
     );
     let p = plan(&graph, &opts).await;
-    assert_eq!(p.preflight.len(), 1, "{:?}", p.preflight);
+    assert_eq!(p.preflight.len(), 2, "{:?}", p.preflight);
     assert!(
         p.preflight[0].starts_with("kind: not usable"),
         "{:?}",
         p.preflight
     );
     assert!(p.preflight[0].contains("install kind"));
+    // Without docker, kind's network cannot be checked either.
+    assert!(
+        p.preflight[1].starts_with("docker network kind: cannot run `docker network inspect kind`"),
+        "{:?}",
+        p.preflight
+    );
     let summary = apply(&graph, &p, &opts, &NoProgress).await;
     assert!(summary.nodes.is_empty(), "nothing ran: {summary:#?}");
     assert_eq!(summary.errors, p.preflight);

@@ -206,3 +206,50 @@ async fn webhook_certificates_are_meshctls_and_renders_repeat(
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kind_network_without_the_topologys_subnet_and_pools_stops_apply() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let tools = FakeTools::install(
+        &bin,
+        FakeToolOptions {
+            docker_subnet: "172.18.0.0/16".into(),
+            ..FakeToolOptions::default()
+        },
+    )
+    .unwrap();
+    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../topology.example.yaml");
+    let loaded = topology::load_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let paths = Paths::for_file(&file, &loaded.topology, Some(&dir.path().join("state")));
+    let graph = graph::build(&loaded.topology, &paths).unwrap();
+    let mut opts = ExecutorOptions::new(loaded.topology.metadata.name.clone());
+    opts.kubeconfig = Some(dir.path().join("kubeconfig"));
+    opts.tool_path = Some(tools.path_env());
+
+    let planned = plan(&graph, &opts).await;
+    assert_eq!(planned.preflight.len(), 3, "{:#?}", planned.preflight);
+    assert!(
+        planned.preflight[0].contains("spec.network.subnet 172.17.0.0/16")
+            && planned.preflight[0].contains("172.18.0.0/16"),
+        "{:#?}",
+        planned.preflight
+    );
+    assert!(
+        planned.preflight[2]
+            .contains("cluster demo3: pool first-pool range 172.17.0.71-172.17.0.80"),
+        "{:#?}",
+        planned.preflight
+    );
+    let summary = apply(&graph, &planned, &opts, &NoProgress).await;
+    assert_eq!(summary.errors, planned.preflight);
+    assert!(summary.nodes.is_empty());
+    assert!(
+        !tools
+            .calls_of("kind")
+            .iter()
+            .any(|c| c.args.first().map(String::as_str) == Some("create")),
+        "nothing runs"
+    );
+}

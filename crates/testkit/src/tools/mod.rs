@@ -23,6 +23,7 @@ mod args;
 mod certs;
 mod control;
 mod crds;
+mod docker;
 mod helm;
 mod kind;
 mod kubeconfig;
@@ -55,6 +56,8 @@ pub struct FakeToolOptions {
     pub helm_version: String,
     /// `linkerd-smi version --short` (and the adaptor image tag): `v0.2.1`.
     pub smi_version: String,
+    /// The IPv4 subnet `docker network inspect kind` shows: `172.17.0.0/16`.
+    pub docker_subnet: String,
     /// Tools not written at all (to test preflight checks), e.g. `"linkerd-smi"`.
     pub missing: Vec<String>,
     /// Calls that fail on purpose, checked before any behaviour runs.
@@ -68,6 +71,7 @@ impl Default for FakeToolOptions {
             kind_version: "v0.20.0".into(),
             helm_version: "v3.12.3+g3a31588".into(),
             smi_version: "v0.2.1".into(),
+            docker_subnet: "172.17.0.0/16".into(),
             missing: Vec::new(),
             fail: Vec::new(),
         }
@@ -347,6 +351,7 @@ fn answer(shared: &Shared, invocation: Invocation) -> Outcome {
         "linkerd" => linkerd::run(shared, &invocation),
         "linkerd-smi" => linkerd::smi::run(shared, &invocation),
         "kubectl" => kubectl::run(&invocation),
+        "docker" => docker::run(shared, &invocation),
         other => Outcome::fail(127, format!("fake tools: no tool named {other}\n")),
     }
 }

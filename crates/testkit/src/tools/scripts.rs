@@ -6,7 +6,14 @@ use std::io;
 use std::path::Path;
 
 /// Every tool FakeTools can write, in the order they are written.
-pub(crate) const TOOLS: [&str; 5] = ["kind", "helm", "linkerd", "linkerd-smi", "kubectl"];
+pub(crate) const TOOLS: [&str; 6] = [
+    "kind",
+    "helm",
+    "linkerd",
+    "linkerd-smi",
+    "kubectl",
+    "docker",
+];
 
 /// The environment variables a script forwards (the tools read nothing else).
 const FORWARDED_ENV: [&str; 5] = [

@@ -95,5 +95,6 @@ pub fn build(topology: &Topology, paths: &Paths) -> Result<Graph, GraphError> {
     apps::add_applications(&mut builder, &clusters)?;
     let mut graph = Graph::assemble(builder.nodes, builder.edges)?;
     graph.paths = paths.clone();
+    graph.machine = super::preflight::MachineRequirements::of(topology);
     Ok(graph)
 }
