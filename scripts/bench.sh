@@ -74,3 +74,6 @@ with open("docs/benchmarks.md", "w") as f:
     f.write(text)
 print(text)
 PY
+
+# Apply against in-memory API servers with injected latency → docs/benchmarks-apply.md
+"$(dirname "$0")"/bench-apply.sh
