@@ -1,23 +1,16 @@
 //! `meshctl check`: does the running mesh do what the topology says? Reads each cluster
 //! once (core's `check::reads`), lets core decide, prints one line per check.
 
-use super::live::{prepare, runtime, ClusterArgs, StateDirArg};
+use super::live::{
+    json_text, prepare, print_report, runtime, ClusterArgs, ReportFormat, StateDirArg,
+};
 use super::CliError;
-use crate::output::ignore_broken_pipe;
 use crate::output::live::{check_human, Paint};
-use clap::ValueEnum;
 use meshctl_certs::judge::X509Judge;
 use meshctl_core::check::{self, CheckSummary};
 use meshctl_core::graph::{Desired, ExternalAction};
-use std::io::Write;
 use std::process::ExitCode;
 use std::time::SystemTime;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    Human,
-    Json,
-}
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -28,8 +21,8 @@ pub struct Args {
     cluster: ClusterArgs,
     #[command(flatten)]
     state: StateDirArg,
-    #[arg(long, short, value_enum, default_value_t = Format::Human)]
-    output: Format,
+    #[arg(long, short, value_enum, default_value_t = ReportFormat::Human)]
+    output: ReportFormat,
 }
 
 pub fn run(args: Args, paint: Paint) -> Result<ExitCode, CliError> {
@@ -55,21 +48,18 @@ pub fn run(args: Args, paint: Paint) -> Result<ExitCode, CliError> {
         &X509Judge::at(SystemTime::now()),
     );
     let text = match args.output {
-        Format::Human => check_human(&results, paint),
-        Format::Json => {
+        ReportFormat::Human => check_human(&results, paint),
+        ReportFormat::Json => {
             let document = serde_json::json!({
                 "topology": topology.metadata.name,
                 "success": CheckSummary::of(&results).failed == 0,
                 "summary": CheckSummary::of(&results),
                 "checks": results,
             });
-            let mut json = serde_json::to_string_pretty(&document)
-                .map_err(|e| CliError::Live(format!("cannot print the checks: {e}")))?;
-            json.push('\n');
-            json
+            json_text(&document, "checks")?
         }
     };
-    ignore_broken_pipe(std::io::stdout().lock().write_all(text.as_bytes()))?;
+    print_report(&text)?;
     Ok(if CheckSummary::of(&results).failed == 0 {
         ExitCode::SUCCESS
     } else {

@@ -112,6 +112,29 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
         .map_err(|e| CliError::Live(format!("cannot start the async runtime: {e}")))
 }
 
+/// Output of the commands that report on clusters (status, check).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// One line per node or check, for people.
+    Human,
+    /// One JSON document, for machines.
+    Json,
+}
+
+/// Pretty JSON of a report, newline-terminated.
+pub fn json_text<T: serde::Serialize>(report: &T, what: &str) -> Result<String, CliError> {
+    let mut json = serde_json::to_string_pretty(report)
+        .map_err(|e| CliError::Live(format!("cannot print the {what}: {e}")))?;
+    json.push('\n');
+    Ok(json)
+}
+
+/// Writes a finished report to stdout in one piece (a closed pipe is not an error).
+pub fn print_report(text: &str) -> Result<(), CliError> {
+    crate::output::ignore_broken_pipe(std::io::stdout().lock().write_all(text.as_bytes()))?;
+    Ok(())
+}
+
 /// `--state-dir`, for the commands that have no other use for it.
 #[derive(Debug, Clone, clap::Args)]
 pub struct StateDirArg {
