@@ -39,6 +39,15 @@ pub fn run(args: Args, paint: Paint) -> Result<ExitCode, CliError> {
     let mut stdout = std::io::stdout().lock();
     ignore_broken_pipe(stdout.write_all(plan_human(&plan, args.verbose, paint).as_bytes()))?;
     drop(stdout);
+    if !plan.preflight.is_empty() {
+        // Nothing is created while a tool or the machine is not ready: say so before
+        // asking anything.
+        return Err(CliError::Live(format!(
+            "cannot apply: {} problem(s) found before anything ran: {}",
+            plan.preflight.len(),
+            plan.preflight.join("; ")
+        )));
+    }
     if !plan.has_changes() {
         return Ok(ExitCode::SUCCESS);
     }
