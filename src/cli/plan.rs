@@ -244,14 +244,9 @@ fn live(args: &Args, paint: Paint) -> Result<ExitCode, CliError> {
     let text = match args.output {
         Format::Human => crate::output::live::plan_human(&plan, args.verbose, paint),
         Format::Markdown => crate::output::live::plan_markdown(&plan, &args.file),
-        Format::Json => {
-            let mut json = serde_json::to_string_pretty(&plan)
-                .map_err(|e| CliError::Live(format!("cannot print the plan: {e}")))?;
-            json.push('\n');
-            json
-        }
+        Format::Json => super::live::json_text(&plan, "plan")?,
     };
-    output::ignore_broken_pipe(std::io::stdout().lock().write_all(text.as_bytes()))?;
+    super::live::print_report(&text)?;
     let unreadable = plan.clusters.iter().any(|c| c.error.is_some());
     Ok(if unreadable {
         // A plan with a cluster it could not read is not a statement about that cluster.

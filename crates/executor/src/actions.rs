@@ -22,7 +22,10 @@ use crate::error::ExecutorError;
 use crate::scheduler::NodeReport;
 use crate::tools::{self, ToolOutput};
 use crate::wait;
-use meshctl_core::graph::{commands, ExternalAction, Node, Tool, ToolCommand};
+use meshctl_core::graph::{
+    commands, helm_status, helm_uninstall, kind_delete_cluster, kind_get_clusters,
+    kustomize_render, ExternalAction, Node, Tool, ToolCommand,
+};
 use meshctl_core::live::{ActionPlan, LiveAction};
 use meshctl_core::render::DesiredObject;
 use serde_json::{Map, Value};
@@ -33,14 +36,7 @@ pub fn command_lines(engine: &Engine, action: &ExternalAction) -> Vec<Vec<String
 }
 
 fn shown(commands: &[ToolCommand]) -> Vec<Vec<String>> {
-    commands
-        .iter()
-        .map(|c| {
-            std::iter::once(c.tool.program().to_string())
-                .chain(c.args.iter().cloned())
-                .collect()
-        })
-        .collect()
+    commands.iter().map(ToolCommand::argv).collect()
 }
 
 /// The commands the executor runs for an action: core's spelling, except that rendered
@@ -55,11 +51,7 @@ fn planned_commands(engine: &Engine, action: &ExternalAction) -> Vec<ToolCommand
             kustomize: Some(dir),
             context,
             ..
-        } => vec![ToolCommand {
-            tool: Tool::Kubectl,
-            args: vec!["kustomize".into(), dir.display().to_string()],
-            context: Some(context.clone()),
-        }],
+        } => vec![kustomize_render(dir, context)],
         ExternalAction::Manifests { .. } => Vec::new(),
         _ => commands(action, &engine.paths),
     }
@@ -420,8 +412,7 @@ pub async fn delete_kind_cluster(engine: &Engine, name: &str) -> Result<bool, Ex
     if !kind_cluster_exists(engine, name).await? {
         return Ok(false);
     }
-    let argv = ["kind", "delete", "cluster", "--name", name].map(str::to_string);
-    run_tool(engine, &argv).await?;
+    run_tool(engine, &kind_delete_cluster(name).argv()).await?;
     Ok(true)
 }
 
@@ -442,21 +433,13 @@ pub async fn uninstall_helm(
     if helm_decision(engine, action).await?.0 == LiveAction::Create {
         return Ok(false);
     }
-    let argv = [
-        "helm".to_string(),
-        format!("--kube-context={context}"),
-        "uninstall".into(),
-        release.clone(),
-        "--namespace".into(),
-        namespace.clone(),
-    ];
-    run_tool(engine, &argv).await?;
+    run_tool(engine, &helm_uninstall(release, namespace, context).argv()).await?;
     Ok(true)
 }
 
 /// `kind get clusters` lists `name`.
 pub async fn kind_cluster_exists(engine: &Engine, name: &str) -> Result<bool, ExecutorError> {
-    let output = run_tool(engine, &["kind".into(), "get".into(), "clusters".into()]).await?;
+    let output = run_tool(engine, &kind_get_clusters().argv()).await?;
     Ok(output.stdout.lines().any(|line| line.trim() == name))
 }
 
@@ -488,16 +471,7 @@ async fn helm_decision(
     else {
         return Err(ExecutorError::Invalid("not a helm release".into()));
     };
-    let status = [
-        "helm".to_string(),
-        format!("--kube-context={context}"),
-        "status".into(),
-        release.clone(),
-        "--namespace".into(),
-        namespace.clone(),
-        "-o".into(),
-        "json".into(),
-    ];
+    let status = helm_status(release, namespace, context).argv();
     let output = match run_tool(engine, &status).await {
         Ok(output) => output,
         Err(ExecutorError::Tool(message)) if message.contains("not found") => {

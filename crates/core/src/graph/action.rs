@@ -322,6 +322,76 @@ fn shell_quoted(arg: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+impl ToolCommand {
+    /// The program followed by its arguments, as a tool runner executes it.
+    pub fn argv(&self) -> Vec<String> {
+        std::iter::once(self.tool.program().to_string())
+            .chain(self.args.iter().cloned())
+            .collect()
+    }
+}
+
+/// `kind get clusters`: which kind clusters exist (read before creating or deleting one).
+pub fn kind_get_clusters() -> ToolCommand {
+    ToolCommand::new(Tool::Kind, None, vec!["get".into(), "clusters".into()])
+}
+
+/// `kind delete cluster --name <name>`: what `meshctl destroy` runs for a kind cluster.
+pub fn kind_delete_cluster(name: &str) -> ToolCommand {
+    ToolCommand::new(
+        Tool::Kind,
+        None,
+        vec![
+            "delete".into(),
+            "cluster".into(),
+            "--name".into(),
+            name.to_string(),
+        ],
+    )
+}
+
+/// `helm status <release> -o json`: the release as it is (chart version, values, state),
+/// read before deciding to upgrade.
+pub fn helm_status(release: &str, namespace: &str, context: &str) -> ToolCommand {
+    ToolCommand::new(
+        Tool::Helm,
+        Some(context),
+        vec![
+            format!("--kube-context={context}"),
+            "status".into(),
+            release.to_string(),
+            "--namespace".into(),
+            namespace.to_string(),
+            "-o".into(),
+            "json".into(),
+        ],
+    )
+}
+
+/// `helm uninstall <release>`: what `meshctl destroy` runs for a helm release.
+pub fn helm_uninstall(release: &str, namespace: &str, context: &str) -> ToolCommand {
+    ToolCommand::new(
+        Tool::Helm,
+        Some(context),
+        vec![
+            format!("--kube-context={context}"),
+            "uninstall".into(),
+            release.to_string(),
+            "--namespace".into(),
+            namespace.to_string(),
+        ],
+    )
+}
+
+/// `kubectl kustomize <dir>`: a workload's objects, rendered for meshctl to apply itself.
+pub fn kustomize_render(dir: &std::path::Path, context: &str) -> ToolCommand {
+    ToolCommand::new(
+        Tool::Kubectl,
+        Some(context),
+        vec!["kustomize".into(), path(dir)],
+    )
+}
+
 /// Commands joined as a shell pipeline (`a | b`): a link's two halves.
 pub fn pipeline(commands: &[ToolCommand]) -> String {
     commands

@@ -11,8 +11,9 @@ pub mod preflight;
 
 pub use crate::render::Unknown;
 pub use action::{
-    commands, describe_pools, pipeline, ExternalAction, LinkerdPiece, PoolRanges,
-    ResolvedCertificate, Tool, ToolCommand,
+    commands, describe_pools, helm_status, helm_uninstall, kind_delete_cluster, kind_get_clusters,
+    kustomize_render, pipeline, ExternalAction, LinkerdPiece, PoolRanges, ResolvedCertificate,
+    Tool, ToolCommand,
 };
 pub use build::{build, INGRESS_NGINX_REPO, METALLB_REPO};
 pub use error::GraphError;
