@@ -1,9 +1,12 @@
 //! Before anything runs: every external tool the selected nodes need is present, at the
 //! version the topology needs, or one message lists what is missing and how to get it;
 //! and for kind clusters, the docker network kind uses holds the topology's node network
-//! and every pool (core's `graph::preflight` judges what `docker network inspect` shows).
+//! and every pool, and each `apiServerAddress` is an address of this machine (core's
+//! `graph::preflight` judges what `docker network inspect` and `ip -json address show`
+//! show).
 
 use crate::engine::Engine;
+use crate::error::ExecutorError;
 use crate::tools;
 use meshctl_core::graph::{preflight, Desired, ExternalAction, Graph, LinkerdPiece};
 use std::collections::BTreeMap;
@@ -102,7 +105,9 @@ fn linkerd(version: Option<&String>) -> Requirement {
 }
 
 /// The machine checks of the selected kind clusters: `docker network inspect` of the
-/// topology's network must contain its subnet and pools. One line per problem.
+/// topology's network must contain its subnet and pools, and each kind cluster's
+/// `apiServerAddress` must be one of this machine's addresses (`ip -json address show`).
+/// One line per problem.
 pub async fn check_machine(graph: &Graph, engine: &Engine) -> Vec<String> {
     let requirements = graph.machine();
     let Some(network) = &requirements.network else {
@@ -118,10 +123,17 @@ pub async fn check_machine(graph: &Graph, engine: &Engine) -> Vec<String> {
     if !selected_kind {
         return Vec::new();
     }
-    let command = preflight::docker_network_inspect(network);
-    let argv: Vec<String> = std::iter::once(command.tool.program().to_string())
-        .chain(command.args.iter().cloned())
-        .collect();
+    let mut problems = check_docker_network(requirements, network, engine).await;
+    problems.extend(check_api_server_addresses(requirements, engine).await);
+    problems
+}
+
+async fn check_docker_network(
+    requirements: &preflight::MachineRequirements,
+    network: &str,
+    engine: &Engine,
+) -> Vec<String> {
+    let argv = preflight::docker_network_inspect(network).argv();
     let output = tools::run_with_env(&argv, Duration::from_secs(30), &[], &engine.tool_env()).await;
     let subnets = match output {
         Ok(output) => preflight::network_subnets(&output.stdout),
@@ -133,6 +145,36 @@ pub async fn check_machine(graph: &Graph, engine: &Engine) -> Vec<String> {
         Err(e) if e.contains(&format!("network {network} not found")) => Vec::new(),
         Err(e) => vec![format!(
             "docker network {network}: {e}; kind clusters need docker and its `{network}` network (kind creates it with the first cluster)"
+        )],
+    }
+}
+
+/// kind binds each API server on its `apiServerAddress`, so that address must be this
+/// machine's. Where `ip` (iproute2) is not installed (macOS) the addresses cannot be
+/// listed and this check is skipped; kind itself then fails on a foreign address.
+async fn check_api_server_addresses(
+    requirements: &preflight::MachineRequirements,
+    engine: &Engine,
+) -> Vec<String> {
+    if requirements.api_server_addresses.is_empty() {
+        return Vec::new();
+    }
+    let argv = preflight::local_addresses_command().argv();
+    let output = tools::run_with_env(&argv, Duration::from_secs(30), &[], &engine.tool_env()).await;
+    let output = match output {
+        Ok(output) => output,
+        // Not installed: nothing to compare with (see above).
+        Err(ExecutorError::Tool(e)) if e.starts_with("cannot run") => return Vec::new(),
+        Err(e) => {
+            return vec![format!(
+                "could not list this machine's addresses to check apiServerAddress: {e}"
+            )]
+        }
+    };
+    match preflight::addresses_from_ip_json(&output.stdout) {
+        Ok(local) => preflight::check_api_server_addresses(requirements, &local),
+        Err(e) => vec![format!(
+            "could not list this machine's addresses to check apiServerAddress: {e}"
         )],
     }
 }

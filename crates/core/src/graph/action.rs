@@ -262,6 +262,8 @@ pub enum Tool {
     Kubectl,
     /// `docker` (the machine preflight of kind topologies).
     Docker,
+    /// `ip` (iproute2: the machine's addresses, for kind's `apiServerAddress`).
+    Ip,
 }
 
 impl Tool {
@@ -273,6 +275,7 @@ impl Tool {
             Tool::Linkerd => "linkerd",
             Tool::Kubectl => "kubectl",
             Tool::Docker => "docker",
+            Tool::Ip => "ip",
         }
     }
 }

@@ -159,36 +159,40 @@ pub fn check_api_server_addresses(
         .collect()
 }
 
-/// The local IPv4 addresses in `/proc/net/fib_trie` (the `/32 host LOCAL` entries).
-pub fn addresses_from_fib_trie(text: &str) -> Vec<IpAddr> {
+/// `ip -json address show`: the one spelling of the command that lists this machine's
+/// addresses (iproute2; Linux, where kind's API server binds on the host).
+pub fn local_addresses_command() -> ToolCommand {
+    ToolCommand {
+        tool: Tool::Ip,
+        args: vec!["-json".into(), "address".into(), "show".into()],
+        context: None,
+    }
+}
+
+/// The addresses `ip -json address show` printed (`[{"addr_info": [{"local": …}]}]`).
+pub fn addresses_from_ip_json(text: &str) -> Result<Vec<IpAddr>, String> {
+    let links: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| format!("unreadable `ip -json` output: {e}"))?;
+    let links = links
+        .as_array()
+        .ok_or("unreadable `ip -json` output: not a list of interfaces")?;
     let mut out = Vec::new();
-    let mut last: Option<IpAddr> = None;
-    for line in text.lines() {
-        let line = line.trim();
-        if let Some(address) = line.strip_prefix("|-- ") {
-            last = IpAddr::from_str(address.trim()).ok();
-        } else if line.contains("/32 host LOCAL") {
-            if let Some(ip) = last {
-                if !out.contains(&ip) {
-                    out.push(ip);
-                }
+    for info in links
+        .iter()
+        .filter_map(|link| link.get("addr_info")?.as_array())
+        .flatten()
+    {
+        if let Some(ip) = info
+            .get("local")
+            .and_then(serde_json::Value::as_str)
+            .and_then(|s| IpAddr::from_str(s).ok())
+        {
+            if !out.contains(&ip) {
+                out.push(ip);
             }
         }
     }
-    out
-}
-
-/// The local IPv6 addresses in `/proc/net/if_inet6` (32 hex digits first on each line).
-pub fn addresses_from_if_inet6(text: &str) -> Vec<IpAddr> {
-    text.lines()
-        .filter_map(|line| {
-            let hex = line.split_whitespace().next()?;
-            let bits = u128::from_str_radix(hex, 16)
-                .ok()
-                .filter(|_| hex.len() == 32)?;
-            Some(IpAddr::V6(std::net::Ipv6Addr::from(bits)))
-        })
-        .collect()
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -246,19 +250,20 @@ mod tests {
     }
 
     #[test]
-    fn local_addresses_are_read_from_proc() {
-        let fib = "Main:\n  +-- 0.0.0.0/0 3 0 5\n     |-- 0.0.0.0\n        /0 universe UNICAST\n     +-- 192.168.1.0/24 2 0 2\n        |-- 192.168.1.0\n           /24 link UNICAST\n        |-- 192.168.1.61\n           /32 host LOCAL\n     |-- 127.0.0.1\n        /32 host LOCAL\n";
+    fn local_addresses_are_read_from_ip_json() {
+        let text = r#"[{"ifindex":1,"ifname":"lo","addr_info":[{"family":"inet","local":"127.0.0.1","prefixlen":8},
+            {"family":"inet6","local":"::1","prefixlen":128}]},
+            {"ifindex":2,"ifname":"eth0","addr_info":[{"family":"inet","local":"192.168.1.61","prefixlen":24}]},
+            {"ifindex":3,"ifname":"ifb0","addr_info":[]}]"#;
         assert_eq!(
-            addresses_from_fib_trie(fib),
-            [
-                IpAddr::from_str("192.168.1.61").unwrap(),
-                IpAddr::from_str("127.0.0.1").unwrap()
-            ]
+            addresses_from_ip_json(text).unwrap(),
+            ["127.0.0.1", "::1", "192.168.1.61"].map(|a| IpAddr::from_str(a).unwrap())
         );
-        let inet6 = "00000000000000000000000000000001 01 80 10 80       lo\n";
         assert_eq!(
-            addresses_from_if_inet6(inet6),
-            [IpAddr::from_str("::1").unwrap()]
+            crate::graph::pipeline(&[local_addresses_command()]),
+            "ip -json address show"
         );
+        assert!(addresses_from_ip_json("Usage: ip").is_err());
+        assert!(addresses_from_ip_json("{}").is_err());
     }
 }

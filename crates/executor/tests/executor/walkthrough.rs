@@ -253,3 +253,45 @@ async fn a_kind_network_without_the_topologys_subnet_and_pools_stops_apply() {
         "nothing runs"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_api_server_address_that_is_not_this_machines_stops_apply() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let tools = FakeTools::install(
+        &bin,
+        FakeToolOptions {
+            local_addresses: vec!["127.0.0.1".into(), "10.1.2.3".into()],
+            ..FakeToolOptions::default()
+        },
+    )
+    .unwrap();
+    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../topology.example.yaml");
+    let loaded = topology::load_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let paths = Paths::for_file(&file, &loaded.topology, Some(&dir.path().join("state")));
+    let graph = graph::build(&loaded.topology, &paths).unwrap();
+    let mut opts = ExecutorOptions::new(loaded.topology.metadata.name.clone());
+    opts.kubeconfig = Some(dir.path().join("kubeconfig"));
+    opts.tool_path = Some(tools.path_env());
+
+    let planned = plan(&graph, &opts).await;
+    // Both kind clusters take spec.defaults.apiServerAddress: one line each, naming the
+    // cluster, where the address comes from, and what this machine has.
+    assert_eq!(planned.preflight.len(), 2, "{:#?}", planned.preflight);
+    for (line, cluster) in planned.preflight.iter().zip(["demo", "demo3"]) {
+        assert!(
+            line.starts_with(&format!("cluster {cluster}: "))
+                && line.contains("spec.defaults.apiServerAddress 192.168.1.61")
+                && line.contains("127.0.0.1, 10.1.2.3"),
+            "{line}"
+        );
+    }
+    assert!(tools
+        .calls_of("ip")
+        .iter()
+        .all(|c| c.args == ["-json", "address", "show"]));
+    let summary = apply(&graph, &planned, &opts, &NoProgress).await;
+    assert_eq!(summary.errors, planned.preflight);
+    assert!(tools.calls_of("kind").iter().all(|c| c.args[0] != "create"));
+}

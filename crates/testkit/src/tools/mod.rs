@@ -12,6 +12,7 @@
 //!   charts create ([`helm`]);
 //! - `linkerd` (with `linkerd-smi`) renders what Linkerd stable-2.13 renders, refuses what
 //!   it refuses, and reads a target cluster for `multicluster link` ([`linkerd`]);
+//! - `ip` lists [`FakeToolOptions::local_addresses`] for `ip -json address show` ([`ip`]);
 //! - `kubectl` only knows `version --client` and `kustomize DIR` ([`kubectl`]);
 //! - a simulated service mirror copies exported Services between linked fake clusters
 //!   ([`mirror`]), since no real controller runs.
@@ -25,6 +26,7 @@ mod control;
 mod crds;
 mod docker;
 mod helm;
+mod ip;
 mod kind;
 mod kubeconfig;
 mod kubectl;
@@ -58,6 +60,9 @@ pub struct FakeToolOptions {
     pub smi_version: String,
     /// The IPv4 subnet `docker network inspect kind` shows: `172.17.0.0/16`.
     pub docker_subnet: String,
+    /// This machine's addresses as `ip -json address show` lists them: loopback and the
+    /// walkthrough's host address `192.168.1.61` (the example's `apiServerAddress`).
+    pub local_addresses: Vec<String>,
     /// Tools not written at all (to test preflight checks), e.g. `"linkerd-smi"`.
     pub missing: Vec<String>,
     /// Calls that fail on purpose, checked before any behaviour runs.
@@ -72,6 +77,7 @@ impl Default for FakeToolOptions {
             helm_version: "v3.12.3+g3a31588".into(),
             smi_version: "v0.2.1".into(),
             docker_subnet: "172.17.0.0/16".into(),
+            local_addresses: vec!["127.0.0.1".into(), "::1".into(), "192.168.1.61".into()],
             missing: Vec::new(),
             fail: Vec::new(),
         }
@@ -352,6 +358,7 @@ fn answer(shared: &Shared, invocation: Invocation) -> Outcome {
         "linkerd-smi" => linkerd::smi::run(shared, &invocation),
         "kubectl" => kubectl::run(&invocation),
         "docker" => docker::run(shared, &invocation),
+        "ip" => ip::run(shared, &invocation),
         other => Outcome::fail(127, format!("fake tools: no tool named {other}\n")),
     }
 }

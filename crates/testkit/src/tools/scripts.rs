@@ -6,13 +6,14 @@ use std::io;
 use std::path::Path;
 
 /// Every tool FakeTools can write, in the order they are written.
-pub(crate) const TOOLS: [&str; 6] = [
+pub(crate) const TOOLS: [&str; 7] = [
     "kind",
     "helm",
     "linkerd",
     "linkerd-smi",
     "kubectl",
     "docker",
+    "ip",
 ];
 
 /// The environment variables a script forwards (the tools read nothing else).
