@@ -184,6 +184,7 @@ async fn run_objects(
             },
             ..reference
         };
+        wait_before(engine, &api, &reference, &body).await?;
         apply_one(&api, &resource, &reference, &body, force, manager).await?;
         if decision.action == LiveAction::Create {
             tally.created += 1;
@@ -290,6 +291,30 @@ async fn apply_one(
             source,
         }
     })
+}
+
+/// Waits until what others create and `body` needs exists (a split's mirrored backend
+/// Services: the service mirror makes them after the Link, on its own schedule).
+async fn wait_before(
+    engine: &Engine,
+    api: &ClusterApi,
+    reference: &ObjectRef,
+    body: &Value,
+) -> Result<(), ExecutorError> {
+    for needed in meshctl_core::live::prerequisites::before_write(body) {
+        let (resource, _) = served(engine, api, &needed).await?;
+        wait::until(
+            api,
+            &resource,
+            needed.namespace.as_deref(),
+            &needed.name,
+            &format!("{needed} (needed by {reference}) to exist"),
+            engine.opts.timeouts.wait,
+            |_| Some(()),
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// Waits for what dependents need of an object just written.

@@ -7,9 +7,10 @@ use crate::actions;
 use crate::api::{ApplyMode, ClusterApi};
 use crate::engine::{ClusterRef, Engine};
 use crate::error::ExecutorError;
-use crate::observe::{observe, owned_objects};
+use crate::observe::{list_by_name, observe, owned_objects};
 use crate::ownership::{group_kind, listed_group_kinds};
 use meshctl_core::graph::{Desired, ExternalAction, Graph, Node, NodeId};
+use meshctl_core::live::mirrors;
 use meshctl_core::live::redact::{redact_text, secret_values};
 use meshctl_core::live::{
     after_dry_run, assess, conflicted, ActionPlan, Assessment, ClusterPlan, Conflict, LiveAction,
@@ -480,7 +481,7 @@ async fn plan_inventory(
         &engine.applyset.id,
     )
     .await?;
-    let prune = owned
+    let mut prune: Vec<ObjectPlan> = owned
         .iter()
         .filter(|o| meshctl_core::live::ownership::is_owned(o, &engine.applyset.id))
         .filter_map(ObjectRef::from_value)
@@ -493,6 +494,26 @@ async fn plan_inventory(
             )
         })
         .collect();
+    let links: Vec<String> = prune
+        .iter()
+        .filter_map(|p| mirrors::link_name(&p.object).map(str::to_string))
+        .collect();
+    if !links.is_empty() {
+        // One LIST per removed Link, all namespaces, selected by the mirror labels.
+        let services = engine
+            .discovery
+            .resolve(api, "v1", "Service", false)
+            .await?;
+        if let crate::discovery::Resolved::Served { resource, .. } = services {
+            for link in links {
+                let listed = list_by_name(api, &resource, None, Some(&mirrors::selector(&link)))
+                    .await?
+                    .into_values()
+                    .collect::<Vec<_>>();
+                prune.extend(mirrors::prune_entries(&link, &listed));
+            }
+        }
+    }
     Ok((inventory, prune))
 }
 

@@ -4,18 +4,23 @@
 //!
 //! - [`object`]: which object ([`ObjectRef`]) and what was observed of it ([`Observed`]);
 //! - [`compare`]: "declared fields already hold" and the live-vs-dry-run field diff;
+//! - [`mirrors`]: the Services Linkerd mirrors through a Link, pruned with it;
 //! - [`ownership`]: meshctl's ownership marker (kubectl's ApplySet labels), field
 //!   managers and server-side apply conflicts;
 //! - [`redact`]: Secret values never shown;
 //! - [`plan`]: the live plan's entries, decisions and counts;
+//! - [`prerequisites`]: objects others create that must exist before a write (a split's
+//!   mirrored backends);
 //! - [`policy`]: how objects a tool renders are reconciled (apply, create-only, ignore
 //!   fields), so content regenerated on every render is not drift.
 
 pub mod compare;
+pub mod mirrors;
 pub mod object;
 pub mod ownership;
 pub mod plan;
 pub mod policy;
+pub mod prerequisites;
 pub mod redact;
 
 pub use compare::{

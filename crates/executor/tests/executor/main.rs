@@ -6,5 +6,6 @@ mod converge;
 mod faults;
 mod gateway;
 mod lifecycle;
+mod links;
 mod ownership;
 mod walkthrough;

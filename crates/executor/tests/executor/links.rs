@@ -1,0 +1,260 @@
+//! The example end to end, for what the walkthrough leaves implicit: the order apply runs
+//! things in (every dependency respected; a split never written before the mirrors it
+//! routes to exist) and what removing a link does (the Link, its service mirror and the
+//! Services it mirrored go, and nothing else).
+
+use meshctl_core::graph::{self, Graph, Paths};
+use meshctl_core::live::{LiveAction, ObjectPlan};
+use meshctl_core::topology;
+use meshctl_executor::{apply, plan, ExecutorOptions, ProgressEvent, ProgressSink, RetryPolicy};
+use meshctl_testkit::tools::{FakeToolOptions, FakeTools};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// Every Started and Finished event, in the order the scheduler reported them.
+#[derive(Default)]
+struct Recorder(Mutex<Vec<(bool, String)>>);
+
+impl ProgressSink for Recorder {
+    fn event(&self, event: &ProgressEvent) {
+        let entry = match event {
+            ProgressEvent::Started { id } => (true, id.0.clone()),
+            ProgressEvent::Finished { id, .. } => (false, id.0.clone()),
+            _ => return,
+        };
+        self.0.lock().unwrap().push(entry);
+    }
+}
+
+fn example_text() -> String {
+    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../topology.example.yaml");
+    std::fs::read_to_string(file).unwrap()
+}
+
+/// The graph of `text`, written beside the example (its workload paths are relative).
+fn graph_of(text: &str, state: &Path) -> (Graph, String) {
+    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../topology.example.yaml");
+    let loaded = topology::load_str(text).unwrap();
+    let paths = Paths::for_file(&file, &loaded.topology, Some(state));
+    (
+        graph::build(&loaded.topology, &paths).unwrap(),
+        loaded.topology.metadata.name.clone(),
+    )
+}
+
+fn options(name: &str, dir: &Path, tools: &FakeTools) -> ExecutorOptions {
+    let mut opts = ExecutorOptions::new(name);
+    opts.kubeconfig = Some(dir.join("kubeconfig"));
+    opts.tool_path = Some(tools.path_env());
+    opts.retry = RetryPolicy {
+        attempts: 2,
+        base_delay: Duration::from_millis(50),
+        max_delay: Duration::from_millis(200),
+    };
+    opts.timeouts.wait = Duration::from_secs(20);
+    opts.timeouts.node = Duration::from_secs(120);
+    opts
+}
+
+/// The example without the link that brings demo into demo3, and without demo3's split
+/// (the only thing that used the link's mirror).
+fn without_link_into_demo3(text: &str) -> String {
+    let link = "    - source: demo3\n      target: demo\n";
+    let split_start = text
+        .find("    - name: podinfo\n      namespace: test\n      cluster: demo3\n")
+        .expect("demo3's split");
+    let split_end = text
+        .find("  ingresses:")
+        .expect("ingresses follow the splits");
+    let mut out = text[..split_start].to_string();
+    out.push_str(&text[split_end..]);
+    assert!(out.contains(link));
+    out.replacen(link, "", 1)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_respects_every_dependency_and_removing_a_link_removes_its_mirrors() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let tools = FakeTools::install(&bin, FakeToolOptions::default()).unwrap();
+    let state = dir.path().join("state");
+    let text = example_text();
+    let (graph, name) = graph_of(&text, &state);
+    let opts = options(&name, dir.path(), &tools);
+
+    let recorder = Recorder::default();
+    let first = plan(&graph, &opts).await;
+    let summary = apply(&graph, &first, &opts, &recorder).await;
+    assert!(summary.is_success(), "{summary:#?}");
+
+    // Every node started only after each of its dependencies finished.
+    let events = recorder.0.lock().unwrap().clone();
+    let position = |started: bool, id: &str| {
+        events
+            .iter()
+            .position(|(s, n)| *s == started && n == id)
+            .unwrap_or_else(|| {
+                panic!(
+                    "no {} event for {id}",
+                    if started { "start" } else { "finish" }
+                )
+            })
+    };
+    let mut edges = 0;
+    for node in graph.nodes() {
+        for (dependency, _) in graph.dependencies(&node.id) {
+            edges += 1;
+            assert!(
+                position(false, &dependency.id.0) < position(true, &node.id.0),
+                "{} started before its dependency {} finished",
+                node.id,
+                dependency.id
+            );
+        }
+    }
+    assert!(edges > 60, "the example has its full graph ({edges} edges)");
+
+    // In each cluster the split was written only after meshctl saw its mirrored backend
+    // exist (the service mirror creates it on its own schedule, after the Link).
+    for (here, mirror) in [
+        ("demo", "podinfo-kind-demo3"),
+        ("demo3", "podinfo-kind-demo"),
+    ] {
+        let cluster = tools.cluster(here).unwrap();
+        let requests = cluster.requests();
+        let split_write = requests
+            .iter()
+            .position(|r| {
+                r.is_write() && r.path.ends_with("/namespaces/test/trafficsplits/podinfo")
+            })
+            .unwrap_or_else(|| panic!("{here}: the split was written"));
+        let mirror_seen = requests.iter().position(|r| {
+            r.method == "GET"
+                && r.status == 200
+                && r.path == format!("/api/v1/namespaces/test/services/{mirror}")
+        });
+        assert!(
+            mirror_seen.is_some_and(|seen| seen < split_write),
+            "{here}: split written before {mirror} was seen to exist"
+        );
+        // The Link records the other cluster's gateway address, inside that cluster's pool.
+        let link = cluster
+            .objects("multicluster.linkerd.io/v1alpha1", "Link")
+            .pop()
+            .expect("one Link");
+        let address = link["spec"]["gatewayAddress"].as_str().unwrap().to_string();
+        let there = if here == "demo" { "demo3" } else { "demo" };
+        let gateway = tools
+            .cluster(there)
+            .unwrap()
+            .object(
+                "v1",
+                "Service",
+                Some("linkerd-multicluster"),
+                "linkerd-gateway",
+            )
+            .unwrap();
+        assert_eq!(
+            gateway["status"]["loadBalancer"]["ingress"][0]["ip"], address,
+            "{here}'s Link points at {there}'s gateway"
+        );
+        let last: u8 = address.rsplit('.').next().unwrap().parse().unwrap();
+        let pool = if there == "demo" { 61..=70 } else { 71..=80 };
+        assert!(pool.contains(&last), "{address} in {there}'s pool");
+    }
+
+    // Validation refuses removing the link while demo3's split still routes to demo.
+    let link = "    - source: demo3\n      target: demo\n";
+    let only_link_removed = text.replacen(link, "", 1);
+    let loaded = topology::load_str(&only_link_removed).unwrap();
+    let diagnostics = meshctl_core::validate::validate(&loaded);
+    let e044: Vec<_> = diagnostics.iter().filter(|d| d.code == "E044").collect();
+    assert_eq!(e044.len(), 1, "{diagnostics:#?}");
+    assert!(
+        e044[0].path.starts_with("spec.splits[1].backends[1]"),
+        "{:#?}",
+        e044[0]
+    );
+
+    // Without the link and the split that used it, the plan removes the Link, the service
+    // mirror that came with it and the Services it mirrored, in demo3 only.
+    let (smaller, _) = graph_of(&without_link_into_demo3(&text), &state);
+    let removal = plan(&smaller, &opts).await;
+    let pruned = |cluster: &str| -> Vec<ObjectPlan> {
+        removal
+            .clusters
+            .iter()
+            .find(|c| c.name == cluster)
+            .unwrap()
+            .prune
+            .clone()
+    };
+    assert!(pruned("demo").is_empty(), "{:#?}", pruned("demo"));
+    let demo3 = pruned("demo3");
+    assert!(demo3.iter().all(|p| p.action == LiveAction::Delete));
+    let has = |kind: &str, name: &str| {
+        demo3
+            .iter()
+            .any(|p| p.object.kind == kind && p.object.name == name)
+    };
+    for (kind, name) in [
+        ("Link", "kind-demo"),
+        ("Deployment", "linkerd-service-mirror-kind-demo"),
+        ("Secret", "cluster-credentials-kind-demo"),
+        ("Service", "probe-gateway-kind-demo"),
+        ("TrafficSplit", "podinfo"),
+        ("Service", "podinfo-kind-demo"),
+    ] {
+        assert!(has(kind, name), "{kind} {name} not pruned: {demo3:#?}");
+    }
+    let mirror = demo3
+        .iter()
+        .find(|p| p.object.name == "podinfo-kind-demo")
+        .unwrap();
+    assert!(
+        mirror
+            .note
+            .as_deref()
+            .unwrap_or_default()
+            .contains("Link kind-demo"),
+        "{mirror:#?}"
+    );
+    // Nothing of demo3's own: its podinfo, its namespace, its gateway stay.
+    assert!(!has("Service", "podinfo") && !has("Namespace", "test"));
+
+    let done = apply(&smaller, &removal, &opts, &meshctl_executor::NoProgress).await;
+    assert!(done.is_success(), "{done:#?}");
+    let demo3 = tools.cluster("demo3").unwrap();
+    assert!(demo3
+        .objects("multicluster.linkerd.io/v1alpha1", "Link")
+        .is_empty());
+    assert!(demo3
+        .object("v1", "Service", Some("test"), "podinfo-kind-demo")
+        .is_none());
+    assert!(demo3
+        .object(
+            "apps/v1",
+            "Deployment",
+            Some("linkerd-multicluster"),
+            "linkerd-service-mirror-kind-demo"
+        )
+        .is_none());
+    assert!(demo3
+        .object("v1", "Service", Some("test"), "podinfo")
+        .is_some());
+    // demo keeps its link to demo3 and its mirror.
+    let demo = tools.cluster("demo").unwrap();
+    assert_eq!(
+        demo.objects("multicluster.linkerd.io/v1alpha1", "Link")
+            .len(),
+        1
+    );
+    assert!(demo
+        .object("v1", "Service", Some("test"), "podinfo-kind-demo3")
+        .is_some());
+
+    let after = plan(&smaller, &opts).await;
+    assert!(!after.has_changes(), "{:#?}", after.summary);
+}
