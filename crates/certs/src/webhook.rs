@@ -173,6 +173,20 @@ impl LinkerdWebhook {
         }
     }
 
+    /// The Deployment whose pods mount the Secret and serve the endpoint (the destination
+    /// pod holds both validators). Its pods read the certificate when they start, so a new
+    /// certificate needs a new rollout.
+    pub fn deployment(self) -> &'static str {
+        match self {
+            LinkerdWebhook::ProxyInjector => "linkerd-proxy-injector",
+            LinkerdWebhook::ProfileValidator | LinkerdWebhook::PolicyValidator => {
+                "linkerd-destination"
+            }
+            LinkerdWebhook::Tap => "tap",
+            LinkerdWebhook::TapInjector => "tap-injector",
+        }
+    }
+
     /// File name stem in the state directory.
     fn file_stem(self) -> &'static str {
         match self {
@@ -297,6 +311,16 @@ impl WebhookCert {
     /// `<service>.<namespace>.svc`: its CN and only DNS SAN.
     pub fn dns_name(&self) -> String {
         dns_name(self.webhook, &self.namespace)
+    }
+
+    /// The first 16 hex digits of the SHA-256 of the certificate PEM: public, stable while
+    /// the certificate is kept, different once it is renewed.
+    pub fn fingerprint(&self) -> String {
+        let digest = ring::digest::digest(&ring::digest::SHA256, self.cert_pem.as_bytes());
+        digest.as_ref()[..8]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 
     /// The Secret to apply in [`WebhookCert::namespace`] (type [`TLS_SECRET_TYPE`]).

@@ -103,12 +103,12 @@ pub async fn render(
         }
         _ => {
             // Before the command: it reads the webhook values file this writes.
-            let secrets = crate::webhooks::prepare(&engine.paths.state_dir, &api.cluster, action)?;
+            let webhooks = crate::webhooks::prepare(&engine.paths.state_dir, &api.cluster, action)?;
             for command in planned_commands(engine, action) {
                 let output = run_tool(engine, &argv(&command)).await?;
                 values.extend(tools::parse_manifests(&output.stdout)?);
             }
-            values.extend(secrets);
+            webhooks.merge_into(&mut values);
             match action {
                 ExternalAction::Manifests { namespace, .. } => Some(namespace.clone()),
                 _ => None,

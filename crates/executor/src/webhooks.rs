@@ -13,23 +13,82 @@ use meshctl_core::graph::{ExternalAction, LinkerdPiece};
 use serde_json::{json, Value};
 use std::path::Path;
 
+/// Pod-template annotation on each Deployment serving a webhook: the fingerprints of the
+/// certificates it mounts. A renewed certificate changes it, so the Deployment rolls out
+/// and its pods load the new certificate (they read it only at start,
+/// linkerd/linkerd2#5341); an unchanged one leaves the render byte-identical.
+pub const CERTIFICATES_ANNOTATION: &str = "meshctl.io/webhook-certificates";
+
+/// What meshctl adds to a control-plane or viz render: the webhook Secrets, and the
+/// certificates' fingerprints for the Deployments that mount them.
+#[derive(Debug, Default)]
+pub struct WebhookObjects {
+    secrets: Vec<Value>,
+    /// (namespace, Deployment, fingerprints joined by `,`).
+    rollouts: Vec<(String, String, String)>,
+}
+
+impl WebhookObjects {
+    /// Adds the Secrets to a render, after its Namespaces and before anything that could
+    /// mount them (a pod started before its Secret is updated would keep the old
+    /// certificate), and annotates the Deployments that serve the webhooks.
+    pub fn merge_into(self, rendered: &mut Vec<Value>) {
+        for object in rendered.iter_mut() {
+            if object.get("kind").and_then(Value::as_str) != Some("Deployment") {
+                continue;
+            }
+            let name = object.pointer("/metadata/name").and_then(Value::as_str);
+            let namespace = object
+                .pointer("/metadata/namespace")
+                .and_then(Value::as_str);
+            let Some((_, _, fingerprints)) = self.rollouts.iter().find(|(ns, deployment, _)| {
+                Some(ns.as_str()) == namespace && Some(deployment.as_str()) == name
+            }) else {
+                continue;
+            };
+            let fingerprints = fingerprints.clone();
+            if let Some(template) = object.pointer_mut("/spec/template") {
+                set_annotation(template, CERTIFICATES_ANNOTATION, fingerprints);
+            }
+        }
+        let at = rendered
+            .iter()
+            .rposition(|o| o.get("kind").and_then(Value::as_str) == Some("Namespace"))
+            .map_or(0, |i| i + 1);
+        rendered.splice(at..at, self.secrets);
+    }
+}
+
+fn set_annotation(object: &mut Value, key: &str, value: String) {
+    let Some(map) = object.as_object_mut() else {
+        return;
+    };
+    let metadata = map.entry("metadata").or_insert_with(|| json!({}));
+    if let Some(metadata) = metadata.as_object_mut() {
+        let annotations = metadata.entry("annotations").or_insert_with(|| json!({}));
+        if let Some(annotations) = annotations.as_object_mut() {
+            annotations.insert(key.to_string(), Value::String(value));
+        }
+    }
+}
+
 /// For a control-plane or viz render of `cluster`: ensures the certificates, writes the
-/// values file the command reads, and returns the Secrets to apply with the render.
-/// Nothing (and no file touched) for any other action.
+/// values file the command reads, and returns what to add to the render. Nothing (and no
+/// file touched) for any other action.
 pub fn prepare(
     state_dir: &Path,
     cluster: &str,
     action: &ExternalAction,
-) -> Result<Vec<Value>, ExecutorError> {
+) -> Result<WebhookObjects, ExecutorError> {
     let ExternalAction::LinkerdRender { what, .. } = action else {
-        return Ok(Vec::new());
+        return Ok(WebhookObjects::default());
     };
     let (chart, values_file) = match what {
         LinkerdPiece::ControlPlane { webhook_values, .. } => {
             (LinkerdChart::ControlPlane, webhook_values)
         }
         LinkerdPiece::Viz { webhook_values } => (LinkerdChart::Viz, webhook_values),
-        _ => return Ok(Vec::new()),
+        _ => return Ok(WebhookObjects::default()),
     };
     let failed = |e: &dyn std::fmt::Display| {
         ExecutorError::Tool(format!("webhook certificates of cluster {cluster}: {e}"))
@@ -63,7 +122,28 @@ pub fn prepare(
         LinkerdChart::Viz => meshctl_certs::viz_values(&set),
     };
     meshctl_certs::write_values_file(dir, name, &values).map_err(|e| failed(&e))?;
-    Ok(secrets(&set, chart))
+    let mut rollouts: Vec<(String, String, String)> = Vec::new();
+    for cert in set.for_chart(chart) {
+        let deployment = cert.webhook().deployment();
+        match rollouts
+            .iter_mut()
+            .find(|(ns, d, _)| ns == cert.namespace() && d == deployment)
+        {
+            Some((_, _, fingerprints)) => {
+                fingerprints.push(',');
+                fingerprints.push_str(&cert.fingerprint());
+            }
+            None => rollouts.push((
+                cert.namespace().to_string(),
+                deployment.to_string(),
+                cert.fingerprint(),
+            )),
+        }
+    }
+    Ok(WebhookObjects {
+        secrets: secrets(&set, chart),
+        rollouts,
+    })
 }
 
 /// The `kubernetes.io/tls` Secrets of one chart's webhooks (`tls.crt`, `tls.key`).
@@ -108,7 +188,7 @@ mod tests {
         let viz = render(LinkerdPiece::Viz {
             webhook_values: paths.webhook_values_file("demo", VIZ_VALUES_FILE),
         });
-        let secrets = prepare(dir.path(), "demo", &viz).unwrap();
+        let secrets = prepare(dir.path(), "demo", &viz).unwrap().secrets;
         let names: Vec<&str> = secrets
             .iter()
             .map(|s| s["metadata"]["name"].as_str().unwrap())
@@ -134,7 +214,7 @@ mod tests {
         );
 
         // A second run reuses the certificates: the same Secrets, byte for byte.
-        assert_eq!(prepare(dir.path(), "demo", &viz).unwrap(), secrets);
+        assert_eq!(prepare(dir.path(), "demo", &viz).unwrap().secrets, secrets);
     }
 
     #[test]
@@ -152,8 +232,98 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("is not in"), "{error}");
-        assert!(prepare(dir.path(), "demo", &render(LinkerdPiece::Crds))
+        let nothing = prepare(dir.path(), "demo", &render(LinkerdPiece::Crds)).unwrap();
+        assert!(nothing.secrets.is_empty() && nothing.rollouts.is_empty());
+    }
+
+    #[test]
+    fn secrets_go_after_the_namespaces_and_a_renewal_rolls_the_deployments() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = Paths {
+            topology_dir: "".into(),
+            state_dir: dir.path().to_path_buf(),
+        };
+        let control_plane = render(LinkerdPiece::ControlPlane {
+            trust_domain: "cluster.local".into(),
+            trust_anchor: "a".into(),
+            issuer_certificate: "b".into(),
+            issuer_key: "c".into(),
+            webhook_values: paths.webhook_values_file("demo", CONTROL_PLANE_VALUES_FILE),
+            heartbeat_schedule: "1 2 * * *".into(),
+        });
+        let rendered = || {
+            vec![
+                json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "linkerd"}}),
+                json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                       "metadata": {"name": "linkerd-destination", "namespace": "linkerd"},
+                       "spec": {"template": {"spec": {}}}}),
+                json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                       "metadata": {"name": "linkerd-proxy-injector", "namespace": "linkerd"},
+                       "spec": {"template": {"metadata": {"labels": {"a": "b"}}, "spec": {}}}}),
+                json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                       "metadata": {"name": "linkerd-identity", "namespace": "linkerd"},
+                       "spec": {"template": {"spec": {}}}}),
+            ]
+        };
+        let annotation = |objects: &[Value], name: &str| {
+            objects
+                .iter()
+                .find(|o| o["metadata"]["name"] == name)
+                .and_then(|o| {
+                    o["spec"]["template"]["metadata"]["annotations"][CERTIFICATES_ANNOTATION]
+                        .as_str()
+                })
+                .map(str::to_string)
+        };
+        let mut first = rendered();
+        prepare(dir.path(), "demo", &control_plane)
             .unwrap()
-            .is_empty());
+            .merge_into(&mut first);
+        let kinds: Vec<&str> = first.iter().map(|o| o["kind"].as_str().unwrap()).collect();
+        assert_eq!(
+            kinds,
+            [
+                "Namespace",
+                "Secret",
+                "Secret",
+                "Secret",
+                "Deployment",
+                "Deployment",
+                "Deployment"
+            ]
+        );
+        let destination = annotation(&first, "linkerd-destination").unwrap();
+        assert_eq!(
+            destination.split(',').count(),
+            2,
+            "both validators: {destination}"
+        );
+        let injector = annotation(&first, "linkerd-proxy-injector").unwrap();
+        assert_eq!(injector.len(), 16);
+        assert_eq!(annotation(&first, "linkerd-identity"), None);
+        assert_eq!(first[5]["spec"]["template"]["metadata"]["labels"]["a"], "b");
+
+        // Same certificates: the same bytes. A renewed injector certificate: only the
+        // injector's annotation changes.
+        let mut again = rendered();
+        prepare(dir.path(), "demo", &control_plane)
+            .unwrap()
+            .merge_into(&mut again);
+        assert_eq!(again, first);
+        for file in ["proxy-injector.crt", "proxy-injector.key"] {
+            std::fs::remove_file(dir.path().join("webhooks/demo").join(file)).unwrap();
+        }
+        let mut renewed = rendered();
+        prepare(dir.path(), "demo", &control_plane)
+            .unwrap()
+            .merge_into(&mut renewed);
+        assert_ne!(
+            annotation(&renewed, "linkerd-proxy-injector").unwrap(),
+            injector
+        );
+        assert_eq!(
+            annotation(&renewed, "linkerd-destination").unwrap(),
+            destination
+        );
     }
 }

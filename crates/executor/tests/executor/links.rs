@@ -1,7 +1,9 @@
 //! The example end to end, for what the walkthrough leaves implicit: the order apply runs
 //! things in (every dependency respected; a split never written before the mirrors it
-//! routes to exist) and what removing a link does (the Link, its service mirror and the
-//! Services it mirrored go, and nothing else).
+//! routes to exist), what removing a link does (the Link, its service mirror and the
+//! Services it mirrored go, and nothing else), and what a renewed webhook certificate
+//! does (Secret, caBundle and a rollout of the pods that serve it). One test, because
+//! each step needs the converged walkthrough before it.
 
 use meshctl_core::graph::{self, Graph, Paths};
 use meshctl_core::live::{LiveAction, ObjectPlan};
@@ -257,4 +259,71 @@ async fn apply_respects_every_dependency_and_removing_a_link_removes_its_mirrors
 
     let after = plan(&smaller, &opts).await;
     assert!(!after.has_changes(), "{:#?}", after.summary);
+
+    // A renewed webhook certificate (here: the stored one removed, as when it nears
+    // expiry) reaches the cluster whole: the Secret, the webhook's caBundle, and a rollout
+    // of the injector, whose pods read the certificate only when they start.
+    let webhooks = state.join("webhooks/demo");
+    for file in ["proxy-injector.crt", "proxy-injector.key"] {
+        std::fs::remove_file(webhooks.join(file)).unwrap();
+    }
+    let renewal = plan(&smaller, &opts).await;
+    let control_plane = renewal
+        .nodes
+        .iter()
+        .find(|n| n.id.0 == "demo/linkerd/control-plane")
+        .unwrap();
+    let mut updated: Vec<String> = control_plane
+        .objects
+        .iter()
+        .filter(|o| o.action == LiveAction::Update)
+        .map(|o| format!("{} {}", o.object.kind, o.object.name))
+        .collect();
+    updated.sort();
+    assert_eq!(
+        updated,
+        // linkerd-config and its overrides record the chart values, caBundle included.
+        [
+            "ConfigMap linkerd-config",
+            "Deployment linkerd-proxy-injector",
+            "MutatingWebhookConfiguration linkerd-proxy-injector-webhook-config",
+            "Secret linkerd-config-overrides",
+            "Secret linkerd-proxy-injector-k8s-tls",
+        ],
+        "{control_plane:#?}"
+    );
+    let new_key = std::fs::read_to_string(webhooks.join("proxy-injector.key")).unwrap();
+    let shown = serde_json::to_string(&renewal).unwrap();
+    assert!(!shown.contains("PRIVATE KEY") && !shown.contains(new_key.lines().nth(1).unwrap()));
+    let renewed = apply(&smaller, &renewal, &opts, &meshctl_executor::NoProgress).await;
+    assert!(renewed.is_success(), "{renewed:#?}");
+    let demo = tools.cluster("demo").unwrap();
+    let new_cert = std::fs::read_to_string(webhooks.join("proxy-injector.crt")).unwrap();
+    let b64 = |text: &str| {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(text.as_bytes())
+    };
+    let secret = demo
+        .object(
+            "v1",
+            "Secret",
+            Some("linkerd"),
+            "linkerd-proxy-injector-k8s-tls",
+        )
+        .unwrap();
+    assert_eq!(secret["data"]["tls.crt"], b64(&new_cert));
+    let webhook = demo
+        .object(
+            "admissionregistration.k8s.io/v1",
+            "MutatingWebhookConfiguration",
+            None,
+            "linkerd-proxy-injector-webhook-config",
+        )
+        .unwrap();
+    // The chart trims the PEM's final newline into the caBundle.
+    assert_eq!(
+        webhook["webhooks"][0]["clientConfig"]["caBundle"],
+        b64(new_cert.trim_end())
+    );
+    assert!(!plan(&smaller, &opts).await.has_changes());
 }
