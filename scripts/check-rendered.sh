@@ -17,7 +17,7 @@ fi
 
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
-cargo run --quiet -- render topology.example.yaml -o "$out"
+cargo run --quiet -- render topology.example.yaml --out-dir "$out"
 
 mapfile -t builtin < <(grep -lE '^(apiVersion: v1|apiVersion: networking.k8s.io/v1)$' "$out"/*/*.yaml | sort)
 if [ "${#builtin[@]}" -eq 0 ]; then

@@ -131,7 +131,7 @@ fi
 
 if ! "$meshctl" validate --output "$validate_output" ${fleet[@]+"${fleet[@]}"} "${files[@]}" >&4; then
     printf '\n### Validation failed\n\nNo plan is shown until every changed topology is valid.\n\n```text\n' >&3
-    NO_COLOR=1 "$meshctl" validate --output human ${fleet[@]+"${fleet[@]}"} "${files[@]}" >&3 || true
+    NO_COLOR=1 "$meshctl" validate --output human ${fleet[@]+"${fleet[@]}"} "${files[@]}" >&3 2>&3 || true
     printf '```\n' >&3
     exit 1
 fi

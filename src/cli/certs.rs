@@ -72,6 +72,20 @@ enum CertsCommand {
     RotateIssuer(Common),
 }
 
+impl Args {
+    /// The topology file when `certs show` prints JSON (see `cli::run`'s error document).
+    pub fn json_file(&self) -> Option<&str> {
+        match &self.command {
+            CertsCommand::Show {
+                common,
+                output,
+                json,
+            } if *json || *output == Format::Json => Some(&common.file),
+            _ => None,
+        }
+    }
+}
+
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
     match args.command {
         CertsCommand::Init {

@@ -1,9 +1,7 @@
 //! `meshctl check`: does the running mesh do what the topology says? Reads each cluster
 //! once (core's `check::reads`), lets core decide, prints one line per check.
 
-use super::live::{
-    json_text, prepare, print_report, runtime, ClusterArgs, ReportFormat, StateDirArg,
-};
+use super::live::{json_text, prepare, print_report, runtime, ReportArgs, ReportFormat};
 use super::CliError;
 use crate::output::live::{check_human, Paint};
 use meshctl_certs::judge::X509Judge;
@@ -12,18 +10,8 @@ use meshctl_core::graph::{Desired, ExternalAction};
 use std::process::ExitCode;
 use std::time::SystemTime;
 
-#[derive(Debug, clap::Args)]
-pub struct Args {
-    /// The topology whose mesh to check.
-    #[arg(value_name = "FILE")]
-    file: String,
-    #[command(flatten)]
-    cluster: ClusterArgs,
-    #[command(flatten)]
-    state: StateDirArg,
-    #[arg(long, short, value_enum, default_value_t = ReportFormat::Human)]
-    output: ReportFormat,
-}
+/// Shared with the other report command (`live::ReportArgs`).
+pub type Args = ReportArgs;
 
 pub fn run(args: Args, paint: Paint) -> Result<ExitCode, CliError> {
     let live = prepare(&args.file, &args.cluster, args.state.state_dir.as_deref())?;

@@ -70,3 +70,29 @@ pub enum CliError {
         source: std::io::Error,
     },
 }
+
+impl CliError {
+    /// A stable camelCase name of the failure, for the `-o json` error document.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            CliError::Io(_) => "io",
+            CliError::NotOneFile(_) => "notOneFile",
+            CliError::Unreadable(_) => "unreadable",
+            CliError::Invalid(_) => "invalidTopology",
+            CliError::Graph(_) => "graph",
+            CliError::Cert(_) => "certificate",
+            CliError::MissingCertificateFiles(_) => "missingCertificateFiles",
+            CliError::Certificates(_) => "certificates",
+            CliError::NoMesh { .. } => "noMesh",
+            CliError::EarlierState { .. } => "earlierState",
+            CliError::Live(_) => "live",
+            CliError::Write { .. } => "write",
+        }
+    }
+
+    /// Whether the command printed its report before failing (`certs show` prints what
+    /// it could read, then fails): no error document then, stdout holds one document.
+    pub fn report_printed(&self) -> bool {
+        matches!(self, CliError::Certificates(_))
+    }
+}

@@ -121,6 +121,30 @@ pub enum ReportFormat {
     Json,
 }
 
+/// The arguments of the commands that report on clusters without changing them (status,
+/// check): one struct, so the two cannot drift apart.
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// The topology whose clusters to read.
+    #[arg(value_name = "FILE")]
+    pub file: String,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    #[command(flatten)]
+    pub state: StateDirArg,
+    /// Output format (stdout). With `json`, a failure before the report prints an error
+    /// document instead.
+    #[arg(long, short, value_enum, default_value_t = ReportFormat::Human)]
+    pub output: ReportFormat,
+}
+
+impl ReportArgs {
+    /// The topology file when the report is JSON (see `cli::run`'s error document).
+    pub fn json_file(&self) -> Option<&str> {
+        (self.output == ReportFormat::Json).then_some(self.file.as_str())
+    }
+}
+
 /// Pretty JSON of a report, newline-terminated.
 pub fn json_text<T: serde::Serialize>(report: &T, what: &str) -> Result<String, CliError> {
     let mut json = serde_json::to_string_pretty(report)

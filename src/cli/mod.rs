@@ -18,7 +18,7 @@ mod validate;
 
 use clap::{Parser, Subcommand};
 use codespan_reporting::term::termcolor::ColorChoice;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 pub use error::CliError;
@@ -62,7 +62,38 @@ enum Command {
     Schema,
 }
 
+impl Command {
+    /// The FILE of a command asked for `-o json`, whose failures print an error document.
+    fn json_file(&self) -> Option<&str> {
+        match self {
+            Command::Plan(args) => args.json_file(),
+            Command::Status(args) | Command::Check(args) => args.json_file(),
+            Command::Certs(args) => args.json_file(),
+            // validate reports unreadable and invalid files in its own document.
+            _ => None,
+        }
+    }
+}
+
+/// Runs the command. With `-o json`, a failure before the report (file missing, invalid
+/// topology, cluster unreachable) still leaves one JSON document on stdout, so a script
+/// piping into `jq` reads an error instead of nothing; people read the message on stderr.
 pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
+    let json_file = cli.command.json_file().map(str::to_string);
+    let result = dispatch(cli);
+    if let (Some(file), Err(error)) = (json_file, &result) {
+        let stdout_closed =
+            matches!(error, CliError::Io(e) if e.kind() == std::io::ErrorKind::BrokenPipe);
+        if !error.report_printed() && !stdout_closed {
+            let document =
+                crate::output::json::error_document(error.kind(), &error.to_string(), Some(&file));
+            let _ = writeln!(std::io::stdout(), "{document:#}");
+        }
+    }
+    result
+}
+
+fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {
     if cli.no_color {
         crate::output::disable_color();
     }

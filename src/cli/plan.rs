@@ -128,18 +128,14 @@ fn read_base(file: &str, args: &Args) -> Result<Base, CliError> {
     })
 }
 
-pub fn run(args: Args, paint: Paint) -> Result<ExitCode, CliError> {
-    let json = args.output == Format::Json;
-    let result = plan_and_print(args, paint);
-    if let (true, Err(error)) = (json, &result) {
-        // Machine readers get a document even on failure; people read stderr.
-        let document = serde_json::json!({"version": 1, "error": error.to_string()});
-        let _ = writeln!(std::io::stdout(), "{document}");
+impl Args {
+    /// The topology file when the plan is JSON (see `cli::run`'s error document).
+    pub fn json_file(&self) -> Option<&str> {
+        (self.output == Format::Json).then_some(self.file.as_str())
     }
-    result
 }
 
-fn plan_and_print(args: Args, paint: Paint) -> Result<ExitCode, CliError> {
+pub fn run(args: Args, paint: Paint) -> Result<ExitCode, CliError> {
     if args.base.is_none() && !args.offline {
         return live(&args, paint);
     }

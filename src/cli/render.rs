@@ -13,17 +13,33 @@ use std::process::ExitCode;
 pub struct Args {
     #[arg(value_name = "FILE")]
     file: String,
-    /// Output directory; `<DIR>/<cluster>/` is created for each cluster. (`-o`/`--output`
-    /// still work but are deprecated: elsewhere `-o` is the output format.)
+    /// Output directory; `<DIR>/<cluster>/` is created for each cluster.
     #[arg(
         long = "out-dir",
         short = 'd',
         value_name = "DIR",
         visible_alias = "output-dir",
-        alias = "output",
-        short_alias = 'o'
+        required_unless_present = "deprecated_output",
+        conflicts_with = "deprecated_output"
     )]
-    output: PathBuf,
+    out_dir: Option<PathBuf>,
+    /// The old spelling of --out-dir, kept so existing scripts keep working, with a
+    /// warning: everywhere else `-o`/`--output` is the output format.
+    #[arg(long = "output", short = 'o', value_name = "DIR", hide = true)]
+    deprecated_output: Option<PathBuf>,
+}
+
+impl Args {
+    /// The output directory, warning on stderr when it was given the deprecated way.
+    fn output_dir(&self) -> Option<&Path> {
+        if let Some(dir) = &self.deprecated_output {
+            eprintln!(
+                "warning: `render -o/--output DIR` is deprecated and will be removed; use `--out-dir DIR` (`-d DIR`): -o is the output format in every other command"
+            );
+            return Some(dir);
+        }
+        self.out_dir.as_deref()
+    }
 }
 
 fn write_error(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> CliError {
@@ -47,18 +63,24 @@ fn write(path: &Path, text: &str) -> Result<(), CliError> {
 }
 
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
+    // clap requires one of the two spellings.
+    let Some(output) = args.output_dir() else {
+        return Err(CliError::Unreadable(
+            "render needs --out-dir DIR".to_string(),
+        ));
+    };
     let topology = load_valid(&args.file)?;
     let t = &topology.loaded.topology;
     let graph = graph::build(t, &Paths::for_file(Path::new(&args.file), t, None))?;
     let layout = gitops::layout(t, &graph).map_err(graph::GraphError::from)?;
     for (relative, text) in &layout.files {
-        write(&args.output.join(relative), text)?;
+        write(&output.join(relative), text)?;
     }
-    let removed = remove_stale(&args.output, &layout)?;
+    let removed = remove_stale(output, &layout)?;
     eprintln!(
         "wrote {} file(s) to {}{}; {} node(s) are applied by external tools (helm, linkerd, kustomize) and are not rendered",
         layout.files.len(),
-        args.output.display(),
+        output.display(),
         if removed > 0 { format!(", removed {removed} stale file(s)") } else { String::new() },
         layout.external
     );

@@ -1,4 +1,8 @@
 //! `meshctl validate FILE...`: every problem of every topology, at its line.
+//!
+//! Streams: the human report is diagnostics, so it goes to stderr like every other
+//! command's; the machine formats (`json`, `github`, `sarif`) are the command's output and
+//! go to stdout (GitHub Actions reads `::error` workflow commands from stdout).
 
 use super::files::certificate_files;
 use super::load::check_inputs;
@@ -12,11 +16,12 @@ use std::process::ExitCode;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    /// Source snippets for people.
+    /// Source snippets for people, on stderr.
     Human,
     /// One JSON document (docs/topology.md describes its shape).
     Json,
-    /// GitHub Actions `::error` annotations.
+    /// GitHub Actions `::error` annotations, on stdout: the runner reads workflow
+    /// commands only there.
     Github,
     /// SARIF 2.1.0, for code-scanning UIs.
     Sarif,
@@ -27,7 +32,7 @@ pub struct Args {
     /// Topology files, directories (searched for topologies) or globs; `-` reads stdin.
     #[arg(required = true, value_name = "FILE")]
     files: Vec<String>,
-    /// Output format.
+    /// Output format: `human` is written to stderr, the machine formats to stdout.
     #[arg(long, short, value_enum, default_value_t = Format::Human)]
     output: Format,
     /// Treat warnings as errors.
@@ -78,12 +83,12 @@ fn print(args: &Args, reports: &[FileReport]) -> std::io::Result<()> {
     let mut stdout = std::io::stdout().lock();
     match args.output {
         Format::Human => {
-            let color = output::color_choice(std::io::stdout().is_terminal());
             drop(stdout);
+            let color = output::color_choice(std::io::stderr().is_terminal());
             // Buffered: the renderer writes in small pieces.
-            let mut stdout = BufferedStandardStream::stdout(color);
-            human::write(&mut stdout, reports)?;
-            stdout.flush()
+            let mut stderr = BufferedStandardStream::stderr(color);
+            human::write(&mut stderr, reports)?;
+            stderr.flush()
         }
         Format::Json => {
             serde_json::to_writer_pretty(&mut stdout, &json::document(reports))?;

@@ -29,3 +29,18 @@ pub fn document(reports: &[FileReport]) -> Value {
         "summary": {"files": reports.len(), "errors": errors, "warnings": warnings},
     })
 }
+
+/// What `-o json` prints on stdout when a command fails before its report (file missing,
+/// invalid topology, cluster unreachable): `{"version": 1, "error": {kind, message, file,
+/// exitCode}}`. The human message is on stderr as well.
+pub fn error_document(kind: &str, message: &str, file: Option<&str>) -> Value {
+    json!({
+        "version": 1,
+        "error": {
+            "kind": kind,
+            "message": message,
+            "file": file,
+            "exitCode": 1,
+        },
+    })
+}

@@ -105,6 +105,15 @@ fn action_lines(action: &ExternalAction, commands: &[ToolCommand]) -> Vec<String
     }
 }
 
+/// `1 worker`, `2 workers`.
+fn plural(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("{count} {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
+}
+
 /// The kind config's key fields on one line: nodes, networks, image, API server.
 fn kind_config_line(config: &Value) -> String {
     let nodes = config["nodes"]
@@ -115,9 +124,9 @@ fn kind_config_line(config: &Value) -> String {
     let networking = &config["networking"];
     let mut fields = vec![
         format!(
-            "{} control plane, {} workers",
+            "{} control plane, {}",
             count("control-plane"),
-            count("worker")
+            plural(count("worker"), "worker")
         ),
         format!(
             "podSubnet {}, serviceSubnet {}",

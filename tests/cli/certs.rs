@@ -429,11 +429,11 @@ fn byo_issuer_not_signed_by_byo_anchor_is_refused_naming_both_files() {
     }
     let topo = write(dir.path(), "topology.yaml", &byo_text());
     // The CI gate (validate) sees it too, as an error at the files (E083).
-    let (code, stdout, _) = run(&["validate"], &topo);
-    assert_eq!(code, 1, "{stdout}");
+    let (code, _, stderr) = run(&["validate"], &topo);
+    assert_eq!(code, 1, "{stderr}");
     assert!(
-        stdout.contains("error[E083]") && stdout.contains("not signed by"),
-        "{stdout}"
+        stderr.contains("error[E083]") && stderr.contains("not signed by"),
+        "{stderr}"
     );
     let (code, _, err) = run(&["certs", "init"], &topo);
     assert_eq!(code, 1);

@@ -294,30 +294,32 @@ fn directory_with_overlapping_pools_fails_naming_both_files_and_lines() {
     let (alone, _, _) = meshctl_in(dir.path(), &["validate", "west/topology.yaml"]);
     assert_eq!(alone, 0, "each topology is valid on its own");
 
+    // The human report is diagnostics: on stderr.
     let (code, stdout, stderr) = meshctl_in(dir.path(), &["validate", "."]);
     assert_eq!(
         code, 1,
         "overlapping pools across files fail:\n{stdout}\n{stderr}"
     );
+    assert_eq!(stdout, "");
     let first = line_of(&second, "172.17.0.61-172.17.0.70", 0);
     let other = line_of(&example_text(), "172.17.0.61-172.17.0.70", 0);
-    assert!(stdout.contains("error[E080]"), "{stdout}");
+    assert!(stderr.contains("error[E080]"), "{stderr}");
     assert!(
-        stdout.contains(&format!("west/topology.yaml:{first}:")),
-        "names the file and line:\n{stdout}"
+        stderr.contains(&format!("west/topology.yaml:{first}:")),
+        "names the file and line:\n{stderr}"
     );
     assert!(
-        stdout.contains(&format!("east/topology.yaml:{other}:")),
-        "names the other file and line:\n{stdout}"
+        stderr.contains(&format!("east/topology.yaml:{other}:")),
+        "names the other file and line:\n{stderr}"
     );
     assert!(
         // Each copy of the walkthrough carries its gateway-loop warning (W039).
-        stdout.contains("2 errors, 2 warnings in 2 files"),
-        "kustomize files are not topologies:\n{stdout}"
+        stderr.contains("2 errors, 2 warnings in 2 files"),
+        "kustomize files are not topologies:\n{stderr}"
     );
     assert!(
-        !stdout.contains("kustomization.yaml") && !stdout.contains("deploy.yaml"),
-        "{stdout}"
+        !stderr.contains("kustomization.yaml") && !stderr.contains("deploy.yaml"),
+        "{stderr}"
     );
 
     // The same as annotations: one per overlapping pool, on the later file's lines.
@@ -367,13 +369,14 @@ fn directory_of_disjoint_topologies_passes() {
     ))));
     let (code, stdout, stderr) = meshctl_in(dir.path(), &["validate", "."]);
     assert_eq!(code, 0, "disjoint topologies pass:\n{stdout}\n{stderr}");
+    assert!(stderr.contains("in 2 files"), "{stderr}");
     assert!(
-        !stdout.contains("kustomization.yaml") && !stdout.contains("deploy.yaml"),
-        "{stdout}"
+        !stderr.contains("kustomization.yaml") && !stderr.contains("deploy.yaml"),
+        "{stderr}"
     );
     // A glob over the same files agrees.
-    let (code, stdout, _) = meshctl_in(dir.path(), &["validate", "*/topology.yaml"]);
-    assert_eq!(code, 0, "{stdout}");
+    let (code, _, stderr) = meshctl_in(dir.path(), &["validate", "*/topology.yaml"]);
+    assert_eq!(code, 0, "{stderr}");
 }
 
 // ---- the pull-request check (scripts/gitops-check.sh, as action.yml runs it) ----
@@ -781,13 +784,13 @@ fn directory_with_a_mistyped_kind_fails_naming_the_file() {
         );
 
         // The human report says the same, and the kustomize files are still skipped.
-        let (status, stdout, _) = meshctl_in(dir.path(), &["validate", "clusters"]);
-        assert_eq!(status, 1, "{variant}:\n{stdout}");
-        assert!(stdout.contains(&format!("error[{code}]")), "{stdout}");
-        assert!(stdout.contains("in 2 files"), "{variant}:\n{stdout}");
+        let (status, _, stderr) = meshctl_in(dir.path(), &["validate", "clusters"]);
+        assert_eq!(status, 1, "{variant}:\n{stderr}");
+        assert!(stderr.contains(&format!("error[{code}]")), "{stderr}");
+        assert!(stderr.contains("in 2 files"), "{variant}:\n{stderr}");
         assert!(
-            !stdout.contains("kustomization.yaml") && !stdout.contains("deploy.yaml"),
-            "{stdout}"
+            !stderr.contains("kustomization.yaml") && !stderr.contains("deploy.yaml"),
+            "{stderr}"
         );
     }
 }
@@ -858,10 +861,10 @@ fn directory_walks_do_not_follow_symlinked_directories_or_open_fifos() {
         };
         // Each is a copy of the walkthrough, with its one gateway-loop warning (W039).
         assert!(
-            stdout.contains("0 errors, 2 warnings in 2 files")
-                && stdout.matches(&format!("{root}/a/topology.yaml:")).count() == 1
-                && stdout.matches(&format!("{root}/west.yaml:")).count() == 1,
-            "{args:?}: each topology once:\n{stdout}"
+            stderr.contains("0 errors, 2 warnings in 2 files")
+                && stderr.matches(&format!("{root}/a/topology.yaml:")).count() == 1
+                && stderr.matches(&format!("{root}/west.yaml:")).count() == 1,
+            "{args:?}: each topology once:\n{stderr}"
         );
     }
 
@@ -881,8 +884,8 @@ fn directory_walks_do_not_follow_symlinked_directories_or_open_fifos() {
     let (code, stdout, stderr) = finished(output, "meshctl validate fleet/x.yaml");
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert!(
-        stdout.contains("fleet/x.yaml:") && stdout.contains("0 errors, 1 warning in 1 file"),
-        "{stdout}"
+        stderr.contains("fleet/x.yaml:") && stderr.contains("0 errors, 1 warning in 1 file"),
+        "{stderr}"
     );
     writer
         .join()

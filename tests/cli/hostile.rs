@@ -700,16 +700,16 @@ fn validate_shows_the_first_200_and_counts_the_rest() {
         .output()
         .expect("meshctl runs");
     assert_eq!(out.status.code(), Some(1));
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    // The human report is on stderr (issue 10 item 15).
     let stderr = String::from_utf8_lossy(&out.stderr);
-    let shown = stdout.matches("error[").count() + stdout.matches("warning[").count();
+    let shown = stderr.matches("error[").count() + stderr.matches("warning[").count();
     assert_eq!(shown, 200, "{stderr}");
     assert!(
         stderr.contains("more diagnostics not shown; pass --max-diagnostics 0 to see them all"),
         "{stderr}"
     );
-    // The totals still count everything.
-    let summary = stdout.lines().last().unwrap_or_default();
+    // The totals still count everything (the line before the note).
+    let summary = stderr.lines().rev().nth(1).unwrap_or_default();
     let errors: usize = summary
         .split_whitespace()
         .next()
@@ -722,7 +722,7 @@ fn validate_shows_the_first_200_and_counts_the_rest() {
         .arg(&file)
         .output()
         .expect("meshctl runs");
-    let all_shown = String::from_utf8_lossy(&all.stdout)
+    let all_shown = String::from_utf8_lossy(&all.stderr)
         .matches("error[")
         .count();
     assert_eq!(all_shown, errors);

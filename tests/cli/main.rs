@@ -2,6 +2,7 @@
 
 mod certs;
 mod common;
+mod errors;
 mod gitops;
 mod hostile;
 mod live;

@@ -193,7 +193,7 @@ fn render_writes_per_cluster_files_deterministically() {
     let b = tempfile::tempdir().expect("tempdir");
     for dir in [&a, &b] {
         meshctl()
-            .args(["render", "topology.example.yaml", "-o"])
+            .args(["render", "topology.example.yaml", "-d"])
             .arg(dir.path())
             .assert()
             .success();
@@ -278,7 +278,7 @@ fn render_writes_per_cluster_files_deterministically() {
     meshctl()
         .args(["render"])
         .arg(&topo)
-        .arg("-o")
+        .arg("--out-dir")
         .arg(a.path())
         .assert()
         .success();
@@ -306,11 +306,15 @@ fn render_of_a_cluster_without_objects_still_kustomizes_and_removed_clusters_go(
     meshctl()
         .arg("render")
         .arg(&solo)
+        // The old spelling still works, with a warning: -o is the output format elsewhere.
         .arg("-o")
         .arg(dir.path())
         .assert()
         .success()
-        .stderr(predicates::str::contains("removed"));
+        .stderr(predicates::str::contains("removed"))
+        .stderr(predicates::str::contains(
+            "warning: `render -o/--output DIR` is deprecated and will be removed; use `--out-dir DIR`",
+        ));
     assert!(
         !dir.path().join("demo").exists(),
         "a cluster no longer in the topology leaves nothing behind"
@@ -449,10 +453,10 @@ fn workload_files_that_do_not_exist_stop_validate_and_plan_at_their_line() {
     std::fs::create_dir_all(dir.path().join("apps/a")).expect("writable");
     let out = meshctl().arg("validate").arg(&topo).output().expect("runs");
     assert!(
-        String::from_utf8_lossy(&out.stdout)
+        String::from_utf8_lossy(&out.stderr)
             .contains("`apps/a` (for cluster `a`) holds no kustomization.yaml"),
         "{}",
-        String::from_utf8_lossy(&out.stdout)
+        String::from_utf8_lossy(&out.stderr)
     );
 }
 
@@ -493,8 +497,12 @@ fn a_json_plan_that_fails_is_still_a_json_document() {
         .expect("runs");
     assert_eq!(out.status.code(), Some(1));
     let doc: Value = serde_json::from_slice(&out.stdout).expect("a JSON document on stdout");
+    assert_eq!(doc["version"], 1, "{doc}");
+    assert_eq!(doc["error"]["kind"], "invalidTopology", "{doc}");
+    assert_eq!(doc["error"]["exitCode"], 1, "{doc}");
+    assert_eq!(doc["error"]["file"], bad.to_str().unwrap(), "{doc}");
     assert!(
-        doc["error"]
+        doc["error"]["message"]
             .as_str()
             .is_some_and(|e| e.contains("is not a valid topology")),
         "{doc}"

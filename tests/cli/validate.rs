@@ -252,17 +252,17 @@ fn walkthrough_service_subnets_overlap() {
     let path = write(dir.path(), "walkthrough.yaml", &text);
     let out = run(&[path.to_str().unwrap()], None);
     assert_eq!(out.code, 1);
-    assert!(out.stdout.contains("E023"), "{}", out.stdout);
+    assert!(out.stderr.contains("E023"), "{}", out.stderr);
     assert!(
-        out.stdout
+        out.stderr
             .contains(&format!("walkthrough.yaml:{demo3_line}:")),
         "{}",
-        out.stdout
+        out.stderr
     );
     assert!(
-        out.stdout.contains(&format!("{demo_line} │")),
+        out.stderr.contains(&format!("{demo_line} │")),
         "{}",
-        out.stdout
+        out.stderr
     );
 }
 
@@ -470,10 +470,55 @@ fn strict_fails_on_warnings() {
     assert_eq!(doc["summary"]["warnings"], 2, "W021 and the W039: {doc:#}");
 
     let out = run(&["--strict", file], None);
-    assert_eq!(out.code, 1, "{}", out.stdout);
-    assert!(out.stdout.contains("W021"));
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("W021"), "{}", out.stderr);
     let out = run(&["--strict", "--output", "json", file], None);
     assert_eq!(out.code, 1);
+}
+
+/// Issue 10 item 15: the human report is diagnostics, on stderr as in every other
+/// command; the machine formats are the output, on stdout, with nothing else there.
+#[test]
+fn human_diagnostics_go_to_stderr_and_machine_formats_to_stdout() {
+    let out = run(&["no/such/topology.yaml", "topology.example.yaml"], None);
+    assert_eq!(out.code, 1);
+    assert_eq!(out.stdout, "", "nothing but output on stdout");
+    assert!(
+        out.stderr.contains("error[E001]") && out.stderr.contains("warning[W039]"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("1 error, 1 warning in 2 files"),
+        "{}",
+        out.stderr
+    );
+
+    for format in ["json", "sarif", "github"] {
+        let out = run(
+            &[
+                "--output",
+                format,
+                "no/such/topology.yaml",
+                "topology.example.yaml",
+            ],
+            None,
+        );
+        assert_eq!(out.code, 1, "{format}");
+        assert!(out.stdout.contains("E001"), "{format}: {}", out.stdout);
+        assert!(
+            !out.stderr.contains("E001"),
+            "{format}: the report is not repeated on stderr: {}",
+            out.stderr
+        );
+    }
+    // GitHub Actions reads workflow commands from stdout only.
+    let out = run(&["--output", "github", "no/such/topology.yaml"], None);
+    assert!(
+        out.stdout.starts_with("::error file=no/such/topology.yaml"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
@@ -489,11 +534,11 @@ fn usage_error_exits_2() {
 fn unreadable_file_names_the_file() {
     let out = run(&["no/such/topology.yaml"], None);
     assert_eq!(out.code, 1);
-    assert!(out.stdout.contains("E001"), "{}", out.stdout);
+    assert!(out.stderr.contains("E001"), "{}", out.stderr);
     assert!(
-        out.stdout.contains("no/such/topology.yaml"),
+        out.stderr.contains("no/such/topology.yaml"),
         "{}",
-        out.stdout
+        out.stderr
     );
 
     // One unreadable file does not hide the others' results.
