@@ -370,8 +370,13 @@ mod tests {
     use meshctl_core::plan;
 
     fn small_plan() -> Plan {
-        let text = "apiVersion: meshctl.io/v1alpha1\nkind: Topology\nmetadata: {name: t}\nspec:\n  clusters:\n  - {name: a, podSubnet: 10.0.0.0/16, serviceSubnet: 10.1.0.0/16}\n";
-        let topology = meshctl_core::topology::load_str(text)
+        plan_of("")
+    }
+
+    /// The offline plan of one kind cluster `a` with these extra fields.
+    fn plan_of(extra: &str) -> Plan {
+        let text = format!("apiVersion: meshctl.io/v1alpha1\nkind: Topology\nmetadata: {{name: t}}\nspec:\n  clusters:\n  - {{name: a, podSubnet: 10.0.0.0/16, serviceSubnet: 10.1.0.0/16{extra}}}\n");
+        let topology = meshctl_core::topology::load_str(&text)
             .expect("loads")
             .topology;
         let graph = graph::build(&topology, &Paths::default()).expect("graph");
@@ -400,6 +405,19 @@ mod tests {
             plain.contains(
                 "with: 1 control plane, 0 workers; podSubnet 10.0.0.0/16, serviceSubnet 10.1.0.0/16"
             ),
+            "{plain}"
+        );
+    }
+
+    #[test]
+    fn one_worker_is_not_one_workers() {
+        let plain = human(
+            &plan_of(", nodes: {controlPlanes: 1, workers: 1}"),
+            "t.yaml",
+            Paint(false),
+        );
+        assert!(
+            plain.contains("with: 1 control plane, 1 worker; podSubnet"),
             "{plain}"
         );
     }
