@@ -345,7 +345,38 @@ pub async fn run_action(
 /// Checks (`write` false) or makes sure of (`write` true) the mesh's trust material:
 /// whether anything is (to be) generated, and what, for the plan.
 fn certificates(action: &ExternalAction, write: bool) -> Result<(bool, String), ExecutorError> {
-    use meshctl_certs::{CertSource, CertStore, Origin, TrustSettings};
+    use meshctl_certs::Origin;
+    let ExternalAction::Certificates { state_dir, .. } = action else {
+        return Err(ExecutorError::Invalid("not a certificates action".into()));
+    };
+    let material = trust_material(action, write)?;
+    let created: Vec<&str> = [
+        (&material.anchor_source, "trust anchor"),
+        (&material.issuer_source, "issuer"),
+    ]
+    .into_iter()
+    .filter(|(s, _)| s.origin == Origin::Created)
+    .map(|(_, what)| what)
+    .collect();
+    let note = if created.is_empty() {
+        format!("trust material in {} verified", state_dir.display())
+    } else {
+        format!(
+            "{} generated into {}",
+            created.join(" and "),
+            state_dir.display()
+        )
+    };
+    Ok((!created.is_empty(), note))
+}
+
+/// The trust material of a certificates action: read and verified, with what is missing
+/// generated in memory (`write` false) or also stored (`write` true).
+pub fn trust_material(
+    action: &ExternalAction,
+    write: bool,
+) -> Result<meshctl_certs::TrustMaterial, ExecutorError> {
+    use meshctl_certs::{CertSource, CertStore, TrustSettings};
     use meshctl_core::graph::ResolvedCertificate;
     let ExternalAction::Certificates {
         trust_domain,
@@ -381,30 +412,12 @@ fn certificates(action: &ExternalAction, write: bool) -> Result<(bool, String), 
     };
     let store = CertStore::new(state_dir.clone());
     let now = std::time::SystemTime::now();
-    let material = if write {
+    if write {
         store.ensure(&settings, now)
     } else {
         store.check(&settings, now)
     }
-    .map_err(|e| ExecutorError::Tool(format!("trust material: {e}")))?;
-    let created: Vec<&str> = [
-        (&material.anchor_source, "trust anchor"),
-        (&material.issuer_source, "issuer"),
-    ]
-    .into_iter()
-    .filter(|(s, _)| s.origin == Origin::Created)
-    .map(|(_, what)| what)
-    .collect();
-    let note = if created.is_empty() {
-        format!("trust material in {} verified", state_dir.display())
-    } else {
-        format!(
-            "{} generated into {}",
-            created.join(" and "),
-            state_dir.display()
-        )
-    };
-    Ok((!created.is_empty(), note))
+    .map_err(|e| ExecutorError::Tool(format!("trust material: {e}")))
 }
 
 /// `kind delete cluster --name <name>` when it exists; whether it did.

@@ -36,6 +36,7 @@ pub mod preflight;
 pub mod progress;
 pub mod scheduler;
 pub mod tools;
+pub mod trust;
 pub mod wait;
 pub mod webhooks;
 
@@ -128,6 +129,7 @@ pub async fn plan(graph: &Graph, opts: &ExecutorOptions) -> LivePlan {
     let requirements = preflight::requirements(graph, &engine);
     let mut problems = preflight::check(&requirements, &engine).await;
     problems.extend(preflight::check_machine(graph, &engine).await);
+    problems.extend(trust::new_anchor_conflicts(graph, &engine).await);
     let mut plan = planner::plan(engine, graph, &opts.topology_name).await.0;
     plan.preflight = problems;
     plan
@@ -221,6 +223,7 @@ pub async fn apply(
     let engine = Arc::new(Engine::new(graph, opts));
     let mut problems = preflight::check(&preflight::requirements(graph, &engine), &engine).await;
     problems.extend(preflight::check_machine(graph, &engine).await);
+    problems.extend(trust::new_anchor_conflicts(graph, &engine).await);
     if !problems.is_empty() {
         return ApplySummary {
             errors: problems,

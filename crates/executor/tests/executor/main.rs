@@ -8,4 +8,5 @@ mod gateway;
 mod lifecycle;
 mod links;
 mod ownership;
+mod trust;
 mod walkthrough;
