@@ -6,7 +6,8 @@ use super::CliError;
 use crate::output::ignore_broken_pipe;
 use crate::output::live::{plan_human, summary_human, Paint};
 use meshctl_executor::progress::TerminalProgress;
-use meshctl_executor::{PlainProgress, ProgressSink};
+use meshctl_executor::{CancellationToken, LeaseOptions, PlainProgress, ProgressSink};
+use std::future::Future;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
@@ -33,6 +34,7 @@ pub struct Args {
 pub fn run(args: Args, paint: Paint) -> Result<ExitCode, CliError> {
     let mut live = prepare(&args.file, &args.cluster, args.state.state_dir.as_deref())?;
     live.options.force_conflicts = args.force_conflicts;
+    live.options.lease = lease_options("meshctl apply", &args.write);
     let _lock = lock_state(&live.paths.state_dir, "apply", &args.write)?;
     let runtime = runtime()?;
     let plan = runtime.block_on(meshctl_executor::plan(&live.graph, &live.options));
@@ -68,24 +70,103 @@ pub fn run(args: Args, paint: Paint) -> Result<ExitCode, CliError> {
     };
     let graph = &live.graph;
     let options = &live.options;
-    let summary = runtime.block_on(async {
-        tokio::select! {
-            summary = meshctl_executor::apply(graph, &plan, options, progress.as_ref()) => Some(summary),
-            _ = tokio::signal::ctrl_c() => None,
-        }
-    });
+    let (summary, interrupted) = runtime.block_on(until_interrupted(|cancel| async move {
+        meshctl_executor::apply_until(graph, &plan, options, progress.as_ref(), &cancel).await
+    }))?;
     let Some(summary) = summary else {
-        // Every write meshctl makes is a whole-object server-side apply, so an interrupted
+        // Every write meshctl makes is a whole-object server-side apply, so an abandoned
         // run leaves each object either as it was or as planned, and the next run
         // converges from whatever it finds.
-        eprintln!("interrupted: requests in flight were abandoned; run `meshctl apply {}` again to converge", args.file);
+        eprintln!("interrupted twice: requests in flight were abandoned and the clusters' Leases are left to expire; run `meshctl apply {}` again to converge", args.file);
         return Ok(ExitCode::from(130));
     };
     let paint_err = Paint(paint.0 && std::io::stderr().is_terminal());
     eprint!("{}", summary_human(&summary, "Apply", paint_err));
+    if interrupted {
+        eprintln!(
+            "interrupted: the nodes that were running finished; run `meshctl apply {}` again to converge",
+            args.file
+        );
+        return Ok(ExitCode::from(130));
+    }
     Ok(if summary.is_success() {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// The Lease settings of a writing command: `--lock-timeout` and `--force-unlock` apply
+/// to the clusters' Leases as to the state directory's lock.
+pub(super) fn lease_options(command: &str, write: &WriteArgs) -> LeaseOptions {
+    LeaseOptions {
+        wait: write.lock_timeout,
+        force: write.force_unlock,
+        holder: meshctl_executor::lease::default_holder(command),
+        ..LeaseOptions::default()
+    }
+}
+
+/// Runs `work` with a token the first SIGINT or SIGTERM cancels (the run winds down:
+/// no new node, the running ones finish, the Leases are released) and returns its
+/// result with whether that happened. A second signal abandons `work`: `None`.
+pub(super) async fn until_interrupted<T, F, Fut>(work: F) -> Result<(Option<T>, bool), CliError>
+where
+    F: FnOnce(CancellationToken) -> Fut,
+    Fut: Future<Output = T>,
+{
+    let cancel = CancellationToken::new();
+    let mut signals = Signals::new()?;
+    let work = work(cancel.clone());
+    tokio::pin!(work);
+    loop {
+        tokio::select! {
+            done = &mut work => return Ok((Some(done), cancel.is_cancelled())),
+            _ = signals.next() => {
+                if cancel.is_cancelled() {
+                    return Ok((None, true));
+                }
+                cancel.cancel();
+                eprintln!("interrupted: starting nothing new, waiting for what is running (interrupt again to abandon it)");
+            }
+        }
+    }
+}
+
+/// SIGINT and SIGTERM (Ctrl-C where there are no Unix signals).
+struct Signals {
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> Result<Signals, CliError> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let listen = |kind: SignalKind| {
+                signal(kind).map_err(|e| {
+                    CliError::Live(format!("cannot listen for interrupt signals: {e}"))
+                })
+            };
+            Ok(Signals {
+                interrupt: listen(SignalKind::interrupt())?,
+                terminate: listen(SignalKind::terminate())?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Signals {})
+    }
+
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

@@ -23,7 +23,8 @@ pub struct Args {
 }
 
 pub fn run(args: Args, paint: Paint) -> Result<ExitCode, CliError> {
-    let live = prepare(&args.file, &args.cluster, args.state.state_dir.as_deref())?;
+    let mut live = prepare(&args.file, &args.cluster, args.state.state_dir.as_deref())?;
+    live.options.lease = super::apply::lease_options("meshctl destroy", &args.write);
     let _lock = lock_state(&live.paths.state_dir, "destroy", &args.write)?;
     let clusters: Vec<String> = live
         .loaded
@@ -44,13 +45,20 @@ pub fn run(args: Args, paint: Paint) -> Result<ExitCode, CliError> {
         return Ok(ExitCode::FAILURE);
     }
     let progress = PlainProgress::new(std::io::stderr());
-    let summary = runtime()?.block_on(meshctl_executor::destroy(
-        &live.graph,
-        &live.options,
-        &progress,
-    ));
+    let (graph, options) = (&live.graph, &live.options);
+    let (summary, interrupted) =
+        runtime()?.block_on(super::apply::until_interrupted(|cancel| async move {
+            meshctl_executor::destroy_until(graph, options, &progress, &cancel).await
+        }))?;
+    let Some(summary) = summary else {
+        eprintln!("interrupted twice: deletions in flight were abandoned and the clusters' Leases are left to expire; run `meshctl destroy {}` again to finish", args.file);
+        return Ok(ExitCode::from(130));
+    };
     let paint_err = Paint(paint.0 && std::io::stderr().is_terminal());
     eprint!("{}", summary_human(&summary, "Destroy", paint_err));
+    if interrupted {
+        return Ok(ExitCode::from(130));
+    }
     Ok(if summary.is_success() {
         ExitCode::SUCCESS
     } else {

@@ -258,6 +258,9 @@ pub fn summary_human(summary: &ApplySummary, verb: &str, paint: Paint) -> String
                     "skipped {id}: waits for {failed_dependency}, which failed"
                 );
             }
+            NodeResult::NotStarted { id } => {
+                let _ = writeln!(out, "not started {id}: the run was interrupted first");
+            }
             NodeResult::Applied { .. } | NodeResult::Unchanged { .. } => {}
         }
     }

@@ -247,10 +247,18 @@ fn one_changed_weight_is_one_change_and_one_write() {
         .filter(|r| r.is_write())
         .map(|r| format!("{} {}", r.method, r.path))
         .collect();
+    // The Lease of the cluster written to is taken, then released, around the write;
+    // demo3 has nothing to write and is not leased.
+    let lease = "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/meshctl-linkerd-multicluster-demo";
     assert_eq!(
         writes,
-        vec!["PATCH /apis/split.smi-spec.io/v1alpha1/namespaces/test/trafficsplits/podinfo"],
-        "one write, to the split"
+        vec![
+            format!("PUT {lease}"),
+            "PATCH /apis/split.smi-spec.io/v1alpha1/namespaces/test/trafficsplits/podinfo"
+                .to_string(),
+            format!("PUT {lease}"),
+        ],
+        "one object write, to the split, inside the Lease"
     );
     assert_eq!(machine.cluster("demo3").write_requests(), 0);
     let split = demo

@@ -49,6 +49,21 @@ pub enum ExecutorError {
         after: Duration,
     },
 
+    /// Another run holds the cluster's Lease (see `lease`).
+    #[error("cluster {cluster}: Lease {lease} is held by {holder:?} for another {}s (waited {}s); wait for that run to finish, pass --lock-timeout to wait longer, or --force-unlock if it is gone", .expires_in.as_secs(), .waited.as_secs())]
+    LeaseHeld {
+        cluster: String,
+        /// `namespace/name`.
+        lease: String,
+        holder: String,
+        expires_in: Duration,
+        waited: Duration,
+    },
+
+    /// The run was interrupted (Ctrl-C, SIGTERM, or its Lease was lost) before this ran.
+    #[error("interrupted: {0}")]
+    Interrupted(String),
+
     #[error("{0}")]
     Tool(String),
 

@@ -29,6 +29,7 @@ pub mod discovery;
 pub mod engine;
 pub mod error;
 pub mod inspect;
+pub mod lease;
 pub mod observe;
 pub mod ownership;
 pub mod planner;
@@ -42,9 +43,12 @@ pub mod webhooks;
 
 pub use clients::ConnectTimeouts;
 pub use error::{ApiError, ExecutorError};
+pub use lease::LeaseOptions;
 pub use meshctl_core::live::LivePlan;
 pub use progress::{NoProgress, PlainProgress, ProgressEvent, ProgressSink, TerminalProgress};
 pub use scheduler::RetryPolicy;
+/// The interrupt of an apply or destroy ([`apply_until`], [`destroy_until`]).
+pub use tokio_util::sync::CancellationToken;
 
 use engine::Engine;
 use meshctl_core::graph::{Desired, ExternalAction, Graph, NodeId};
@@ -100,6 +104,8 @@ pub struct ExecutorOptions {
     /// `PATH` for the external tools (kind, helm, linkerd, kubectl); the process's own
     /// when `None`.
     pub tool_path: Option<std::ffi::OsString>,
+    /// The per-cluster Lease apply and destroy hold ([`lease`]).
+    pub lease: LeaseOptions,
 }
 
 impl ExecutorOptions {
@@ -115,6 +121,7 @@ impl ExecutorOptions {
             wait_for_rollouts: true,
             targets: Vec::new(),
             tool_path: None,
+            lease: LeaseOptions::default(),
             topology_name: name,
         }
     }
@@ -156,6 +163,10 @@ pub enum NodeResult {
         id: NodeId,
         failed_dependency: NodeId,
     },
+    /// Never started: the run was interrupted first.
+    NotStarted {
+        id: NodeId,
+    },
 }
 
 impl NodeResult {
@@ -164,7 +175,8 @@ impl NodeResult {
             NodeResult::Applied { id, .. }
             | NodeResult::Unchanged { id }
             | NodeResult::Failed { id, .. }
-            | NodeResult::Skipped { id, .. } => id,
+            | NodeResult::Skipped { id, .. }
+            | NodeResult::NotStarted { id } => id,
         }
     }
 }
@@ -196,17 +208,23 @@ impl ApplySummary {
                 .all(|n| matches!(n, NodeResult::Applied { .. } | NodeResult::Unchanged { .. }))
     }
 
-    /// `3 applied, 10 unchanged, 1 failed, 2 skipped, 1 deleted`.
+    /// `3 applied, 10 unchanged, 1 failed, 2 skipped, 1 deleted` (and `, 4 not
+    /// started` after an interruption).
     pub fn counts(&self) -> String {
         let count = |f: fn(&NodeResult) -> bool| self.nodes.iter().filter(|n| f(n)).count();
-        format!(
+        let mut text = format!(
             "{} applied, {} unchanged, {} failed, {} skipped, {} deleted",
             count(|n| matches!(n, NodeResult::Applied { .. })),
             count(|n| matches!(n, NodeResult::Unchanged { .. })),
             count(|n| matches!(n, NodeResult::Failed { .. })),
             count(|n| matches!(n, NodeResult::Skipped { .. })),
             self.deleted.len()
-        )
+        );
+        let not_started = count(|n| matches!(n, NodeResult::NotStarted { .. }));
+        if not_started > 0 {
+            text.push_str(&format!(", {not_started} not started"));
+        }
+        text
     }
 }
 
@@ -214,11 +232,27 @@ impl ApplySummary {
 /// the external tools it needs (nothing runs when one is missing): writes what it
 /// announced, retries transient failures, skips the dependents of a failed node and
 /// finishes independent branches; then prunes, per cluster where every node succeeded.
+///
+/// Holds each written cluster's Lease for the run ([`lease`]): refuses (nothing
+/// written) when another run holds one past `opts.lease.wait`.
 pub async fn apply(
     graph: &Graph,
     plan: &LivePlan,
     opts: &ExecutorOptions,
     sink: &dyn ProgressSink,
+) -> ApplySummary {
+    apply_until(graph, plan, opts, sink, &CancellationToken::new()).await
+}
+
+/// [`apply`], interruptible: once `cancel` is cancelled no new node starts, the nodes
+/// in flight finish (or time out), the others are [`NodeResult::NotStarted`], nothing
+/// is pruned, and the Leases are released.
+pub async fn apply_until(
+    graph: &Graph,
+    plan: &LivePlan,
+    opts: &ExecutorOptions,
+    sink: &dyn ProgressSink,
+    cancel: &CancellationToken,
 ) -> ApplySummary {
     let engine = Arc::new(Engine::new(graph, opts));
     let mut problems = preflight::check(&preflight::requirements(graph, &engine), &engine).await;
@@ -245,6 +279,32 @@ pub async fn apply(
             })
             .collect(),
     };
+    // A lost Lease stops the run like an interrupt, without cancelling the caller's token.
+    let run_cancel = cancel.child_token();
+    let leases = Arc::new(lease::Leases::new(&engine, &opts.lease, run_cancel.clone()));
+    let written = lease::written_clusters(graph, plan, &engine);
+    if let Err(e) = leases
+        .acquire_reachable(&engine, &written, sink, &run_cancel)
+        .await
+    {
+        let mut errors = vec![e.to_string()];
+        errors.extend(leases.release_all().await);
+        // Interrupted while waiting: every node is reported as never started.
+        let nodes = match e {
+            ExecutorError::Interrupted(_) => graph
+                .nodes()
+                .filter(|n| engine.selected.contains(&n.id))
+                .map(|n| NodeResult::NotStarted { id: n.id.clone() })
+                .collect(),
+            _ => Vec::new(),
+        };
+        return ApplySummary {
+            nodes,
+            errors,
+            ..Default::default()
+        };
+    }
+    let renewal = leases.keep_renewed();
     let inventory = Arc::new(apply::Inventory::default());
     let runner = apply::GraphRunner {
         engine: Arc::clone(&engine),
@@ -260,6 +320,13 @@ pub async fn apply(
             .collect(),
         inventory: Arc::clone(&inventory),
     };
+    let runner = lease::LeasedRunner {
+        clusters: lease::LeasedRunner::clusters_of(graph, plan, &engine),
+        inner: Arc::new(runner),
+        leases: Arc::clone(&leases),
+        engine: Arc::clone(&engine),
+        cancel: run_cancel.clone(),
+    };
     let outcomes = scheduler::run(
         &schedule,
         opts.parallelism,
@@ -267,13 +334,20 @@ pub async fn apply(
         opts.timeouts.node,
         Arc::new(runner),
         sink,
+        &run_cancel,
     )
     .await;
     let mut summary = ApplySummary {
         nodes: results_in_order(graph, &engine, &outcomes),
         ..Default::default()
     };
-    if engine.whole_topology() {
+    let pruning = plan.clusters.iter().any(|c| !c.prune.is_empty());
+    if run_cancel.is_cancelled() && pruning && engine.whole_topology() {
+        summary
+            .errors
+            .push("interrupted: nothing was pruned; the next apply prunes".to_string());
+    }
+    if engine.whole_topology() && !run_cancel.is_cancelled() {
         for cluster in &plan.clusters {
             if cluster.prune.is_empty() {
                 continue;
@@ -290,6 +364,22 @@ pub async fn apply(
                 ));
                 continue;
             }
+            if let Some(context) = engine
+                .clusters
+                .get(&cluster.name)
+                .map(|c| c.context.clone())
+            {
+                let leased = match engine.clients.reachable(&cluster.name, &context).await {
+                    Ok(api) => leases.ensure(&api, sink, &run_cancel).await,
+                    Err(e) => Err(e),
+                };
+                if let Err(e) = leased {
+                    summary
+                        .errors
+                        .push(format!("cluster {}: not pruned: {e}", cluster.name));
+                    continue;
+                }
+            }
             match apply::prune(&engine, &cluster.name, &cluster.prune).await {
                 Ok(deleted) => {
                     summary
@@ -303,6 +393,8 @@ pub async fn apply(
             }
         }
     }
+    drop(renewal);
+    summary.errors.extend(leases.release_all().await);
     summary
 }
 
@@ -330,6 +422,7 @@ fn results_in_order(
                     id,
                     failed_dependency: failed_dependency.clone(),
                 },
+                Some(NodeOutcome::NotStarted) => NodeResult::NotStarted { id },
                 None => NodeResult::Failed {
                     id,
                     error: "the node's run ended without a result".into(),
@@ -467,14 +560,50 @@ fn not_ready(
 /// a kind cluster meshctl creates is deleted whole (`kind delete cluster`); in other
 /// clusters its ApplySet members are deleted in reverse dependency order, its helm
 /// releases uninstalled, then the ApplySet parent. Objects meshctl does not own are
-/// never touched.
+/// never touched. Holds the Lease of every existing cluster it deletes in (not of kind
+/// clusters deleted whole), as [`apply`] does.
 pub async fn destroy(
     graph: &Graph,
     opts: &ExecutorOptions,
     sink: &dyn ProgressSink,
 ) -> ApplySummary {
+    destroy_until(graph, opts, sink, &CancellationToken::new()).await
+}
+
+/// [`destroy`], interruptible: once `cancel` is cancelled each cluster finishes the
+/// deletion in flight and starts no other node; those are [`NodeResult::NotStarted`].
+pub async fn destroy_until(
+    graph: &Graph,
+    opts: &ExecutorOptions,
+    sink: &dyn ProgressSink,
+    cancel: &CancellationToken,
+) -> ApplySummary {
     let engine = Arc::new(Engine::new(graph, opts));
     let mut summary = ApplySummary::default();
+    let leases = lease::Leases::new(&engine, &opts.lease, cancel.child_token());
+    let deleted_whole = |c: &engine::ClusterRef| {
+        graph.nodes().any(|n| {
+            n.cluster.as_deref() == Some(c.name.as_str())
+                && matches!(
+                    &n.desired,
+                    Desired::Action(ExternalAction::KindCluster { .. })
+                )
+        })
+    };
+    let leased: Vec<engine::ClusterRef> = engine
+        .clusters
+        .values()
+        .filter(|c| !deleted_whole(c))
+        .cloned()
+        .collect();
+    if let Err(e) = leases
+        .acquire_reachable(&engine, &leased, sink, cancel)
+        .await
+    {
+        summary.errors.push(e.to_string());
+        summary.errors.extend(leases.release_all().await);
+        return summary;
+    }
     // Reverse apply order: dependents before what they depend on.
     let order: Vec<DestroyNode> = graph
         .nodes()
@@ -501,7 +630,8 @@ pub async fn destroy(
             .filter(|n| n.cluster.as_deref() == Some(cluster.name.as_str()))
             .cloned()
             .collect();
-        jobs.spawn(async move { destroy_cluster(&engine, &cluster, nodes).await });
+        let cancel = cancel.clone();
+        jobs.spawn(async move { destroy_cluster(&engine, &cluster, nodes, &cancel).await });
     }
     let mut results: HashMap<NodeId, NodeResult> = HashMap::new();
     while let Some(joined) = jobs.join_next().await {
@@ -518,6 +648,7 @@ pub async fn destroy(
         .rev()
         .filter_map(|n| results.remove(&n.id))
         .collect();
+    summary.errors.extend(leases.release_all().await);
     summary
 }
 
@@ -541,6 +672,7 @@ async fn destroy_cluster(
     engine: &Engine,
     cluster: &engine::ClusterRef,
     nodes: Vec<DestroyNode>,
+    cancel: &CancellationToken,
 ) -> DestroyedCluster {
     let mut out = DestroyedCluster {
         results: Vec::new(),
@@ -640,6 +772,16 @@ async fn destroy_cluster(
     groups.extend(nodes.into_iter().map(|n| (Some(n.id), n.objects, n.action)));
     let mut failed = false;
     for (id, objects, action) in groups {
+        if cancel.is_cancelled() {
+            // Interrupted: what is left stays, the ApplySet parent too (it lists it).
+            failed = true;
+            if let Some(id) = id {
+                out.events
+                    .push(ProgressEvent::NotStarted { id: id.clone() });
+                out.results.push(NodeResult::NotStarted { id });
+            }
+            continue;
+        }
         let mine: Vec<ObjectRef> = objects
             .into_iter()
             .filter(|o| remaining.contains(o))

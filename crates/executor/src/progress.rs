@@ -34,6 +34,15 @@ pub enum ProgressEvent {
         id: NodeId,
         failed_dependency: NodeId,
     },
+    /// Never started because the run was interrupted.
+    NotStarted {
+        id: NodeId,
+    },
+    /// Something about the run as a whole: waiting for or taking over a Lease, an
+    /// interruption.
+    Notice {
+        message: String,
+    },
 }
 
 /// Receives node events as they happen (from one task: implementations need no
@@ -81,6 +90,8 @@ impl<W: Write + Send> ProgressSink for PlainProgress<W> {
                 id,
                 failed_dependency,
             } => format!("{id}: skipped ({failed_dependency} failed)"),
+            ProgressEvent::NotStarted { id } => format!("{id}: not started (interrupted)"),
+            ProgressEvent::Notice { message } => format!("note: {message}"),
         };
         let mut out = self.out.lock().unwrap_or_else(|p| p.into_inner());
         // A closed pipe must not abort an apply half-way.
@@ -159,6 +170,13 @@ impl ProgressSink for TerminalProgress {
                 id,
                 failed_dependency,
             } => self.done(id, format!("- {id}: skipped ({failed_dependency} failed)")),
+            ProgressEvent::NotStarted { id } => {
+                self.done(id, format!("- {id}: not started (interrupted)"))
+            }
+            // Printed above the running lines; fails only when the terminal is gone.
+            ProgressEvent::Notice { message } => {
+                let _ = self.lines.println(format!("note: {message}"));
+            }
         }
     }
 }

@@ -3,6 +3,13 @@
 //! `parallelism` at a time. A failed node stops only its dependents, which are skipped
 //! naming it; independent branches finish. Transient failures are retried with
 //! exponential backoff and jitter (honouring Retry-After) within a per-node budget.
+//!
+//! Interruption: once the run's [`CancellationToken`] is cancelled (Ctrl-C, SIGTERM, a
+//! lost Lease), no node is launched and no retry started; nodes in flight run to their
+//! end (or their budget), and every node that never started is reported as such. A
+//! token rather than a `watch` channel: cloning is cheap, `cancelled()` is a plain
+//! future for `select!`, and child tokens let a lost Lease stop the run without
+//! looking like the user's interrupt.
 
 use crate::error::ExecutorError;
 use crate::progress::{ProgressEvent, ProgressSink};
@@ -13,6 +20,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
 
 /// How transient failures are retried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,9 +71,19 @@ pub struct NodeReport {
 /// The result of one node in a run.
 #[derive(Debug, Clone)]
 pub enum NodeOutcome {
-    Done { report: NodeReport, attempts: u32 },
-    Failed { error: ExecutorError, attempts: u32 },
-    Skipped { failed_dependency: NodeId },
+    Done {
+        report: NodeReport,
+        attempts: u32,
+    },
+    Failed {
+        error: ExecutorError,
+        attempts: u32,
+    },
+    Skipped {
+        failed_dependency: NodeId,
+    },
+    /// Never started: the run was interrupted first.
+    NotStarted,
 }
 
 /// A future that runs one node.
@@ -83,7 +101,8 @@ pub struct Schedule {
     pub dependencies: BTreeMap<NodeId, BTreeSet<NodeId>>,
 }
 
-/// Runs every node of `schedule` and returns each one's outcome.
+/// Runs every node of `schedule` and returns each one's outcome; after `cancel`, only
+/// the nodes already running (see the module doc).
 pub async fn run(
     schedule: &Schedule,
     parallelism: usize,
@@ -91,6 +110,7 @@ pub async fn run(
     node_budget: Duration,
     runner: Arc<dyn NodeRunner>,
     sink: &dyn ProgressSink,
+    cancel: &CancellationToken,
 ) -> BTreeMap<NodeId, NodeOutcome> {
     let parallelism = parallelism.max(1);
     let mut waiting: BTreeMap<NodeId, usize> = schedule
@@ -121,14 +141,37 @@ pub async fn run(
     let mut jobs: JoinSet<(NodeId, u32, Result<NodeReport, ExecutorError>)> = JoinSet::new();
     let mut rng = Jitter::seeded();
 
+    let mut told = false;
     loop {
-        while jobs.len() < parallelism {
+        while jobs.len() < parallelism && !cancel.is_cancelled() {
             let Some(id) = ready.pop() else { break };
             sink.event(&ProgressEvent::Started { id: id.clone() });
             started.insert(id.clone(), Instant::now());
-            spawn(&mut jobs, &runner, id, 1, Duration::ZERO, node_budget);
+            spawn(
+                &mut jobs,
+                &runner,
+                id,
+                1,
+                Duration::ZERO,
+                node_budget,
+                cancel,
+            );
         }
-        let Some(joined) = jobs.join_next().await else {
+        let joined = tokio::select! {
+            joined = jobs.join_next() => joined,
+            // Wakes the loop once to say so; the jobs are then waited for.
+            _ = cancel.cancelled(), if !told => {
+                told = true;
+                sink.event(&ProgressEvent::Notice {
+                    message: format!(
+                        "interrupted: starting no new nodes; waiting for the {} running",
+                        jobs.len()
+                    ),
+                });
+                continue;
+            }
+        };
+        let Some(joined) = joined else {
             break;
         };
         let (id, attempt, result) = match joined {
@@ -167,7 +210,10 @@ pub async fn run(
             Err(error) => {
                 let elapsed = started.get(&id).map(Instant::elapsed).unwrap_or_default();
                 let delay = retry.delay(attempt, rng.next(), error.retry_after());
-                if error.is_transient() && attempt < retry.attempts && elapsed + delay < node_budget
+                if error.is_transient()
+                    && attempt < retry.attempts
+                    && elapsed + delay < node_budget
+                    && !cancel.is_cancelled()
                 {
                     sink.event(&ProgressEvent::Retrying {
                         id: id.clone(),
@@ -176,7 +222,7 @@ pub async fn run(
                         error: error.to_string(),
                     });
                     let left = node_budget.saturating_sub(elapsed + delay);
-                    spawn(&mut jobs, &runner, id, attempt + 1, delay, left);
+                    spawn(&mut jobs, &runner, id, attempt + 1, delay, left, cancel);
                     continue;
                 }
                 sink.event(&ProgressEvent::Failed {
@@ -194,6 +240,13 @@ pub async fn run(
             }
         }
     }
+    // Interrupted: what never started says so (in id order, for a stable report).
+    for id in schedule.dependencies.keys() {
+        if !outcomes.contains_key(id) && !started.contains_key(id) {
+            sink.event(&ProgressEvent::NotStarted { id: id.clone() });
+            outcomes.insert(id.clone(), NodeOutcome::NotStarted);
+        }
+    }
     outcomes
 }
 
@@ -204,11 +257,22 @@ fn spawn(
     attempt: u32,
     delay: Duration,
     budget: Duration,
+    cancel: &CancellationToken,
 ) {
     let runner = Arc::clone(runner);
+    let cancel = cancel.clone();
     jobs.spawn(async move {
         if !delay.is_zero() {
-            tokio::time::sleep(delay).await;
+            // A retry waiting for its turn is not in flight: an interrupt ends it.
+            tokio::select! {
+                _ = tokio::time::sleep(delay) => {}
+                _ = cancel.cancelled() => {
+                    let error = ExecutorError::Interrupted(format!(
+                        "attempt {attempt} of node {id} was not started"
+                    ));
+                    return (id, attempt, Err(error));
+                }
+            }
         }
         let result = match tokio::time::timeout(budget, runner.run(&id, attempt)).await {
             Ok(result) => result,
@@ -382,6 +446,7 @@ mod tests {
             Duration::from_secs(10),
             Arc::new(script),
             &NoProgress,
+            &CancellationToken::new(),
         )
         .await
     }
@@ -498,5 +563,37 @@ mod tests {
             policy.delay(1, 0.0, Some(Duration::from_secs(2))),
             Duration::from_secs(2)
         );
+    }
+
+    #[tokio::test]
+    async fn after_cancel_running_nodes_finish_and_no_other_starts() {
+        // a (slow) and x run first (parallelism 2); b waits for a, y for x.
+        let sched = schedule(&[("a", &[]), ("b", &["a"]), ("x", &[]), ("y", &["x"])]);
+        let mut script = Script::new();
+        script.delay_ms.insert("a".into(), 300);
+        script.delay_ms.insert("x".into(), 300);
+        let script = Arc::new(script);
+        let cancel = CancellationToken::new();
+        let trigger = cancel.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            trigger.cancel();
+        });
+        let outcomes = run(
+            &sched,
+            2,
+            quick(),
+            Duration::from_secs(10),
+            Arc::new(Arc::clone(&script)),
+            &NoProgress,
+            &cancel,
+        )
+        .await;
+        assert!(matches!(outcomes[&id("a")], NodeOutcome::Done { .. }));
+        assert!(matches!(outcomes[&id("x")], NodeOutcome::Done { .. }));
+        assert!(matches!(outcomes[&id("b")], NodeOutcome::NotStarted));
+        assert!(matches!(outcomes[&id("y")], NodeOutcome::NotStarted));
+        let log = script.log.lock().unwrap().clone();
+        assert_eq!(log.len(), 4, "only a and x ran: {log:?}");
     }
 }

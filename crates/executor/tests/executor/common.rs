@@ -3,7 +3,8 @@
 use meshctl_core::graph::{self, Graph, Paths};
 use meshctl_core::topology;
 use meshctl_executor::{ExecutorOptions, RetryPolicy};
-use meshctl_testkit::FakeCluster;
+use meshctl_testkit::{FakeCluster, RecordedRequest};
+use serde_json::Value;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -111,4 +112,95 @@ pub fn reads(cluster: &FakeCluster) -> usize {
         .iter()
         .filter(|r| r.method == "GET")
         .count()
+}
+
+/// Whether a request was for meshctl's per-cluster Lease (coordination.k8s.io), not for
+/// an object of the topology.
+pub fn is_lease(request: &RecordedRequest) -> bool {
+    request.path.starts_with("/apis/coordination.k8s.io/")
+}
+
+/// Writes of the topology's objects (not dry runs, not the Lease): what "a converged
+/// apply writes nothing" is about.
+pub fn object_writes(cluster: &FakeCluster) -> usize {
+    cluster
+        .requests()
+        .iter()
+        .filter(|r| r.is_write() && !is_lease(r))
+        .count()
+}
+
+/// Every request for the Lease, as `METHOD path`.
+pub fn lease_requests(cluster: &FakeCluster) -> Vec<String> {
+    cluster
+        .requests()
+        .iter()
+        .filter(|r| is_lease(r))
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect()
+}
+
+/// The Lease writes one after another, each named by what it did: `acquire` (it names
+/// a holder and was the first), `renew` (later, still naming one), `release` (clears
+/// the holder).
+pub fn lease_writes(cluster: &FakeCluster) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    for r in cluster
+        .requests()
+        .iter()
+        .filter(|r| is_lease(r) && r.is_write())
+    {
+        let body: Value = r
+            .body
+            .as_deref()
+            .and_then(|b| serde_json::from_str(b).ok())
+            .unwrap_or(Value::Null);
+        let holder = body
+            .pointer("/spec/holderIdentity")
+            .and_then(Value::as_str)
+            .is_some_and(|h| !h.is_empty());
+        out.push(match (holder, out.last()) {
+            (false, _) => "release",
+            (true, None | Some(&"release")) => "acquire",
+            (true, Some(_)) => "renew",
+        });
+    }
+    out
+}
+
+/// The Lease `kube-system/meshctl-exec-test` as stored.
+pub fn lease(cluster: &FakeCluster) -> Option<Value> {
+    cluster.object(
+        "coordination.k8s.io/v1",
+        "Lease",
+        Some("kube-system"),
+        "meshctl-exec-test",
+    )
+}
+
+/// Keeps every progress event, for assertions on what a run told the user.
+#[derive(Default)]
+pub struct Recorder {
+    pub events: std::sync::Mutex<Vec<meshctl_executor::ProgressEvent>>,
+}
+
+impl Recorder {
+    /// The `Notice` messages, in order.
+    pub fn notices(&self) -> Vec<String> {
+        self.events
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|e| match e {
+                meshctl_executor::ProgressEvent::Notice { message } => Some(message.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+impl meshctl_executor::ProgressSink for Recorder {
+    fn event(&self, event: &meshctl_executor::ProgressEvent) {
+        self.events.lock().unwrap().push(event.clone());
+    }
 }

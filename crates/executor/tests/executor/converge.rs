@@ -1,6 +1,6 @@
 //! Apply does what plan announced, a second run does nothing, a change is one write.
 
-use crate::common::{reads, topology, Fixture};
+use crate::common::{lease, lease_requests, lease_writes, object_writes, reads, topology, Fixture};
 use meshctl_core::graph::NodeId;
 use meshctl_core::live::{LiveAction, PART_OF_LABEL};
 use meshctl_executor::{apply, plan, NoProgress, NodeResult};
@@ -21,13 +21,28 @@ async fn apply_writes_what_plan_announced_and_a_second_run_writes_nothing() {
     for c in &f.clusters {
         assert_eq!(c.dry_runs(), 0, "nothing exists: no dry run needed");
         assert_eq!(c.write_requests(), 0, "plan writes nothing");
+        assert_eq!(
+            lease_requests(c),
+            Vec::<String>::new(),
+            "plan takes no Lease"
+        );
     }
     f.clear_requests();
 
     let summary = apply(&graph, &first, &opts, &NoProgress).await;
     assert!(summary.is_success(), "{summary:#?}");
     for c in &f.clusters {
-        assert_eq!(c.write_requests(), 3, "{}: 2 namespaces + parent", c.name());
+        assert_eq!(object_writes(c), 3, "{}: 2 namespaces + parent", c.name());
+        assert_eq!(lease_writes(c), ["acquire", "release"], "{}", c.name());
+        assert_eq!(
+            lease_requests(c)[0],
+            "GET /apis/coordination.k8s.io/v1/namespaces/kube-system/leases/meshctl-exec-test"
+        );
+        let released = lease(c).expect("the Lease stays, released");
+        assert!(
+            released["spec"].get("holderIdentity").is_none(),
+            "{released}"
+        );
         assert_eq!(c.dry_runs(), 0);
         let shop = c.object("v1", "Namespace", None, "shop").expect("created");
         assert_eq!(
@@ -58,11 +73,13 @@ async fn apply_writes_what_plan_announced_and_a_second_run_writes_nothing() {
         .all(|n| matches!(n, NodeResult::Unchanged { .. })));
     for c in &f.clusters {
         assert_eq!(
-            c.write_requests(),
+            object_writes(c),
             0,
             "{}: second run writes nothing",
             c.name()
         );
+        // Nothing to write, so no Lease either: a converged cluster is not leased.
+        assert_eq!(lease_requests(c), Vec::<String>::new(), "{}", c.name());
         assert_eq!(c.dry_runs(), 0, "{}: and dry-runs nothing", c.name());
     }
 }
@@ -110,7 +127,7 @@ async fn a_changed_field_is_one_update_with_its_diff_and_one_write() {
 
     assert!(apply(&after, &p, &opts, &NoProgress).await.is_success());
     for c in &f.clusters {
-        assert_eq!(c.write_requests(), 1, "{}", c.name());
+        assert_eq!(object_writes(c), 1, "{}", c.name());
         let shop = c.object("v1", "Namespace", None, "shop").unwrap();
         assert!(shop["metadata"]["annotations"]
             .get("linkerd.io/inject")

@@ -1,6 +1,6 @@
 //! One cluster failing does not stop the other; a re-run after the fault finishes.
 
-use crate::common::{topology, Fixture};
+use crate::common::{lease_requests, lease_writes, object_writes, topology, Fixture};
 use meshctl_executor::{apply, plan, NoProgress, NodeResult};
 use meshctl_testkit::{FaultEffect, FaultRule, Faults};
 
@@ -67,7 +67,10 @@ async fn one_cluster_down(effect: FaultEffect) {
     let p = plan(&graph, &opts).await;
     assert_eq!(p.summary.create, 3, "east only: {p:#?}");
     assert!(apply(&graph, &p, &opts, &NoProgress).await.is_success());
-    assert_eq!(f.cluster("west").write_requests(), 0);
+    assert_eq!(object_writes(f.cluster("west")), 0);
+    // Only east had something to write, so only east was leased.
+    assert!(lease_requests(f.cluster("west")).is_empty());
+    assert_eq!(lease_writes(east), ["acquire", "release"]);
     assert!(east.object("v1", "Namespace", None, "tools").is_some());
 }
 

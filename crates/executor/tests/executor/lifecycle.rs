@@ -1,6 +1,6 @@
 //! status, destroy and the tool preflight.
 
-use crate::common::{topology, Fixture};
+use crate::common::{lease_requests, topology, Fixture};
 use meshctl_executor::{apply, destroy, plan, status, NoProgress, NodeStatus};
 use serde_json::json;
 
@@ -31,6 +31,11 @@ async fn status_tells_in_sync_drifted_and_missing_apart() {
     assert_eq!(of(&report, "west/Namespace/shop"), NodeStatus::InSync);
     for c in &f.clusters {
         assert_eq!(c.write_requests(), 0, "status writes nothing");
+        assert_eq!(
+            lease_requests(c),
+            Vec::<String>::new(),
+            "status takes no Lease"
+        );
     }
 }
 

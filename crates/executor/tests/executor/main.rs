@@ -5,6 +5,8 @@ mod common;
 mod converge;
 mod faults;
 mod gateway;
+mod interrupt;
+mod lease;
 mod lifecycle;
 mod links;
 mod ownership;

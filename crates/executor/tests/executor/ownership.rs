@@ -1,7 +1,7 @@
 //! Hand edits on owned objects are drift taken back; objects of other managers are
 //! conflicts until adopted.
 
-use crate::common::{topology, Fixture};
+use crate::common::{object_writes, topology, Fixture};
 use meshctl_core::graph::NodeId;
 use meshctl_core::live::LiveAction;
 use meshctl_executor::{apply, plan, NoProgress, NodeResult};
@@ -36,8 +36,8 @@ async fn a_hand_edit_on_an_owned_object_names_its_manager_and_apply_restores_it(
 
     f.clear_requests();
     assert!(apply(&graph, &p, &opts, &NoProgress).await.is_success());
-    assert_eq!(east.write_requests(), 1);
-    assert_eq!(f.cluster("west").write_requests(), 0);
+    assert_eq!(object_writes(east), 1);
+    assert_eq!(object_writes(f.cluster("west")), 0);
     let shop = east.object("v1", "Namespace", None, "shop").unwrap();
     assert_eq!(
         shop["metadata"]["annotations"]["linkerd.io/inject"],

@@ -120,7 +120,7 @@ async fn the_example_topology_converges_and_a_second_run_changes_nothing() {
         let meshctl_writes: Vec<_> = cluster
             .requests()
             .into_iter()
-            .filter(|r| r.is_write())
+            .filter(|r| r.is_write() && !crate::common::is_lease(r))
             .filter(|r| {
                 r.field_manager
                     .as_deref()
@@ -128,6 +128,11 @@ async fn the_example_topology_converges_and_a_second_run_changes_nothing() {
             })
             .collect();
         assert!(meshctl_writes.is_empty(), "{here}: {meshctl_writes:#?}");
+        assert_eq!(
+            crate::common::lease_requests(&cluster),
+            Vec::<String>::new(),
+            "{here}: nothing to write, so no Lease taken"
+        );
     }
 
     // No key in the plan: the webhook Secrets' data is redacted like any Secret's.

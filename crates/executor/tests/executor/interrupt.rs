@@ -1,0 +1,173 @@
+//! Interrupting an apply: the node in flight finishes its write, no other node starts
+//! (not one request for it), the summary lists them, the Leases are released, and the
+//! next apply converges.
+
+use crate::common::{lease, lease_writes, topology, Fixture};
+use meshctl_executor::{
+    apply, apply_until, plan, CancellationToken, NoProgress, NodeResult, ProgressEvent,
+    ProgressSink,
+};
+use meshctl_testkit::{FaultEffect, FaultRule, Faults};
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// Cancels `token` 200 ms after the first namespace node starts (its write is then in
+/// flight: every namespace write takes 800 ms), and keeps the events.
+struct InterruptDuringFirstNamespace {
+    token: CancellationToken,
+    events: Mutex<Vec<ProgressEvent>>,
+}
+
+impl ProgressSink for InterruptDuringFirstNamespace {
+    fn event(&self, event: &ProgressEvent) {
+        let mut events = self.events.lock().unwrap();
+        let first_namespace = matches!(event, ProgressEvent::Started { id } if id.0.contains("/Namespace/"))
+            && !events.iter().any(
+                |e| matches!(e, ProgressEvent::Started { id } if id.0.contains("/Namespace/")),
+            );
+        events.push(event.clone());
+        if first_namespace {
+            let token = self.token.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                token.cancel();
+            });
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_apply_finishes_what_runs_starts_nothing_and_converges_next_time() {
+    let f = Fixture::start(&["east", "west"]);
+    let mut opts = f.options();
+    opts.parallelism = 1;
+    let graph = f.graph(&topology(&["shop", "tools", "web"], false));
+    let p = plan(&graph, &opts).await;
+    for c in &f.clusters {
+        c.set_faults(Faults {
+            seed: 1,
+            rules: vec![FaultRule::always(
+                Some("PATCH"),
+                Some("/api/v1/namespaces/"),
+                FaultEffect::Delay(Duration::from_millis(800)),
+            )],
+        });
+    }
+    f.clear_requests();
+    let sink = InterruptDuringFirstNamespace {
+        token: CancellationToken::new(),
+        events: Mutex::new(Vec::new()),
+    };
+    let summary = apply_until(&graph, &p, &opts, &sink, &sink.token).await;
+    assert!(!summary.is_success());
+
+    // The node in flight when the interrupt came finished its write.
+    let in_flight = sink
+        .events
+        .lock()
+        .unwrap()
+        .iter()
+        .find_map(|e| match e {
+            ProgressEvent::Started { id } if id.0.contains("/Namespace/") => Some(id.clone()),
+            _ => None,
+        })
+        .unwrap();
+    let (cluster, name) = {
+        let mut parts = in_flight.0.split('/');
+        (
+            parts.next().unwrap().to_string(),
+            parts.nth(1).unwrap().to_string(),
+        )
+    };
+    assert!(
+        matches!(
+            summary.nodes.iter().find(|n| *n.id() == in_flight),
+            Some(NodeResult::Applied { .. })
+        ),
+        "{summary:#?}"
+    );
+    assert!(f
+        .cluster(&cluster)
+        .object("v1", "Namespace", None, &name)
+        .is_some());
+
+    // The five other namespace nodes never started: listed, and not one request sent.
+    let not_started: Vec<String> = summary
+        .nodes
+        .iter()
+        .filter(|n| matches!(n, NodeResult::NotStarted { .. }))
+        .map(|n| n.id().0.clone())
+        .collect();
+    assert_eq!(not_started.len(), 5, "{summary:#?}");
+    for id in &not_started {
+        let mut parts = id.split('/');
+        let (cluster, namespace) = (parts.next().unwrap(), parts.nth(1).unwrap());
+        let sent: Vec<String> = f
+            .cluster(cluster)
+            .requests()
+            .iter()
+            .filter(|r| r.path.contains(&format!("/namespaces/{namespace}")))
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect();
+        assert!(sent.is_empty(), "{id} did not start, yet: {sent:?}");
+        assert!(f
+            .cluster(cluster)
+            .object("v1", "Namespace", None, namespace)
+            .is_none());
+        assert!(sink
+            .events
+            .lock()
+            .unwrap()
+            .contains(&ProgressEvent::NotStarted {
+                id: meshctl_core::graph::NodeId(id.clone())
+            }));
+    }
+    assert!(
+        summary.counts().ends_with(", 5 not started"),
+        "{}",
+        summary.counts()
+    );
+    assert!(sink.events.lock().unwrap().iter().any(|e| matches!(e,
+            ProgressEvent::Notice { message } if message.starts_with("interrupted"))),);
+    // The Leases were given back.
+    for c in &f.clusters {
+        let writes = lease_writes(c);
+        assert_eq!(writes.last(), Some(&"release"), "{}: {writes:?}", c.name());
+        assert!(lease(c).unwrap()["spec"].get("holderIdentity").is_none());
+    }
+
+    // The next run does the rest, and the one after has nothing to do.
+    for c in &f.clusters {
+        c.clear_faults();
+    }
+    let rest = plan(&graph, &opts).await;
+    // The five namespaces, and the ApplySet parent of the cluster nothing was written to.
+    assert_eq!(rest.summary.create, 6, "{:#?}", rest.summary);
+    assert_eq!(rest.summary.unchanged, 3, "{:#?}", rest.summary);
+    assert!(apply(&graph, &rest, &opts, &NoProgress).await.is_success());
+    assert!(!plan(&graph, &opts).await.has_changes());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_apply_interrupted_before_it_began_writes_nothing() {
+    let f = Fixture::start(&["east", "west"]);
+    let opts = f.options();
+    let graph = f.graph(&topology(&["shop"], false));
+    let p = plan(&graph, &opts).await;
+    f.clear_requests();
+    let token = CancellationToken::new();
+    token.cancel();
+    let summary = apply_until(&graph, &p, &opts, &NoProgress, &token).await;
+    assert!(!summary.is_success());
+    assert_eq!(summary.nodes.len(), 4, "{summary:#?}");
+    assert!(
+        summary
+            .nodes
+            .iter()
+            .all(|n| matches!(n, NodeResult::NotStarted { .. })),
+        "{summary:#?}"
+    );
+    for c in &f.clusters {
+        assert_eq!(c.write_requests(), 0, "{}: {:?}", c.name(), c.requests());
+    }
+}

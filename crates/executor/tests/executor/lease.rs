@@ -1,0 +1,211 @@
+//! The per-cluster Lease: a second apply waits for or refuses a live holder (naming it
+//! and the cluster), an expired Lease is taken over (saying so), `--force-unlock`
+//! breaks a live one, and a long run renews its Lease.
+
+use crate::common::{lease, lease_writes, object_writes, topology, Fixture, Recorder};
+use meshctl_executor::{apply, plan, NoProgress};
+use meshctl_testkit::{FaultEffect, FaultRule, Faults};
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+fn holder(cluster: &meshctl_testkit::FakeCluster) -> Option<String> {
+    lease(cluster).and_then(|l| l["spec"]["holderIdentity"].as_str().map(str::to_string))
+}
+
+/// Every namespace write on both clusters takes `delay`, so a run lasts a while.
+fn slow_namespace_writes(f: &Fixture, delay: Duration) {
+    for c in &f.clusters {
+        c.set_faults(Faults {
+            seed: 1,
+            rules: vec![FaultRule::always(
+                Some("PATCH"),
+                Some("/api/v1/namespaces/"),
+                FaultEffect::Delay(delay),
+            )],
+        });
+    }
+}
+
+fn held_lease(holder: &str, renewed: &str, seconds: u32) -> serde_json::Value {
+    json!({
+        "apiVersion": "coordination.k8s.io/v1",
+        "kind": "Lease",
+        "metadata": {"name": "meshctl-exec-test", "namespace": "kube-system"},
+        "spec": {"holderIdentity": holder, "leaseDurationSeconds": seconds,
+                 "acquireTime": renewed, "renewTime": renewed}
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_concurrent_apply_refuses_naming_the_holder_or_waits_for_it() {
+    let f = Fixture::start(&["east", "west"]);
+    let graph = f.graph(&topology(&["shop", "tools"], false));
+    let mut first = f.options();
+    first.parallelism = 1;
+    first.lease.holder = "alice's apply".into();
+    let mut impatient = f.options();
+    impatient.lease.holder = "bob's apply".into();
+    let mut patient = impatient.clone();
+    patient.lease.wait = Duration::from_secs(30);
+    let p = plan(&graph, &first).await;
+    slow_namespace_writes(&f, Duration::from_millis(400));
+
+    let waiting = Recorder::default();
+    let (first_done, (refused, waited, waited_done)) = tokio::join!(
+        async {
+            let summary = apply(&graph, &p, &first, &NoProgress).await;
+            (summary, Instant::now())
+        },
+        async {
+            // Once the first run holds east's Lease:
+            let started = Instant::now();
+            while !holder(f.cluster("east")).is_some_and(|h| h.starts_with("alice's apply")) {
+                assert!(
+                    started.elapsed() < Duration::from_secs(10),
+                    "no Lease taken"
+                );
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            let refused = apply(&graph, &p, &impatient, &NoProgress).await;
+            let waited = apply(&graph, &p, &patient, &waiting).await;
+            (refused, waited, Instant::now())
+        }
+    );
+    let (first_summary, first_end) = first_done;
+    assert!(first_summary.is_success(), "{first_summary:#?}");
+
+    // Refused before anything ran, naming the holder, the cluster and the Lease.
+    assert!(refused.nodes.is_empty(), "{refused:#?}");
+    let error = refused.errors.join("\n");
+    assert!(
+        error.contains("alice's apply")
+            && error.contains("Lease kube-system/meshctl-exec-test")
+            && (error.contains("cluster east") || error.contains("cluster west")),
+        "{error}"
+    );
+    assert!(
+        error.contains("--lock-timeout"),
+        "says how to wait: {error}"
+    );
+
+    // The patient one said it waited, for whom, and ran only after the first ended.
+    assert!(waited.is_success(), "{waited:#?}");
+    assert!(
+        waiting
+            .notices()
+            .iter()
+            .any(|n| n.contains("waiting up to") && n.contains("alice's apply")),
+        "{:?}",
+        waiting.notices()
+    );
+    assert!(first_end <= waited_done);
+    for c in &f.clusters {
+        assert_eq!(holder(c), None, "{}: released at the end", c.name());
+        assert!(c.object("v1", "Namespace", None, "tools").is_some());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_lease_is_taken_over_and_the_run_says_so() {
+    let f = Fixture::start(&["east", "west"]);
+    let opts = f.options();
+    let graph = f.graph(&topology(&["shop"], false));
+    let east = f.cluster("east");
+    // Left by a run killed an hour ago: 60 s lease, renewed long since.
+    east.apply_as(
+        "meshctl",
+        held_lease(
+            "meshctl apply by carol@gone pid 1 run 1",
+            "2026-01-01T10:00:00.000000Z",
+            60,
+        ),
+    )
+    .unwrap();
+    let p = plan(&graph, &opts).await;
+    f.clear_requests();
+    let told = Recorder::default();
+    let summary = apply(&graph, &p, &opts, &told).await;
+    assert!(summary.is_success(), "{summary:#?}");
+    let notices = told.notices();
+    assert!(
+        notices.iter().any(|n| n.contains("cluster east")
+            && n.contains("took over the expired Lease")
+            && n.contains("carol@gone")),
+        "{notices:?}"
+    );
+    // One acquire and one release per cluster, the Lease changed hands once in east.
+    for c in &f.clusters {
+        assert_eq!(lease_writes(c), ["acquire", "release"], "{}", c.name());
+    }
+    assert_eq!(lease(east).unwrap()["spec"]["leaseTransitions"], 1);
+    assert_eq!(holder(east), None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_lease_is_broken_only_by_force_unlock() {
+    let f = Fixture::start(&["east", "west"]);
+    let mut opts = f.options();
+    let graph = f.graph(&topology(&["shop"], false));
+    let east = f.cluster("east");
+    let now = k8s_openapi::jiff::Timestamp::now().to_string();
+    east.apply_as("meshctl", held_lease("dave's apply", &now, 300))
+        .unwrap();
+    let p = plan(&graph, &opts).await;
+    f.clear_requests();
+
+    let refused = apply(&graph, &p, &opts, &NoProgress).await;
+    let error = refused.errors.join("\n");
+    assert!(
+        error.contains("cluster east")
+            && error.contains("dave's apply")
+            && error.contains("--force-unlock"),
+        "{error}"
+    );
+    for c in &f.clusters {
+        assert_eq!(
+            object_writes(c),
+            0,
+            "{}: refused before any write",
+            c.name()
+        );
+    }
+    assert_eq!(holder(east).as_deref(), Some("dave's apply"), "left alone");
+    // west was taken at the same time, and given back.
+    assert_eq!(holder(f.cluster("west")), None);
+
+    opts.lease.force = true;
+    let told = Recorder::default();
+    let summary = apply(&graph, &p, &opts, &told).await;
+    assert!(summary.is_success(), "{summary:#?}");
+    assert!(
+        told.notices()
+            .iter()
+            .any(|n| n.contains("--force-unlock") && n.contains("dave's apply")),
+        "{:?}",
+        told.notices()
+    );
+    assert!(east.object("v1", "Namespace", None, "shop").is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_run_renews_its_lease() {
+    let f = Fixture::start(&["east", "west"]);
+    let mut opts = f.options();
+    opts.parallelism = 1;
+    opts.lease.duration = Duration::from_secs(1);
+    let graph = f.graph(&topology(&["shop", "tools"], false));
+    let p = plan(&graph, &opts).await;
+    slow_namespace_writes(&f, Duration::from_millis(400));
+    f.clear_requests();
+    let summary = apply(&graph, &p, &opts, &NoProgress).await;
+    assert!(summary.is_success(), "{summary:#?}");
+    // Four namespace writes of 0.4 s one at a time: longer than the 1 s Lease, so it
+    // was renewed (every third of it) between the acquire and the release.
+    let writes = lease_writes(f.cluster("east"));
+    assert_eq!(writes.first(), Some(&"acquire"), "{writes:?}");
+    assert_eq!(writes.last(), Some(&"release"), "{writes:?}");
+    assert!(
+        writes.iter().filter(|w| **w == "renew").count() >= 2,
+        "{writes:?}"
+    );
+}
