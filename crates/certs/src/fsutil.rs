@@ -99,6 +99,18 @@ pub(crate) fn replace(path: &Path, contents: &[u8], mode: u32) -> Result<(), Cer
     sync_parent(path)
 }
 
+/// Moves `from` to `to` atomically (replacing it) and syncs the directory.
+pub(crate) fn rename(from: &Path, to: &Path) -> Result<(), CertError> {
+    fs::rename(from, to).map_err(|e| CertError::io("rename", from, e))?;
+    sync_parent(to)
+}
+
+/// Removes `path` and syncs the directory.
+pub(crate) fn remove(path: &Path) -> Result<(), CertError> {
+    fs::remove_file(path).map_err(|e| CertError::io("remove", path, e))?;
+    sync_parent(path)
+}
+
 /// How many temp names `write_temp` tries before giving up.
 const TEMP_NAME_ATTEMPTS: usize = 64;
 

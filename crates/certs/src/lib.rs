@@ -46,7 +46,8 @@ pub use profile::issuer_common_name;
 pub use settings::{validate_trust_domain, CertSource, TrustSettings};
 pub use store::{
     CertStore, MaterialSource, Origin, RotatedIssuer, TrustMaterial, ANCHOR_CERT_FILE,
-    ANCHOR_KEY_FILE, GITIGNORE_CONTENTS, GITIGNORE_FILE, ISSUER_CERT_FILE, ISSUER_KEY_FILE,
+    ANCHOR_KEY_FILE, GITIGNORE_CONTENTS, GITIGNORE_FILE, ISSUER_CERT_FILE, ISSUER_CERT_PENDING,
+    ISSUER_KEY_FILE, ISSUER_KEY_PENDING,
 };
 pub use verify::{
     expiry_warnings, verify_trust, ExpiryInfo, LabeledPem, VerifiedTrust,

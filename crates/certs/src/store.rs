@@ -38,6 +38,10 @@ pub const ANCHOR_KEY_FILE: &str = "trust-anchor.key";
 pub const ISSUER_CERT_FILE: &str = "issuer.crt";
 /// File name of the stored issuer key.
 pub const ISSUER_KEY_FILE: &str = "issuer.key";
+/// The new issuer key of a rotation, before it is moved in (see `rotate_issuer`).
+pub const ISSUER_KEY_PENDING: &str = "issuer.key.pending";
+/// The new issuer certificate of a rotation, before it is moved in.
+pub const ISSUER_CERT_PENDING: &str = "issuer.crt.pending";
 /// File name of the ignore file that keeps the state directory out of git.
 pub const GITIGNORE_FILE: &str = ".gitignore";
 /// What [`GITIGNORE_FILE`] holds: ignore everything, itself included.
@@ -250,6 +254,8 @@ impl CertStore {
         now: SystemTime,
     ) -> Result<(TrustMaterial, Vec<PendingWrite>), CertError> {
         check_settings(settings)?;
+        // The one write a read may do: it only moves files already written and verified.
+        self.finish_interrupted_rotation()?;
         let mut notes = Vec::new();
         let mut pending = Vec::new();
 
@@ -374,6 +380,7 @@ impl CertStore {
         now: SystemTime,
     ) -> Result<RotatedIssuer, CertError> {
         check_settings(settings)?;
+        self.finish_interrupted_rotation()?;
         let (common_name, validity) = match &settings.issuer {
             CertSource::Files { cert, key } => {
                 return Err(CertError::RotateUserIssuer {
@@ -447,14 +454,21 @@ impl CertStore {
             }
             None => None,
         };
-        // Key first: a crash between the two renames leaves a key/cert mismatch that
-        // `verify_trust` reports, never a certificate without its key.
+        // A journal, so that a crash at any point leaves the old pair or the new one: the
+        // new key, then the new certificate, are written whole beside the old pair; then
+        // they are moved in, key first. `finish_interrupted_rotation` completes or undoes
+        // whatever a crash interrupted, on the next use of the store.
         fsutil::replace(
-            &issuer_key_path,
+            &self.dir.join(ISSUER_KEY_PENDING),
             generated.key_pem.expose_pem().as_bytes(),
             KEY_MODE,
         )?;
-        fsutil::replace(&issuer_cert, generated.cert_pem.as_bytes(), CERT_MODE)?;
+        fsutil::replace(
+            &self.dir.join(ISSUER_CERT_PENDING),
+            generated.cert_pem.as_bytes(),
+            CERT_MODE,
+        )?;
+        self.finish_interrupted_rotation()?;
 
         Ok(RotatedIssuer {
             material: TrustMaterial {
@@ -468,6 +482,25 @@ impl CertStore {
             },
             backup,
         })
+    }
+
+    /// Completes or undoes an issuer rotation a crash interrupted (see `rotate_issuer`):
+    /// both new files written → moved in, key first; only the certificate left (the key
+    /// was moved) → moved in; only the key written → the rotation never happened, and the
+    /// stray key is removed. Nothing to do otherwise. Returns whether anything was done.
+    pub fn finish_interrupted_rotation(&self) -> Result<bool, CertError> {
+        let key = self.dir.join(ISSUER_KEY_PENDING);
+        let cert = self.dir.join(ISSUER_CERT_PENDING);
+        match (fsutil::exists(&key)?, fsutil::exists(&cert)?) {
+            (true, true) => {
+                fsutil::rename(&key, &self.issuer_key_path())?;
+                fsutil::rename(&cert, &self.issuer_cert_path())?;
+            }
+            (false, true) => fsutil::rename(&cert, &self.issuer_cert_path())?,
+            (true, false) => fsutil::remove(&key)?,
+            (false, false) => return Ok(false),
+        }
+        Ok(true)
     }
 
     /// `issuer.{crt,key}.<YYYYMMDDTHHMMSSZ>[-N].bak`, the first N for which neither exists.

@@ -11,7 +11,8 @@ use std::time::{Duration, SystemTime};
 use meshctl_certs::{
     describe, expiry_warnings, generate_anchor, generate_issuer, verify_trust, CertError, CertRole,
     CertSource, CertStore, LabeledPem, Origin, TrustSettings, ANCHOR_CERT_FILE, ANCHOR_KEY_FILE,
-    GITIGNORE_CONTENTS, GITIGNORE_FILE, ISSUER_CERT_FILE, ISSUER_KEY_FILE,
+    GITIGNORE_CONTENTS, GITIGNORE_FILE, ISSUER_CERT_FILE, ISSUER_CERT_PENDING, ISSUER_KEY_FILE,
+    ISSUER_KEY_PENDING,
 };
 use x509_parser::certificate::X509Certificate;
 use x509_parser::oid_registry::{
@@ -1163,4 +1164,74 @@ fn expiry_warnings_use_the_threshold() {
     assert!(warnings[0].starts_with("issuer "), "{warnings:?}");
     assert!(warnings[0].contains("in 364 days"), "{warnings:?}");
     assert_eq!(expiry_warnings(&material.verified, 4000 * DAY).len(), 2);
+}
+
+/// A rotation interrupted at each point of its journal: the next use of the store ends
+/// with a pair that verifies, the old one or the new one, never a mix.
+#[test]
+fn an_interrupted_rotation_leaves_the_old_pair_or_the_new_one() {
+    let settings = generated_settings();
+    let now = SystemTime::now();
+    // (pending files present, whether the key was already moved) → which pair survives.
+    for (name, key_pending, cert_pending, key_moved, expect_new) in [
+        (
+            "crash while writing the new certificate",
+            true,
+            false,
+            false,
+            false,
+        ),
+        ("crash before moving the pair in", true, true, false, true),
+        (
+            "crash between the key and the certificate",
+            false,
+            true,
+            true,
+            true,
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let store = CertStore::new(dir.path());
+        let before = store.ensure(&settings, now).unwrap();
+        // Make the new pair in another store signed by the same anchor.
+        let other = tempfile::tempdir().unwrap();
+        for file in [
+            ANCHOR_CERT_FILE,
+            ANCHOR_KEY_FILE,
+            ISSUER_CERT_FILE,
+            ISSUER_KEY_FILE,
+        ] {
+            fs::copy(dir.path().join(file), other.path().join(file)).unwrap();
+        }
+        let new = CertStore::new(other.path())
+            .rotate_issuer(&settings, now + DAY)
+            .unwrap()
+            .material;
+        if key_pending {
+            fs::write(
+                dir.path().join(ISSUER_KEY_PENDING),
+                new.issuer_key.expose_pem(),
+            )
+            .unwrap();
+        }
+        if cert_pending {
+            fs::write(dir.path().join(ISSUER_CERT_PENDING), &new.issuer_cert_pem).unwrap();
+        }
+        if key_moved {
+            fs::write(store.issuer_key_path(), new.issuer_key.expose_pem()).unwrap();
+        }
+        // A read (what plan does) finds a verified pair.
+        let after = store
+            .check(&settings, now + DAY)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let expected = if expect_new { &new } else { &before };
+        assert_eq!(after.issuer_cert_pem, expected.issuer_cert_pem, "{name}");
+        assert_eq!(
+            fs::read_to_string(store.issuer_key_path()).unwrap(),
+            expected.issuer_key.expose_pem(),
+            "{name}"
+        );
+        assert!(!dir.path().join(ISSUER_KEY_PENDING).exists(), "{name}");
+        assert!(!dir.path().join(ISSUER_CERT_PENDING).exists(), "{name}");
+    }
 }
