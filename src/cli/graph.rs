@@ -18,7 +18,8 @@ pub enum Format {
 pub struct Args {
     #[arg(value_name = "FILE")]
     file: String,
-    #[arg(long, value_enum, default_value_t = Format::Dot)]
+    /// Output format (`-o`/`--output` as in every other command).
+    #[arg(long, short = 'o', visible_alias = "output", value_enum, default_value_t = Format::Dot)]
     format: Format,
 }
 

@@ -83,6 +83,8 @@ pub struct ValidTopology {
 )]
 pub struct InvalidTopology {
     pub file: String,
+    /// What was printed (bounded as printed), for the `-o json` error document.
+    pub diagnostics: Vec<Diagnostic>,
 }
 
 pub fn load_valid(file: &str) -> Result<ValidTopology, CliError> {
@@ -113,6 +115,7 @@ pub fn load_valid(file: &str) -> Result<ValidTopology, CliError> {
         }),
         _ => Err(InvalidTopology {
             file: file.to_string(),
+            diagnostics: report.diagnostics,
         }
         .into()),
     }

@@ -85,8 +85,24 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         let stdout_closed =
             matches!(error, CliError::Io(e) if e.kind() == std::io::ErrorKind::BrokenPipe);
         if !error.report_printed() && !stdout_closed {
-            let document =
-                crate::output::json::error_document(error.kind(), &error.to_string(), Some(&file));
+            let diagnostics = match error {
+                CliError::Invalid(invalid) => {
+                    crate::output::json::diagnostics(&[crate::output::FileReport {
+                        name: invalid.file.clone(),
+                        source: None,
+                        diagnostics: invalid.diagnostics.clone(),
+                        omitted_errors: 0,
+                        omitted_warnings: 0,
+                    }])
+                }
+                _ => Vec::new(),
+            };
+            let document = crate::output::json::error_document(
+                error.kind(),
+                &error.to_string(),
+                &file,
+                diagnostics,
+            );
             let _ = writeln!(std::io::stdout(), "{document:#}");
         }
     }

@@ -7,7 +7,17 @@ use super::{totals, FileReport};
 use serde_json::{json, Value};
 
 pub fn document(reports: &[FileReport]) -> Value {
-    let diagnostics: Vec<Value> = reports
+    let (errors, warnings) = totals(reports);
+    json!({
+        "version": 1,
+        "diagnostics": diagnostics(reports),
+        "summary": {"files": reports.len(), "errors": errors, "warnings": warnings},
+    })
+}
+
+/// The diagnostics of `reports`, each as an object of the shape above.
+pub fn diagnostics(reports: &[FileReport]) -> Vec<Value> {
+    reports
         .iter()
         .flat_map(|r| {
             r.diagnostics.iter().map(move |d| {
@@ -21,19 +31,14 @@ pub fn document(reports: &[FileReport]) -> Value {
                 value
             })
         })
-        .collect();
-    let (errors, warnings) = totals(reports);
-    json!({
-        "version": 1,
-        "diagnostics": diagnostics,
-        "summary": {"files": reports.len(), "errors": errors, "warnings": warnings},
-    })
+        .collect()
 }
 
 /// What `-o json` prints on stdout when a command fails before its report (file missing,
-/// invalid topology, cluster unreachable): `{"version": 1, "error": {kind, message, file,
-/// exitCode}}`. The human message is on stderr as well.
-pub fn error_document(kind: &str, message: &str, file: Option<&str>) -> Value {
+/// invalid topology, unknown `--target`): `{"version": 1, "error": {kind, message, file,
+/// exitCode}, "diagnostics": [...]}`, the diagnostics (validate's shape) when the topology
+/// was invalid. The human message is on stderr as well.
+pub fn error_document(kind: &str, message: &str, file: &str, diagnostics: Vec<Value>) -> Value {
     json!({
         "version": 1,
         "error": {
@@ -42,5 +47,6 @@ pub fn error_document(kind: &str, message: &str, file: Option<&str>) -> Value {
             "file": file,
             "exitCode": 1,
         },
+        "diagnostics": diagnostics,
     })
 }

@@ -110,7 +110,12 @@ fn json_output_is_an_error_document_when_the_file_is_missing() {
                 .is_some_and(|m| m.contains("no/such/topology.yaml is not a valid topology")),
             "{args:?}: {doc:#}"
         );
-        // The diagnostic itself (which file, why) is for people, on stderr.
+        // The diagnostics behind it, in validate's shape; for people, on stderr.
+        assert_eq!(doc["diagnostics"][0]["code"], "E001", "{args:?}: {doc:#}");
+        assert_eq!(
+            doc["diagnostics"][0]["file"], "no/such/topology.yaml",
+            "{args:?}: {doc:#}"
+        );
         let (_, stderr) = streams(&out);
         assert!(stderr.contains("error[E001]"), "{args:?}: {stderr}");
     }
@@ -139,12 +144,29 @@ fn json_output_is_an_error_document_on_a_yaml_syntax_error_and_without_a_mesh() 
         .output()
         .expect("meshctl runs");
     let doc = error_document(&out, solo, "noMesh");
+    assert_eq!(doc["diagnostics"], serde_json::json!([]), "{doc:#}");
     assert!(
         doc["error"]["message"]
             .as_str()
             .is_some_and(|m| m.contains("declares no mesh")),
         "{doc:#}"
     );
+}
+
+#[test]
+fn graph_takes_its_format_as_dash_o_like_every_command() {
+    let out = meshctl()
+        .args(["graph", "-o", "mermaid", "topology.example.yaml"])
+        .output()
+        .expect("meshctl runs");
+    let (stdout, stderr) = streams(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stdout.starts_with("flowchart"), "{stdout}");
+    let out = meshctl()
+        .args(["graph", "--format", "dot", "topology.example.yaml"])
+        .output()
+        .expect("meshctl runs");
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("digraph"));
 }
 
 #[test]
