@@ -60,21 +60,45 @@ fn redact_value(value: &Value) -> Value {
     }
 }
 
-/// The Secret values in an object body (`data` and `stringData`), for [`redact_text`].
-/// Empty for other kinds.
+/// The Secret values in an object body (`data` and `stringData`), for [`redact_text`]:
+/// each value as written, and for `data` also decoded from base64, with each line of the
+/// decoded text (an admission webhook or a 422 may quote a PEM line or a token, not the
+/// base64). Empty for other kinds.
 pub fn secret_values(object: &ObjectRef, body: &Value) -> Vec<String> {
+    use base64::Engine as _;
     if !object.is_secret() {
         return Vec::new();
     }
-    SECRET_FIELDS
-        .iter()
-        .filter_map(|field| body.get(*field).and_then(Value::as_object))
-        .flat_map(|map| map.values())
-        .filter_map(Value::as_str)
-        // Very short values would blank out ordinary words in a message.
-        .filter(|v| v.len() >= 4)
-        .map(str::to_string)
-        .collect()
+    let mut out: Vec<String> = Vec::new();
+    for field in SECRET_FIELDS {
+        let Some(map) = body.get(field).and_then(Value::as_object) else {
+            continue;
+        };
+        for value in map.values().filter_map(Value::as_str) {
+            out.push(value.to_string());
+            let decoded = (field == "data")
+                .then(|| base64::engine::general_purpose::STANDARD.decode(value).ok())
+                .flatten()
+                .and_then(|bytes| String::from_utf8(bytes).ok());
+            let plain = decoded.as_deref().unwrap_or(value);
+            if decoded.is_some() {
+                out.push(plain.to_string());
+            }
+            // PEM armour lines are public and would blank out ordinary messages.
+            out.extend(
+                plain
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| l.len() >= 16 && !l.starts_with("-----"))
+                    .map(str::to_string),
+            );
+        }
+    }
+    // Very short values would blank out ordinary words in a message.
+    out.retain(|v| v.len() >= 4);
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// `text` (an API error message, a tool's stderr) with every one of `secrets` replaced
@@ -147,5 +171,32 @@ mod tests {
             redact_text(message, &values),
             "Secret \"creds\" is invalid: data[token]: (sensitive value) is bad"
         );
+    }
+
+    #[test]
+    fn a_server_message_quoting_a_decoded_key_line_is_redacted() {
+        use base64::Engine as _;
+        let pem = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgs3cr3tK3yL1n3\nhRhPq0aWl2Zx8Y1nQ9ZKpQ==\n-----END PRIVATE KEY-----\n";
+        let body = json!({"data": {"tls.key": base64::engine::general_purpose::STANDARD.encode(pem)},
+                          "stringData": {"token": "s3cr3t-t0ken-value"}});
+        let secrets = secret_values(&secret(), &body);
+        let message = "admission webhook \"policy.example.com\" denied the request: key line \"MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgs3cr3tK3yL1n3\" is weak; token s3cr3t-t0ken-value reused; expected -----BEGIN PRIVATE KEY-----";
+        let shown = redact_text(message, &secrets);
+        assert!(
+            !shown.contains("MIGHAgEA") && !shown.contains("s3cr3t"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("denied the request") && shown.contains("-----BEGIN PRIVATE KEY-----"),
+            "{shown}"
+        );
+        assert!(secret_values(
+            &ObjectRef {
+                kind: "ConfigMap".into(),
+                ..secret()
+            },
+            &body
+        )
+        .is_empty());
     }
 }
