@@ -268,3 +268,106 @@ fn reads_are_one_list_per_kind_and_namespace() {
         ]
     );
 }
+
+/// Each broken state the walkthrough can end in, one at a time in demo: exactly the checks
+/// that describe it fail, all in demo, and every other check still passes.
+#[test]
+fn each_broken_state_fails_exactly_its_checks() {
+    type Breakage = fn(&mut Vec<Value>);
+    let cases: Vec<(&str, Breakage, Vec<&str>)> = vec![
+        (
+            "destination not available",
+            |objects| {
+                for o in objects.iter_mut() {
+                    if o["kind"] == "Deployment" && o["metadata"]["name"] == "linkerd-destination" {
+                        o["status"]["availableReplicas"] = json!(0);
+                    }
+                }
+            },
+            vec!["linkerd control plane is available"],
+        ),
+        (
+            "viz missing",
+            |objects| objects.retain(|o| o["metadata"]["namespace"] != "linkerd-viz"),
+            vec!["linkerd viz extension is available"],
+        ),
+        (
+            "service mirror without a proxy",
+            |objects| {
+                for o in objects.iter_mut() {
+                    if o["metadata"]["name"] == "linkerd-service-mirror-kind-demo3" {
+                        o["spec"]["template"]["metadata"]["annotations"] = json!({});
+                    }
+                }
+            },
+            vec!["service mirror for kind-demo3 is running with a proxy"],
+        ),
+        (
+            "probe endpoints missing",
+            |objects| objects.retain(|o| o["metadata"]["name"] != "probe-gateway-kind-demo3"),
+            vec!["probe endpoints for kind-demo3 are present"],
+        ),
+        (
+            "mirror missing",
+            |objects| {
+                objects.retain(|o| o["metadata"]["name"] != "podinfo-kind-demo3");
+            },
+            vec![
+                "mirror test/podinfo-kind-demo3 points at demo3's gateway",
+                "TrafficSplit test/podinfo backends exist",
+            ],
+        ),
+        (
+            "Link at a stale gateway address",
+            |objects| {
+                for o in objects.iter_mut() {
+                    if o["kind"] == "Link" {
+                        o["spec"]["gatewayAddress"] = json!("172.17.0.79");
+                    }
+                }
+            },
+            vec!["Link kind-demo3 points at demo3's gateway"],
+        ),
+        (
+            "split deleted",
+            |objects| objects.retain(|o| o["kind"] != "TrafficSplit"),
+            vec!["TrafficSplit test/podinfo backends exist"],
+        ),
+    ];
+    let topology = topology();
+    let healthy_demo3 = healthy("172.17.0.71", "demo", "172.17.0.61", ANCHOR);
+    let all = run(
+        &topology,
+        &snapshot(
+            healthy("172.17.0.61", "demo3", "172.17.0.71", ANCHOR),
+            healthy_demo3.clone(),
+        ),
+        Some(ANCHOR),
+        &TextJudge,
+    )
+    .len();
+    for (name, breakage, expected) in cases {
+        let mut demo = healthy("172.17.0.61", "demo3", "172.17.0.71", ANCHOR);
+        breakage(&mut demo);
+        let results = run(
+            &topology,
+            &snapshot(demo, healthy_demo3.clone()),
+            Some(ANCHOR),
+            &TextJudge,
+        );
+        assert_eq!(results.len(), all, "{name}: the same checks run");
+        let failed: Vec<(String, String)> = failures(&results);
+        let expected: Vec<(String, String)> = expected
+            .iter()
+            .map(|c| ("demo".to_string(), c.to_string()))
+            .collect();
+        assert_eq!(failed, expected, "{name}");
+        // Every failure says what to do.
+        for r in results.iter().filter(|r| r.outcome == Outcome::Fail) {
+            assert!(
+                r.hint.as_deref().is_some_and(|h| !h.is_empty()),
+                "{name}: {r:?}"
+            );
+        }
+    }
+}
