@@ -1,4 +1,4 @@
-//! `meshctl graph FILE --format dot|mermaid`: the dependency graph.
+//! `meshctl graph FILE -o dot|mermaid`: the dependency graph.
 
 use super::load::load_valid;
 use super::CliError;
@@ -16,10 +16,11 @@ pub enum Format {
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// The topology whose graph to print.
     #[arg(value_name = "FILE")]
     file: String,
-    /// Output format (`-o`/`--output` as in every other command).
-    #[arg(long, short = 'o', visible_alias = "output", value_enum, default_value_t = Format::Dot)]
+    /// Output format (`--format` is the older spelling).
+    #[arg(long = "output", short = 'o', visible_alias = "format", value_enum, default_value_t = Format::Dot)]
     format: Format,
 }
 

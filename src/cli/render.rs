@@ -11,6 +11,7 @@ use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// The topology to render.
     #[arg(value_name = "FILE")]
     file: String,
     /// Output directory; `<DIR>/<cluster>/` is created for each cluster.
