@@ -2,6 +2,7 @@
 //! it reads and writes is counted from the servers' request logs.
 
 mod common;
+mod chaos;
 mod converge;
 mod faults;
 mod gateway;

@@ -240,6 +240,9 @@ fn create(shared: &Shared, invocation: &Invocation, parsed: &args::Parsed) -> Ou
         Ok(cluster) => Arc::new(cluster),
         Err(e) => return error(&format!("failed to create cluster: {e}")),
     };
+    if let Some(faults) = &shared.options.cluster_faults {
+        cluster.set_faults(faults.clone());
+    }
     let server = store::url(&cluster);
     clusters.insert(name.clone(), cluster);
     drop(clusters);

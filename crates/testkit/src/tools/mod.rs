@@ -63,6 +63,9 @@ pub struct FakeToolOptions {
     /// This machine's addresses as `ip -json address show` lists them: loopback and the
     /// walkthrough's host address `192.168.1.61` (the example's `apiServerAddress`).
     pub local_addresses: Vec<String>,
+    /// Faults every cluster the fake kind creates serves with from its start (the
+    /// cluster's [`FakeCluster::set_faults`]; clear them through [`FakeTools::cluster`]).
+    pub cluster_faults: Option<crate::Faults>,
     /// Tools not written at all (to test preflight checks), e.g. `"linkerd-smi"`.
     pub missing: Vec<String>,
     /// Calls that fail on purpose, checked before any behaviour runs.
@@ -78,6 +81,7 @@ impl Default for FakeToolOptions {
             smi_version: "v0.2.1".into(),
             docker_subnet: "172.17.0.0/16".into(),
             local_addresses: vec!["127.0.0.1".into(), "::1".into(), "192.168.1.61".into()],
+            cluster_faults: None,
             missing: Vec::new(),
             fail: Vec::new(),
         }
