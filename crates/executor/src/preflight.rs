@@ -8,23 +8,32 @@
 use crate::engine::Engine;
 use crate::error::ExecutorError;
 use crate::tools;
-use meshctl_core::graph::{preflight, Desired, ExternalAction, Graph, LinkerdPiece};
+use meshctl_core::graph::{self, preflight, Desired, ExternalAction, Graph, LinkerdPiece, Tool};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// One tool the run needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Requirement {
-    /// The program (`linkerd`).
-    pub program: &'static str,
-    /// The arguments that print its version.
-    pub version_args: &'static [&'static str],
+    /// The tool (`linkerd`).
+    pub tool: Tool,
     /// The version it must print (trimmed), when one is required.
     pub exact: Option<String>,
     /// A prefix its version must start with (`v3` for helm 3).
     pub prefix: Option<&'static str>,
     /// How to get it.
     pub hint: String,
+}
+
+impl Requirement {
+    fn new(tool: Tool, hint: impl Into<String>) -> Requirement {
+        Requirement {
+            tool,
+            exact: None,
+            prefix: None,
+            hint: hint.into(),
+        }
+    }
 }
 
 /// The tools the selected nodes of the graph run, each once.
@@ -36,33 +45,25 @@ pub fn requirements(graph: &Graph, engine: &Engine) -> Vec<Requirement> {
         };
         match action {
             ExternalAction::KindCluster { .. } => {
-                needed.entry("kind").or_insert(Requirement {
-                    program: "kind",
-                    version_args: &["version"],
-                    exact: None,
-                    prefix: None,
-                    hint: "install kind (go install sigs.k8s.io/kind@v0.20.0, or a release binary) and docker".into(),
-                });
+                needed.entry("kind").or_insert(Requirement::new(
+                    Tool::Kind,
+                    "install kind (go install sigs.k8s.io/kind@v0.20.0, or a release binary) and docker",
+                ));
             }
             ExternalAction::HelmRelease { .. } => {
                 needed.entry("helm").or_insert(Requirement {
-                    program: "helm",
-                    version_args: &["version", "--short"],
-                    exact: None,
                     prefix: Some("v3"),
-                    hint: "install helm 3".into(),
+                    ..Requirement::new(Tool::Helm, "install helm 3")
                 });
             }
             ExternalAction::LinkerdRender { version, what, .. } => {
                 if let LinkerdPiece::Smi { version } = what {
                     needed.entry("linkerd-smi").or_insert(Requirement {
-                        program: "linkerd-smi",
-                        version_args: &["version", "--short"],
                         exact: Some(version.clone()),
-                        prefix: None,
-                        hint: format!(
-                            "install the linkerd-smi {version} CLI plugin (linkerd-smi on PATH)"
-                        ),
+                        ..Requirement::new(
+                            Tool::LinkerdSmi,
+                            format!("install the linkerd-smi {version} CLI plugin (linkerd-smi on PATH)"),
+                        )
                     });
                 }
                 if matches!(what, LinkerdPiece::Crds | LinkerdPiece::ControlPlane { .. }) {
@@ -77,13 +78,10 @@ pub fn requirements(graph: &Graph, engine: &Engine) -> Vec<Requirement> {
             ExternalAction::Manifests {
                 kustomize: Some(_), ..
             } => {
-                needed.entry("kubectl").or_insert(Requirement {
-                    program: "kubectl",
-                    version_args: &["version", "--client"],
-                    exact: None,
-                    prefix: None,
-                    hint: "install kubectl (its `kustomize` renders workload directories)".into(),
-                });
+                needed.entry("kubectl").or_insert(Requirement::new(
+                    Tool::Kubectl,
+                    "install kubectl (its `kustomize` renders workload directories)",
+                ));
             }
             _ => {}
         }
@@ -93,8 +91,7 @@ pub fn requirements(graph: &Graph, engine: &Engine) -> Vec<Requirement> {
 
 fn linkerd(version: Option<&String>) -> Requirement {
     Requirement {
-        program: "linkerd",
-        version_args: &["version", "--client", "--short"],
+        tool: Tool::Linkerd,
         exact: version.cloned(),
         prefix: None,
         hint: match version {
@@ -183,34 +180,33 @@ async fn check_api_server_addresses(
 pub async fn check(requirements: &[Requirement], engine: &Engine) -> Vec<String> {
     let mut problems = Vec::new();
     for requirement in requirements {
-        let argv: Vec<String> = std::iter::once(requirement.program.to_string())
-            .chain(requirement.version_args.iter().map(|a| a.to_string()))
-            .collect();
+        let program = requirement.tool.program();
+        let Some(command) = graph::version_command(requirement.tool) else {
+            continue;
+        };
+        let argv = command.argv();
         let output =
             tools::run_with_env(&argv, Duration::from_secs(30), &[], &engine.tool_env()).await;
         let version = match output {
             Ok(output) => output.stdout.trim().to_string(),
             Err(e) => {
-                problems.push(format!(
-                    "{}: not usable ({e}); {}",
-                    requirement.program, requirement.hint
-                ));
+                problems.push(format!("{program}: not usable ({e}); {}", requirement.hint));
                 continue;
             }
         };
         if let Some(exact) = &requirement.exact {
             if version.lines().next().map(str::trim) != Some(exact.as_str()) {
                 problems.push(format!(
-                    "{}: version {version:?}, the topology needs {exact}; {}",
-                    requirement.program, requirement.hint
+                    "{program}: version {version:?}, the topology needs {exact}; {}",
+                    requirement.hint
                 ));
             }
         }
         if let Some(prefix) = requirement.prefix {
             if !version.starts_with(prefix) {
                 problems.push(format!(
-                    "{}: version {version:?}, {prefix} needed; {}",
-                    requirement.program, requirement.hint
+                    "{program}: version {version:?}, {prefix} needed; {}",
+                    requirement.hint
                 ));
             }
         }

@@ -264,6 +264,8 @@ pub enum Tool {
     Docker,
     /// `ip` (iproute2: the machine's addresses, for kind's `apiServerAddress`).
     Ip,
+    /// `linkerd-smi`, the plugin `linkerd smi` runs (probed directly for its version).
+    LinkerdSmi,
 }
 
 impl Tool {
@@ -276,6 +278,7 @@ impl Tool {
             Tool::Kubectl => "kubectl",
             Tool::Docker => "docker",
             Tool::Ip => "ip",
+            Tool::LinkerdSmi => "linkerd-smi",
         }
     }
 }
@@ -332,6 +335,24 @@ impl ToolCommand {
             .chain(self.args.iter().cloned())
             .collect()
     }
+}
+
+/// The command that prints `tool`'s version (what the executor's preflight runs); `None`
+/// for tools meshctl does not version-check (`docker`, `ip`).
+pub fn version_command(tool: Tool) -> Option<ToolCommand> {
+    let args: &[&str] = match tool {
+        Tool::Kind => &["version"],
+        Tool::Helm => &["version", "--short"],
+        Tool::Linkerd => &["version", "--client", "--short"],
+        Tool::LinkerdSmi => &["version", "--short"],
+        Tool::Kubectl => &["version", "--client"],
+        Tool::Docker | Tool::Ip => return None,
+    };
+    Some(ToolCommand::new(
+        tool,
+        None,
+        args.iter().map(|a| a.to_string()).collect(),
+    ))
 }
 
 /// `kind get clusters`: which kind clusters exist (read before creating or deleting one).

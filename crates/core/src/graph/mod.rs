@@ -15,6 +15,7 @@ pub use action::{
     kustomize_render, pipeline, ExternalAction, LinkerdPiece, PoolRanges, ResolvedCertificate,
     Tool, ToolCommand,
 };
+pub use action::version_command;
 pub use build::{build, INGRESS_NGINX_REPO, METALLB_REPO};
 pub use error::GraphError;
 pub use node::{Dependency, Desired, Node, NodeId, NodeKind};
