@@ -123,8 +123,53 @@ impl ApiError {
 
     fn describe(&self) -> String {
         match self.code {
+            Some(401) => format!(
+                "HTTP 401: {}; the cluster rejected the kubeconfig's credentials: refresh them (an expired token or certificate) or pick another context",
+                self.message
+            ),
+            Some(403) => format!(
+                "HTTP 403: {}; the kubeconfig's user lacks the RBAC permission for this request (the verb, resource and namespace are named above): ask for a Role granting it, or use a context that has it",
+                self.message
+            ),
             Some(code) => format!("HTTP {code}: {}", self.message),
             None => self.message.clone(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(code: u16, message: &str) -> ApiError {
+        ApiError {
+            code: Some(code),
+            message: message.into(),
+            status: None,
+            retry_after: None,
+        }
+    }
+
+    #[test]
+    fn a_refusal_says_what_the_user_can_do_about_it() {
+        let forbidden = ExecutorError::Api {
+            cluster: "demo".into(),
+            what: "apply Secret/linkerd/creds".into(),
+            source: status(403, "secrets \"creds\" is forbidden: User \"dev\" cannot patch resource \"secrets\" in API group \"\" in the namespace \"linkerd\""),
+        }
+        .to_string();
+        assert!(forbidden.starts_with("cluster demo: apply Secret/linkerd/creds: HTTP 403: secrets \"creds\" is forbidden"), "{forbidden}");
+        assert!(
+            forbidden.contains("lacks the RBAC permission"),
+            "{forbidden}"
+        );
+        assert!(!status(403, "x").is_transient());
+        assert!(status(401, "Unauthorized")
+            .to_string()
+            .contains("refresh them"));
+        assert_eq!(
+            status(422, "spec.x: Invalid value").to_string(),
+            "HTTP 422: spec.x: Invalid value"
+        );
     }
 }
