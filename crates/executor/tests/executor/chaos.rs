@@ -146,7 +146,11 @@ async fn with_a_fifth_of_requests_failing_apply_converges_or_says_what_failed() 
         }
     }
     // Had the faulty run converged, the re-run would have had nothing to do.
-    assert_eq!(writes > 0, !summary.is_success(), "{writes} writes in the re-run");
+    assert_eq!(
+        writes > 0,
+        !summary.is_success(),
+        "{writes} writes in the re-run"
+    );
 }
 
 /// `(namespace, name)` of an object URL path (`/api/v1/namespaces/x/services/y`).

@@ -1,8 +1,8 @@
 //! The executor against in-memory API servers (meshctl-testkit), one per cluster: what
 //! it reads and writes is counted from the servers' request logs.
 
-mod common;
 mod chaos;
+mod common;
 mod converge;
 mod faults;
 mod gateway;
