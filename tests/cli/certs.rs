@@ -230,6 +230,26 @@ fn a_gitignore_is_created_when_missing_and_never_overwritten() {
     );
 }
 
+/// Object keys anywhere in `value` that contain `_` (snake_case).
+fn underscored_keys(value: &serde_json::Value, found: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, inner) in map {
+                if key.contains('_') {
+                    found.push(key.clone());
+                }
+                underscored_keys(inner, found);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for inner in items {
+                underscored_keys(inner, found);
+            }
+        }
+        _ => {}
+    }
+}
+
 #[test]
 fn show_prints_profiles_but_never_keys() {
     let (dir, topo) = project();
@@ -270,6 +290,17 @@ fn show_prints_profiles_but_never_keys() {
     let doc: serde_json::Value = serde_json::from_str(&json).expect("json");
     assert_eq!(doc["certificates"][1]["certificates"][0]["pathLen"], 0);
     assert!(doc["problem"].is_null(), "{doc}");
+    // camelCase keys, like every other meshctl document (issue 10 item 15).
+    let mut keys_with_underscores = Vec::new();
+    underscored_keys(&doc, &mut keys_with_underscores);
+    assert!(
+        keys_with_underscores.is_empty(),
+        "{keys_with_underscores:?}"
+    );
+    assert!(
+        doc["verified"].as_object().is_some_and(|v| !v.is_empty()),
+        "{doc}"
+    );
     assert_no_key_material(&json, &keys);
     // Plans mention the certificates but never their keys, and fresh ones warn of nothing.
     let (warnings, err) = plan_warnings(&topo, &[]);

@@ -510,3 +510,72 @@ fn a_json_plan_that_fails_is_still_a_json_document() {
     // The diagnostics themselves are for people, on stderr.
     assert!(String::from_utf8_lossy(&out.stderr).contains("E023"));
 }
+
+/// The paths under `value` (joined with `.`) whose value is the string `text`.
+fn paths_to(value: &Value, text: &str, prefix: &str, found: &mut Vec<String>) {
+    let join = |key: &str| {
+        if prefix.is_empty() {
+            key.to_string()
+        } else {
+            format!("{prefix}.{key}")
+        }
+    };
+    match value {
+        Value::String(s) if s == text => found.push(prefix.to_string()),
+        Value::Object(map) => {
+            for (key, inner) in map {
+                paths_to(inner, text, &join(key), found);
+            }
+        }
+        Value::Array(items) => {
+            for (i, inner) in items.iter().enumerate() {
+                paths_to(inner, text, &format!("{prefix}[{i}]"), found);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Issue 10 item 15: a JSON reader need not compare strings to find the values only apply
+/// knows: each entry lists them in `unknown`, exactly where the human text stands.
+#[test]
+fn json_plans_list_the_values_only_apply_knows() {
+    let plan = json_plan(&["plan", "--offline", "topology.example.yaml"]);
+    let mut with_unknowns = Vec::new();
+    for entry in plan["entries"].as_array().expect("entries") {
+        let mut found = Vec::new();
+        paths_to(
+            &entry["desired"]["action"],
+            "(known after apply)",
+            "",
+            &mut found,
+        );
+        let listed: Vec<String> = entry["unknown"]
+            .as_array()
+            .map(|paths| {
+                paths
+                    .iter()
+                    .filter_map(|p| p.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        found.sort();
+        let mut listed_sorted = listed.clone();
+        listed_sorted.sort();
+        assert_eq!(listed_sorted, found, "{}", entry["id"]);
+        if !listed.is_empty() {
+            with_unknowns.push(entry["id"].as_str().unwrap_or_default().to_string());
+        }
+    }
+    // Both gateways' addresses, and the Links that carry them.
+    assert_eq!(
+        with_unknowns,
+        [
+            "demo/linkerd-multicluster/gateway-ready",
+            "demo3/linkerd-multicluster/gateway-ready",
+            "demo/linkerd-multicluster/Link/kind-demo3",
+            "demo3/linkerd-multicluster/Link/kind-demo",
+        ],
+        "{plan:#}"
+    );
+}
