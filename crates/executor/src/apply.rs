@@ -49,7 +49,7 @@ impl NodeRunner for GraphRunner {
             };
             match &node.desired {
                 Desired::Objects(objects) => {
-                    run_objects(&engine, &inventory, &node, objects, plan.as_ref(), false).await
+                    run_objects(&engine, &inventory, &node, objects, plan.as_ref()).await
                 }
                 Desired::Action(action) if crate::actions::renders_objects(action) => {
                     let cluster = engine.cluster_of(&node).ok_or_else(|| {
@@ -60,7 +60,7 @@ impl NodeRunner for GraphRunner {
                         .reachable(&cluster.name, &cluster.context)
                         .await?;
                     let objects = crate::actions::render(&engine, &api, action).await?;
-                    run_objects(&engine, &inventory, &node, &objects, plan.as_ref(), true).await
+                    run_objects(&engine, &inventory, &node, &objects, plan.as_ref()).await
                 }
                 Desired::Action(action) => crate::actions::run_action(&engine, &node, action).await,
             }
@@ -101,7 +101,6 @@ async fn run_objects(
     node: &Node,
     objects: &[DesiredObject],
     plan: Option<&NodePlan>,
-    rendered: bool,
 ) -> Result<NodeReport, ExecutorError> {
     let cluster = engine
         .cluster_of(node)
@@ -138,15 +137,7 @@ async fn run_objects(
     for object in objects {
         let reference = ObjectRef::of(object);
         let observed = fresh.get(&reference);
-        let live = match observed {
-            Some(meshctl_core::live::Observed::Present(live)) => Some(live),
-            _ => None,
-        };
-        let (body, _) = engine.policy_body(object, rendered, live);
-        let Some(body) = body else {
-            tally.unchanged += 1;
-            continue;
-        };
+        let body = engine.body(object);
         let decision = match planned.get(&reference) {
             Some(p) if !unsettled.contains(&reference) => (*p).clone(),
             _ => decide_now(engine, manager, &reference, &body, observed),

@@ -8,7 +8,6 @@ use crate::ExecutorOptions;
 use meshctl_core::graph::{Desired, Graph, Node, NodeId, NodeKind, Paths};
 use meshctl_core::live::compare::without_server_fields;
 use meshctl_core::live::ownership::with_ownership_labels;
-use meshctl_core::live::policy::{apply_policy, rendered_policy, Policy};
 use meshctl_core::live::ObjectRef;
 use meshctl_core::render::DesiredObject;
 use serde_json::Value;
@@ -106,35 +105,6 @@ impl Engine {
     /// (`status`, `creationTimestamp: null`), with meshctl's ownership labels.
     pub fn body(&self, object: &DesiredObject) -> Value {
         with_ownership_labels(&without_server_fields(&object.body), &self.applyset.id)
-    }
-
-    /// The body to compare and apply for an object: [`Engine::body`], and for objects a
-    /// tool rendered, its render policy applied against the live object. `None`: nothing
-    /// to do (create-only and present). The note says which policy took effect.
-    pub fn policy_body(
-        &self,
-        object: &DesiredObject,
-        rendered: bool,
-        live: Option<&Value>,
-    ) -> (Option<Value>, Option<String>) {
-        let body = self.body(object);
-        if !rendered {
-            return (Some(body), None);
-        }
-        let (policy, why) = rendered_policy(&ObjectRef::of(object));
-        if policy == Policy::Apply {
-            return (Some(body), None);
-        }
-        let note = live.map(|_| match why {
-            Some(why) => format!("policy {policy} ({why})"),
-            None => format!("policy {policy}"),
-        });
-        (apply_policy(&policy, &body, live), note)
-    }
-
-    /// Whether a rendered object has a policy other than plain apply.
-    pub fn has_policy(&self, object: &ObjectRef, rendered: bool) -> bool {
-        rendered && rendered_policy(object).0 != Policy::Apply
     }
 
     /// The environment external tools run with: the run's kubeconfig and tool PATH.

@@ -17,9 +17,11 @@
 //! External actions ([`actions`]) run their tools behind one runner ([`tools`]) after a
 //! preflight ([`preflight`]): kind clusters, helm releases and the trust material are
 //! observed first and changed only when they differ; what linkerd and kubectl render
-//! goes through the same observe → diff → apply path as meshctl's own objects, with a
-//! policy for content a tool regenerates on every render. Linkerd's webhook
-//! certificates are meshctl's own ([`webhooks`]), so those renders are deterministic.
+//! goes through the same observe → diff → apply path as meshctl's own objects. The one
+//! content Linkerd's charts would regenerate on every render, the webhook certificates,
+//! is meshctl's own ([`webhooks`]), so those renders are deterministic and a renewed
+//! certificate is an ordinary change. Before a new trust anchor is generated, [`trust`]
+//! makes sure no cluster already trusts another one.
 
 pub mod actions;
 pub mod api;

@@ -160,11 +160,11 @@ async fn plan_cluster(engine: &Engine, cluster: &ClusterRef, nodes: &[Node]) -> 
     for node in nodes {
         node_plans.push(match (&node.desired, rendered.get(&node.id)) {
             (Desired::Objects(objects), _) => {
-                plan_objects(engine, &api, node, objects, &observed, false).await
+                plan_objects(engine, &api, node, objects, &observed).await
             }
             (Desired::Action(action), Some(Ok(objects))) => NodePlan {
                 rendered_by: actions::command_lines(engine, action),
-                ..plan_objects(engine, &api, node, objects, &observed, true).await
+                ..plan_objects(engine, &api, node, objects, &observed).await
             },
             (Desired::Action(action), Some(Err(error))) => NodePlan {
                 rendered_by: actions::command_lines(engine, action),
@@ -255,7 +255,6 @@ async fn plan_objects(
     node: &Node,
     objects: &[meshctl_core::render::DesiredObject],
     observed: &HashMap<ObjectRef, Observed>,
-    rendered: bool,
 ) -> NodePlan {
     let permits = Arc::new(Semaphore::new(engine.opts.parallelism.max(1)));
     let manager = engine.manager(&node.id).to_string();
@@ -267,24 +266,9 @@ async fn plan_objects(
             .get(&reference)
             .cloned()
             .unwrap_or(Observed::Unknown("not observed".into()));
-        let live = match &seen {
-            Observed::Present(live) => Some(live),
-            _ => None,
-        };
-        let (body, policy_note) = engine.policy_body(object, rendered, live);
-        let Some(body) = body else {
-            planned.push(Some(ObjectPlan::simple(
-                reference,
-                LiveAction::Unchanged,
-                policy_note,
-            )));
-            continue;
-        };
+        let body = engine.body(object);
         match assess(&reference, &body, &seen, &engine.applyset.id, &manager) {
-            Assessment::Decided(mut plan) => {
-                plan.note = plan.note.or(policy_note);
-                planned.push(Some(*plan))
-            }
+            Assessment::Decided(plan) => planned.push(Some(*plan)),
             Assessment::NeedsDryRun { owned } => {
                 planned.push(None);
                 let Observed::Present(live) = seen else {

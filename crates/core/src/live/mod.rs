@@ -11,15 +11,12 @@
 //! - [`plan`]: the live plan's entries, decisions and counts;
 //! - [`prerequisites`]: objects others create that must exist before a write (a split's
 //!   mirrored backends);
-//! - [`policy`]: how objects a tool renders are reconciled (apply, create-only, ignore
-//!   fields), so content regenerated on every render is not drift.
 
 pub mod compare;
 pub mod mirrors;
 pub mod object;
 pub mod ownership;
 pub mod plan;
-pub mod policy;
 pub mod prerequisites;
 pub mod redact;
 
