@@ -65,17 +65,34 @@ fn cells(row: &str) -> usize {
 }
 
 #[test]
-fn readme_tables_have_as_many_cells_in_every_row_as_in_their_header() {
-    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
-    let mut header: Option<usize> = None;
-    for line in readme.lines() {
-        if !line.starts_with('|') {
-            header = None;
-            continue;
-        }
-        match header {
-            None => header = Some(cells(line)),
-            Some(expected) => assert_eq!(cells(line), expected, "README row: {line}"),
+fn readme_and_docs_tables_have_as_many_cells_in_every_row_as_in_their_header() {
+    let mut files = vec![root().join("README.md")];
+    let mut docs: Vec<_> = std::fs::read_dir(root().join("docs"))
+        .expect("docs/")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
+    docs.sort();
+    files.extend(docs);
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("readable");
+        let mut header: Option<usize> = None;
+        let mut in_code_block = false;
+        for line in text.lines() {
+            if line.starts_with("```") {
+                in_code_block = !in_code_block;
+            }
+            if in_code_block || !line.starts_with('|') {
+                header = None;
+                continue;
+            }
+            match header {
+                None => header = Some(cells(line)),
+                Some(expected) => {
+                    assert_eq!(cells(line), expected, "{}: row {line}", file.display())
+                }
+            }
         }
     }
 }
