@@ -654,6 +654,23 @@ pub async fn destroy_until(
     summary
 }
 
+/// Why a Namespace was kept: the first few objects in it that are someone else's.
+fn kept_namespace(namespace: &str, foreign: &[ObjectRef]) -> String {
+    const SHOWN: usize = 5;
+    let mut names: Vec<String> = foreign
+        .iter()
+        .take(SHOWN)
+        .map(|o| format!("{} {}", o.kind, o.name))
+        .collect();
+    if foreign.len() > SHOWN {
+        names.push(format!("and {} more", foreign.len() - SHOWN));
+    }
+    format!(
+        "namespace {namespace} kept: it holds objects meshctl does not own ({}); deleting it would delete them. Move or delete them, then run destroy again (or delete the namespace yourself)",
+        names.join(", ")
+    )
+}
+
 struct DestroyedCluster {
     results: Vec<NodeResult>,
     deleted: Vec<DeletedObject>,
@@ -760,6 +777,14 @@ async fn destroy_cluster(
         }
     };
     let mut remaining: Vec<ObjectRef> = owned;
+    // The Services Linkerd mirrored through a Link go with it, as `unlink` does.
+    match planner::mirrors_of_links(engine, &api, &remaining).await {
+        Ok(mirrors) => remaining.extend(mirrors.into_iter().map(|m| m.object)),
+        Err(e) => {
+            out.errors.push(e.to_string());
+            return out;
+        }
+    }
     // Owned objects no node declares any more go first (nothing depends on them).
     let declared: std::collections::BTreeSet<&ObjectRef> =
         nodes.iter().flat_map(|n| &n.objects).collect();
@@ -792,6 +817,28 @@ async fn destroy_cluster(
         let mut error = None;
         let mut count = 0;
         for object in &mine {
+            // Deleting a Namespace deletes everything in it: only when nothing there is
+            // someone else's.
+            if object.api_version == "v1" && object.kind == "Namespace" {
+                match observe::foreign_in_namespace(
+                    &api,
+                    &engine.discovery,
+                    &object.name,
+                    &engine.applyset.id,
+                )
+                .await
+                {
+                    Ok(foreign) if !foreign.is_empty() => {
+                        error = Some(kept_namespace(&object.name, &foreign));
+                        break;
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        error = Some(e.to_string());
+                        break;
+                    }
+                }
+            }
             match apply::delete_one(engine, &api, object).await {
                 Ok(()) => {
                     count += 1;

@@ -145,3 +145,29 @@ async fn preferred_version(api: &ClusterApi, group: &str) -> Result<Option<Strin
         }),
     }
 }
+
+/// The objects in `namespace` that are someone else's (`live::foreign`): one LIST per
+/// kind people create by hand. What keeps `destroy` from deleting a Namespace it made.
+pub async fn foreign_in_namespace(
+    api: &ClusterApi,
+    discovery: &Discovery,
+    namespace: &str,
+    applyset_id: &str,
+) -> Result<Vec<ObjectRef>, ExecutorError> {
+    let mut listed = Vec::new();
+    for (api_version, kind) in meshctl_core::live::foreign::USER_KINDS {
+        if let Resolved::Served { resource, .. } =
+            discovery.resolve(api, api_version, kind, false).await?
+        {
+            listed.extend(
+                list_by_name(api, &resource, Some(namespace), None)
+                    .await?
+                    .into_values(),
+            );
+        }
+    }
+    Ok(meshctl_core::live::foreign::foreign_objects(
+        &listed,
+        applyset_id,
+    ))
+}

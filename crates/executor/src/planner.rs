@@ -478,27 +478,38 @@ async fn plan_inventory(
             )
         })
         .collect();
-    let links: Vec<String> = prune
-        .iter()
-        .filter_map(|p| mirrors::link_name(&p.object).map(str::to_string))
-        .collect();
-    if !links.is_empty() {
-        // One LIST per removed Link, all namespaces, selected by the mirror labels.
-        let services = engine
-            .discovery
-            .resolve(api, "v1", "Service", false)
-            .await?;
-        if let crate::discovery::Resolved::Served { resource, .. } = services {
-            for link in links {
-                let listed = list_by_name(api, &resource, None, Some(&mirrors::selector(&link)))
-                    .await?
-                    .into_values()
-                    .collect::<Vec<_>>();
-                prune.extend(mirrors::prune_entries(&link, &listed));
-            }
-        }
-    }
+    let removed: Vec<ObjectRef> = prune.iter().map(|p| p.object.clone()).collect();
+    prune.extend(mirrors_of_links(engine, api, &removed).await?);
     Ok((inventory, prune))
+}
+
+/// The Services Linkerd mirrored through the Links among `removed`, as delete entries: one
+/// LIST per Link, all namespaces, selected by the mirror labels (`live::mirrors`).
+pub async fn mirrors_of_links(
+    engine: &Engine,
+    api: &ClusterApi,
+    removed: &[ObjectRef],
+) -> Result<Vec<ObjectPlan>, ExecutorError> {
+    let links: Vec<&str> = removed.iter().filter_map(mirrors::link_name).collect();
+    if links.is_empty() {
+        return Ok(Vec::new());
+    }
+    let services = engine
+        .discovery
+        .resolve(api, "v1", "Service", false)
+        .await?;
+    let crate::discovery::Resolved::Served { resource, .. } = services else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for link in links {
+        let listed = list_by_name(api, &resource, None, Some(&mirrors::selector(link)))
+            .await?
+            .into_values()
+            .collect::<Vec<_>>();
+        out.extend(mirrors::prune_entries(link, &listed));
+    }
+    Ok(out)
 }
 
 fn join(kinds: &std::collections::BTreeSet<String>) -> String {

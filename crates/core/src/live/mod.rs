@@ -4,6 +4,8 @@
 //!
 //! - [`object`]: which object ([`ObjectRef`]) and what was observed of it ([`Observed`]);
 //! - [`compare`]: "declared fields already hold" and the live-vs-dry-run field diff;
+//! - [`foreign`]: objects in a namespace that are someone else's (they keep it from
+//!   being destroyed);
 //! - [`mirrors`]: the Services Linkerd mirrors through a Link, pruned with it;
 //! - [`ownership`]: meshctl's ownership marker (kubectl's ApplySet labels), field
 //!   managers and server-side apply conflicts;
@@ -13,6 +15,7 @@
 //!   mirrored backends);
 
 pub mod compare;
+pub mod foreign;
 pub mod mirrors;
 pub mod object;
 pub mod ownership;

@@ -327,3 +327,105 @@ async fn apply_respects_every_dependency_and_removing_a_link_removes_its_mirrors
     );
     assert!(!plan(&smaller, &opts).await.has_changes());
 }
+
+/// The example on two `existing` clusters: destroy cannot delete them whole, so it removes
+/// what meshctl owns, and with each Link the Services Linkerd mirrored through it; what
+/// meshctl does not own stays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn destroy_in_existing_clusters_takes_the_mirrors_with_their_links() {
+    use meshctl_testkit::{FakeCluster, ServerOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let tools = FakeTools::install(&bin, FakeToolOptions::default()).unwrap();
+    let mut contexts = Vec::new();
+    for (name, subnet) in [("demo", "10.96.0.0/16"), ("demo3", "10.97.0.0/16")] {
+        let cluster = FakeCluster::start_with(
+            name,
+            ServerOptions {
+                service_subnet: subnet.into(),
+                controllers: true,
+                ..ServerOptions::default()
+            },
+        )
+        .unwrap();
+        contexts.push((format!("kind-{name}"), cluster.url()));
+        tools.add_cluster(name, cluster);
+    }
+    let entries: Vec<(&str, &str)> = contexts
+        .iter()
+        .map(|(c, u)| (c.as_str(), u.as_str()))
+        .collect();
+    meshctl_testkit::kubeconfig::write(&dir.path().join("kubeconfig"), &entries).unwrap();
+    let text = example_text().replace("provider: kind", "provider: existing");
+    let (graph, name) = graph_of(&text, &dir.path().join("state"));
+    let opts = options(&name, dir.path(), &tools);
+    let planned = plan(&graph, &opts).await;
+    let summary = apply(&graph, &planned, &opts, &meshctl_executor::NoProgress).await;
+    assert!(summary.is_success(), "{summary:#?}");
+    let demo = tools.cluster("demo").unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while demo
+        .object("v1", "Service", Some("test"), "podinfo-kind-demo3")
+        .is_none()
+    {
+        assert!(std::time::Instant::now() < deadline, "demo mirrors podinfo");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    demo.apply_as(
+        "someone-else",
+        serde_json::json!({"apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": "keep-me", "namespace": "test"},
+            "spec": {"ports": [{"port": 80}]}}),
+    )
+    .unwrap();
+    demo.clear_requests();
+
+    let destroyed = meshctl_executor::destroy(&graph, &opts, &meshctl_executor::NoProgress).await;
+    // Namespace test holds someone else's Service: it is kept, and destroy says why.
+    let kept: Vec<&String> = destroyed
+        .nodes
+        .iter()
+        .filter_map(|n| match n {
+            meshctl_executor::NodeResult::Failed { id, error } if id.0 == "demo/Namespace/test" => {
+                Some(error)
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(kept.len(), 1, "{destroyed:#?}");
+    assert!(
+        kept[0].starts_with(
+            "namespace test kept: it holds objects meshctl does not own (Service keep-me)"
+        ),
+        "{}",
+        kept[0]
+    );
+    assert!(demo.object("v1", "Namespace", None, "test").is_some());
+    // demo3's namespace holds nothing of anyone else's: it goes.
+    assert!(tools
+        .cluster("demo3")
+        .unwrap()
+        .object("v1", "Namespace", None, "test")
+        .is_none());
+    // meshctl itself deleted the mirror (the request is in demo's log) and the Link.
+    let deletes: Vec<String> = demo
+        .requests()
+        .iter()
+        .filter(|r| r.method == "DELETE")
+        .map(|r| r.path.clone())
+        .collect();
+    assert!(
+        deletes.contains(&"/api/v1/namespaces/test/services/podinfo-kind-demo3".to_string()),
+        "{deletes:#?}"
+    );
+    assert!(demo
+        .object("v1", "Service", Some("test"), "podinfo-kind-demo3")
+        .is_none());
+    assert!(demo
+        .objects("multicluster.linkerd.io/v1alpha1", "Link")
+        .is_empty());
+    assert!(demo
+        .object("v1", "Service", Some("test"), "keep-me")
+        .is_some());
+}
