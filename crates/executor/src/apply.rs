@@ -435,26 +435,75 @@ impl Inventory {
     }
 }
 
-/// Deletes the objects a cluster's plan prunes; returns the objects deleted. The parent
-/// keeps listing their kinds (a superset is allowed, and other members may remain).
+/// What pruning a cluster did.
+#[derive(Debug, Default)]
+pub struct Pruned {
+    pub deleted: Vec<ObjectRef>,
+    /// Why a Namespace the plan would delete was kept (someone else's objects appeared in
+    /// it since the plan).
+    pub kept: Vec<String>,
+}
+
+/// Deletes the objects a cluster's plan prunes. The parent keeps listing their kinds (a
+/// superset is allowed, and other members may remain).
 pub async fn prune(
     engine: &Engine,
     cluster: &str,
     entries: &[ObjectPlan],
-) -> Result<Vec<ObjectRef>, ExecutorError> {
+) -> Result<Pruned, ExecutorError> {
+    let mut out = Pruned::default();
     let Some(cluster_ref) = engine.clusters.get(cluster) else {
-        return Ok(Vec::new());
+        return Ok(out);
     };
     let api = engine
         .clients
         .reachable(cluster, &cluster_ref.context)
         .await?;
-    let mut deleted = Vec::new();
     for entry in entries.iter().filter(|e| e.action == LiveAction::Delete) {
+        if let Some(kept) = namespace_kept(engine, &api, &entry.object).await? {
+            out.kept.push(kept);
+            continue;
+        }
         delete_one(engine, &api, &entry.object).await?;
-        deleted.push(entry.object.clone());
+        out.deleted.push(entry.object.clone());
     }
-    Ok(deleted)
+    Ok(out)
+}
+
+/// For a Namespace: why it must not be deleted (deleting it would delete someone else's
+/// objects in it), or `None` when it may go. `None` for every other kind.
+pub async fn namespace_kept(
+    engine: &Engine,
+    api: &ClusterApi,
+    object: &ObjectRef,
+) -> Result<Option<String>, ExecutorError> {
+    if object.api_version != "v1" || object.kind != "Namespace" {
+        return Ok(None);
+    }
+    let foreign = crate::observe::foreign_in_namespace(
+        api,
+        &engine.discovery,
+        &object.name,
+        &engine.applyset.id,
+    )
+    .await?;
+    if foreign.is_empty() {
+        return Ok(None);
+    }
+    const SHOWN: usize = 5;
+    let mut names: Vec<String> = foreign
+        .iter()
+        .take(SHOWN)
+        .map(|o| format!("{} {}", o.kind, o.name))
+        .collect();
+    if foreign.len() > SHOWN {
+        names.push(format!("and {} more", foreign.len() - SHOWN));
+    }
+    Ok(Some(format!(
+        "namespace {} kept: it holds objects meshctl does not own ({}); deleting it would delete them. Move or delete them, then run again (or delete the namespace yourself)",
+        object.name,
+        names.join(", ")
+    )))
 }
 
 /// Deletes one object (gone already is fine).

@@ -383,13 +383,19 @@ pub async fn apply_until(
                 }
             }
             match apply::prune(&engine, &cluster.name, &cluster.prune).await {
-                Ok(deleted) => {
+                Ok(pruned) => {
                     summary
                         .deleted
-                        .extend(deleted.into_iter().map(|object| DeletedObject {
+                        .extend(pruned.deleted.into_iter().map(|object| DeletedObject {
                             cluster: cluster.name.clone(),
                             object,
-                        }))
+                        }));
+                    summary.errors.extend(
+                        pruned
+                            .kept
+                            .into_iter()
+                            .map(|kept| format!("cluster {}: {kept}", cluster.name)),
+                    );
                 }
                 Err(e) => summary.errors.push(e.to_string()),
             }
@@ -654,23 +660,6 @@ pub async fn destroy_until(
     summary
 }
 
-/// Why a Namespace was kept: the first few objects in it that are someone else's.
-fn kept_namespace(namespace: &str, foreign: &[ObjectRef]) -> String {
-    const SHOWN: usize = 5;
-    let mut names: Vec<String> = foreign
-        .iter()
-        .take(SHOWN)
-        .map(|o| format!("{} {}", o.kind, o.name))
-        .collect();
-    if foreign.len() > SHOWN {
-        names.push(format!("and {} more", foreign.len() - SHOWN));
-    }
-    format!(
-        "namespace {namespace} kept: it holds objects meshctl does not own ({}); deleting it would delete them. Move or delete them, then run destroy again (or delete the namespace yourself)",
-        names.join(", ")
-    )
-}
-
 struct DestroyedCluster {
     results: Vec<NodeResult>,
     deleted: Vec<DeletedObject>,
@@ -819,24 +808,15 @@ async fn destroy_cluster(
         for object in &mine {
             // Deleting a Namespace deletes everything in it: only when nothing there is
             // someone else's.
-            if object.api_version == "v1" && object.kind == "Namespace" {
-                match observe::foreign_in_namespace(
-                    &api,
-                    &engine.discovery,
-                    &object.name,
-                    &engine.applyset.id,
-                )
-                .await
-                {
-                    Ok(foreign) if !foreign.is_empty() => {
-                        error = Some(kept_namespace(&object.name, &foreign));
-                        break;
-                    }
-                    Ok(_) => {}
-                    Err(e) => {
-                        error = Some(e.to_string());
-                        break;
-                    }
+            match apply::namespace_kept(engine, &api, object).await {
+                Ok(None) => {}
+                Ok(Some(kept)) => {
+                    error = Some(kept);
+                    break;
+                }
+                Err(e) => {
+                    error = Some(e.to_string());
+                    break;
                 }
             }
             match apply::delete_one(engine, &api, object).await {

@@ -480,6 +480,13 @@ async fn plan_inventory(
         .collect();
     let removed: Vec<ObjectRef> = prune.iter().map(|p| p.object.clone()).collect();
     prune.extend(mirrors_of_links(engine, api, &removed).await?);
+    // A Namespace holding someone else's objects is kept (deleting it would delete them).
+    for entry in &mut prune {
+        if let Some(kept) = crate::apply::namespace_kept(engine, api, &entry.object).await? {
+            entry.action = LiveAction::Unchanged;
+            entry.note = Some(kept);
+        }
+    }
     Ok((inventory, prune))
 }
 

@@ -116,3 +116,53 @@ async fn an_object_another_manager_holds_is_a_conflict_until_adopted() {
         "meshctl"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_namespace_left_the_topology_is_kept_where_it_holds_someone_elses_objects() {
+    let f = Fixture::start(&["east", "west"]);
+    let opts = f.options();
+    let both = f.graph(&topology(&["shop", "extra"], false));
+    let p = plan(&both, &opts).await;
+    assert!(apply(&both, &p, &opts, &NoProgress).await.is_success());
+    let east = f.cluster("east");
+    east.apply_as(
+        "kubectl-client-side-apply",
+        json!({"apiVersion": "v1", "kind": "Service",
+               "metadata": {"name": "keep-me", "namespace": "extra"},
+               "spec": {"ports": [{"port": 80}]}}),
+    )
+    .unwrap();
+
+    let shop_only = f.graph(&topology(&["shop"], false));
+    let p = plan(&shop_only, &opts).await;
+    let entry = |cluster: &str| {
+        p.clusters
+            .iter()
+            .find(|c| c.name == cluster)
+            .unwrap()
+            .prune
+            .iter()
+            .find(|e| e.object.kind == "Namespace" && e.object.name == "extra")
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(entry("west").action, LiveAction::Delete);
+    let kept = entry("east");
+    assert_eq!(kept.action, LiveAction::Unchanged);
+    assert!(
+        kept.note.as_deref().unwrap_or_default().starts_with(
+            "namespace extra kept: it holds objects meshctl does not own (Service keep-me)"
+        ),
+        "{kept:#?}"
+    );
+    let summary = apply(&shop_only, &p, &opts, &NoProgress).await;
+    assert!(summary.is_success(), "{summary:#?}");
+    assert!(f
+        .cluster("west")
+        .object("v1", "Namespace", None, "extra")
+        .is_none());
+    assert!(east.object("v1", "Namespace", None, "extra").is_some());
+    assert!(east
+        .object("v1", "Service", Some("extra"), "keep-me")
+        .is_some());
+}
