@@ -55,6 +55,13 @@ enum CertsCommand {
         /// anchor starts a new mesh.
         #[arg(long)]
         new_trust_anchor: bool,
+        /// Kubeconfig for the check that no cluster already trusts another anchor (default:
+        /// `KUBECONFIG`, else `~/.kube/config`).
+        #[arg(long, value_name = "PATH")]
+        kubeconfig: Option<PathBuf>,
+        /// Do not read the clusters before generating a new trust anchor.
+        #[arg(long)]
+        offline: bool,
     },
     /// Show subjects, issuers, validity and fingerprints (never keys), and whether the
     /// anchor and issuer verify; exits 1 when they do not.
@@ -91,7 +98,9 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         CertsCommand::Init {
             common,
             new_trust_anchor,
-        } => init(&common, new_trust_anchor),
+            kubeconfig,
+            offline,
+        } => init(&common, new_trust_anchor, (!offline).then_some(kubeconfig)),
         CertsCommand::Show {
             common,
             output,
@@ -147,7 +156,12 @@ fn note_gitignore(out: &mut impl Write, store: &CertStore, existed: bool) -> std
     Ok(())
 }
 
-fn init(common: &Common, new_trust_anchor: bool) -> Result<ExitCode, CliError> {
+/// `clusters`: `None` with `--offline`, else the kubeconfig to read the clusters with.
+fn init(
+    common: &Common,
+    new_trust_anchor: bool,
+    clusters: Option<Option<PathBuf>>,
+) -> Result<ExitCode, CliError> {
     let certificates = open(common)?;
     let missing = certificates.missing_user_files();
     if !missing.is_empty() {
@@ -162,6 +176,12 @@ fn init(common: &Common, new_trust_anchor: bool) -> Result<ExitCode, CliError> {
         }
     }
     let store = &certificates.store;
+    if let Some(kubeconfig) = clusters {
+        let conflicts = live_anchor_conflicts(common, kubeconfig)?;
+        if !conflicts.is_empty() {
+            return Err(CliError::Live(conflicts.join("\n")));
+        }
+    }
     let had_gitignore = store.gitignore_path().exists();
     let material = store.ensure(&certificates.settings, SystemTime::now())?;
     let mut out = std::io::stdout().lock();
@@ -181,6 +201,26 @@ fn init(common: &Common, new_trust_anchor: bool) -> Result<ExitCode, CliError> {
         writeln!(out, "note: {note}")?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Before a new trust anchor is generated: the clusters of the topology that already trust
+/// one (the executor's guard, the same one `plan` and `apply` run). Clusters that do not
+/// exist yet or cannot be reached are not in the way.
+fn live_anchor_conflicts(
+    common: &Common,
+    kubeconfig: Option<PathBuf>,
+) -> Result<Vec<String>, CliError> {
+    let topology = load_valid(&common.file)?;
+    let loaded = &topology.loaded.topology;
+    let paths = Paths::for_file(Path::new(&common.file), loaded, common.state_dir.as_deref());
+    let graph = meshctl_core::graph::build(loaded, &paths)?;
+    let mut options = meshctl_executor::ExecutorOptions::new(loaded.metadata.name.clone());
+    options.kubeconfig = kubeconfig;
+    let runtime = super::live::runtime()?;
+    Ok(runtime.block_on(async {
+        let engine = meshctl_executor::engine::Engine::new(&graph, &options);
+        meshctl_executor::trust::new_anchor_conflicts(&graph, &engine).await
+    }))
 }
 
 /// The state keys of the other topologies beside `file`: their state directories are

@@ -837,3 +837,75 @@ fn renaming_a_topology_does_not_silently_start_a_new_mesh() {
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("trust anchor: created"), "{stdout}");
 }
+
+/// With no anchor in the state directory, `certs init` reads the clusters first: one that
+/// already trusts an anchor (made elsewhere) stops it, naming the cluster and what to do;
+/// `--offline` skips the check.
+#[test]
+fn init_refuses_a_new_anchor_while_a_cluster_trusts_another() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "apiVersion: meshctl.io/v1alpha1
+kind: Topology
+metadata:
+  name: live-anchor
+spec:
+  mesh:
+    linkerd:
+      version: stable-2.13.3
+  clusters:
+    - name: east
+      context: ctx-east
+      provider: existing
+      podSubnet: 10.244.0.0/16
+      serviceSubnet: 10.96.0.0/16
+";
+    let topo = write(dir.path(), "topology.yaml", text);
+    // The anchor the cluster runs was made in another state directory.
+    let elsewhere = dir.path().join("elsewhere");
+    let out = meshctl()
+        .args(["certs", "init", "--offline", "--state-dir"])
+        .arg(&elsewhere)
+        .arg(&topo)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let anchor = std::fs::read_to_string(elsewhere.join("trust-anchor.crt")).unwrap();
+    let east = meshctl_testkit::FakeCluster::start("east").unwrap();
+    for object in [
+        serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "linkerd"}}),
+        serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "linkerd-identity-trust-roots", "namespace": "linkerd"},
+            "data": {"ca-bundle.crt": anchor}}),
+    ] {
+        east.apply_as("linkerd", object).unwrap();
+    }
+    let kubeconfig = dir.path().join("kubeconfig");
+    meshctl_testkit::kubeconfig::write(&kubeconfig, &[("ctx-east", &east.url())]).unwrap();
+
+    let out = meshctl()
+        .args(["certs", "init", "--kubeconfig"])
+        .arg(&kubeconfig)
+        .arg(&topo)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(
+            "cluster east: Linkerd already trusts the trust anchor CN=root.linkerd.cluster.local"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("trustAnchor.files"), "{stderr}");
+    let state = dir.path().join(".meshctl/live-anchor");
+    assert!(!state.join("trust-anchor.crt").exists());
+    assert!(!stderr.contains("PRIVATE KEY"));
+
+    let out = meshctl()
+        .args(["certs", "init", "--offline"])
+        .arg(&topo)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(state.join("trust-anchor.crt").exists());
+}
