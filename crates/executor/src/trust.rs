@@ -37,9 +37,17 @@ pub async fn new_anchor_conflicts(graph: &Graph, engine: &Engine) -> Vec<String>
         Ok(m) if m.anchor_source.origin == meshctl_certs::Origin::Created => {}
         _ => return Vec::new(),
     }
+    // All clusters at once: an unreachable one costs one connect timeout, not one each.
+    let reads = futures_util::future::join_all(
+        engine
+            .clusters
+            .values()
+            .map(|c| async move { (c, live_anchors(engine, &c.name, &c.context).await) }),
+    )
+    .await;
     let mut problems = Vec::new();
-    for cluster in engine.clusters.values() {
-        let anchors = match live_anchors(engine, &cluster.name, &cluster.context).await {
+    for (cluster, read) in reads {
+        let anchors = match read {
             Ok(Some(pem)) => pem,
             // Not created yet, unreachable (the plan names it), or no Linkerd there.
             Ok(None) | Err(_) => continue,
