@@ -10,8 +10,8 @@
 //! are attributed to nodes in the one-at-a-time run (parallelism 1), between the node's
 //! Started and Finished events, on the node's own cluster. The lower bound is the longest
 //! path through `graph.dependencies`, weighted by those counts, plus the requests apply
-//! makes before the first node (per cluster, in parallel: the largest count) and after
-//! the last (pruning), times the latency. A second bound weights the chain by each
+//! makes before the first node (the Lease, per cluster, in parallel: the largest count)
+//! and after the last (pruning and the Lease release, likewise), times the latency. A second bound weights the chain by each
 //! node's measured duration in that run (waits and CPU included).
 
 use meshctl_core::graph::{self, Graph, NodeId, Paths};
@@ -38,13 +38,22 @@ struct Counts {
     gets: usize,
     lists: usize,
     watches: usize,
+    /// Object writes (not the Lease).
     writes: usize,
     dry_runs: usize,
+    /// Requests for the per-cluster Lease (read, acquire, renew, release).
+    leases: usize,
 }
 
 impl Counts {
     fn total(&self) -> usize {
-        self.discovery + self.gets + self.lists + self.watches + self.writes + self.dry_runs
+        self.discovery
+            + self.gets
+            + self.lists
+            + self.watches
+            + self.writes
+            + self.dry_runs
+            + self.leases
     }
 
     fn add(&mut self, other: Counts) {
@@ -54,11 +63,16 @@ impl Counts {
         self.watches += other.watches;
         self.writes += other.writes;
         self.dry_runs += other.dry_runs;
+        self.leases += other.leases;
     }
 }
 
 /// Sorts one request: discovery, GET of one object, LIST, watch, write or dry run.
 fn classify(counts: &mut Counts, method: &str, path: &str, query: &str, dry_run: bool) {
+    if path.starts_with("/apis/coordination.k8s.io/") {
+        counts.leases += 1;
+        return;
+    }
     if method != "GET" {
         if dry_run {
             counts.dry_runs += 1;
@@ -262,7 +276,8 @@ struct Attribution {
     nodes: BTreeMap<NodeId, (usize, Duration)>,
     /// Requests per cluster before the first node started.
     before_first: Option<Vec<usize>>,
-    finished_total: usize,
+    /// Requests per cluster when the last node finished.
+    at_last_finish: Vec<usize>,
 }
 
 struct RecordingSink<'a> {
@@ -305,7 +320,7 @@ impl ProgressSink for RecordingSink<'_> {
                         .nodes
                         .insert(id.clone(), (at.saturating_sub(from), t0.elapsed()));
                 }
-                state.finished_total = self.clusters.iter().map(|c| c.requests().len()).sum();
+                state.at_last_finish = self.clusters.iter().map(|c| c.requests().len()).collect();
             }
             _ => {}
         }
@@ -461,7 +476,14 @@ async fn bench_size(n: usize) -> SizeResult {
         .as_ref()
         .and_then(|v| v.iter().max().copied())
         .unwrap_or(0);
-    let suffix = serial.counts.total().saturating_sub(state.finished_total);
+    // After the last node (pruning, Lease release): per cluster, clusters in parallel.
+    let suffix = s
+        .clusters
+        .iter()
+        .zip(&state.at_last_finish)
+        .map(|(c, at)| c.requests().len().saturating_sub(*at))
+        .max()
+        .unwrap_or(0);
     SizeResult {
         n,
         nodes: s.graph.nodes().count(),
@@ -495,8 +517,8 @@ fn ms(d: Duration) -> String {
 
 fn verbs(c: &Counts) -> String {
     format!(
-        "{} | {} | {} | {} | {} | {}",
-        c.discovery, c.gets, c.lists, c.watches, c.writes, c.dry_runs
+        "{} | {} | {} | {} | {} | {} | {}",
+        c.discovery, c.gets, c.lists, c.watches, c.writes, c.dry_runs, c.leases
     )
 }
 
@@ -519,6 +541,43 @@ fn machine() -> String {
     )
 }
 
+/// Prints node starts and ends with their time since the apply began (to stderr).
+struct Timeline {
+    t0: Instant,
+}
+
+impl ProgressSink for Timeline {
+    fn event(&self, event: &ProgressEvent) {
+        let at = self.t0.elapsed().as_secs_f64() * 1000.0;
+        match event {
+            ProgressEvent::Started { id } => eprintln!("{at:8.1} ms  start  {id}"),
+            ProgressEvent::Finished { id, .. } => eprintln!("{at:8.1} ms  end    {id}"),
+            other => eprintln!("{at:8.1} ms  {other:?}"),
+        }
+    }
+}
+
+/// `APPLY_BENCH_TIMELINE=N`: one full apply of N clusters, node by node on stderr (for
+/// finding where the run waits), instead of the report.
+async fn timeline(n: usize) {
+    let s = setup(n, 1, true);
+    let p = plan(&s.graph, &s.opts).await;
+    for c in &s.clusters {
+        c.clear_requests();
+    }
+    let sink = Timeline { t0: Instant::now() };
+    let summary = apply(&s.graph, &p, &s.opts, &sink).await;
+    eprintln!(
+        "{:8.1} ms  apply returned: {}; {} requests",
+        sink.t0.elapsed().as_secs_f64() * 1000.0,
+        summary.counts(),
+        count(&s.clusters).total()
+    );
+    for r in s.clusters[0].requests() {
+        eprintln!("c0: {} {}", r.method, r.path);
+    }
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; a filter argument is ignored.
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -526,6 +585,13 @@ fn main() {
         .enable_all()
         .build()
         .expect("tokio runtime");
+    if let Some(n) = std::env::var("APPLY_BENCH_TIMELINE")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        runtime.block_on(timeline(n));
+        return;
+    }
     let machine = machine();
     let mut results = Vec::new();
     for n in SIZES {
@@ -576,9 +642,9 @@ fn main() {
     );
     let _ = writeln!(
         out,
-        "| N | run | plan wall | apply wall | discovery | GET (one object) | LIST | watch | writes (POST/PUT/PATCH/DELETE) | dry runs | plan: discovery \\| GET \\| LIST \\| watch \\| writes \\| dry runs | succeeded |"
+        "| N | run | plan wall | apply wall | discovery | GET (one object) | LIST | watch | object writes (POST/PUT/PATCH/DELETE) | dry runs | Lease requests | plan: discovery \\| GET \\| LIST \\| watch \\| writes \\| dry runs \\| Lease | succeeded |"
     );
-    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for r in &results {
         for (name, run) in [
             ("full", &r.full),
@@ -602,7 +668,7 @@ fn main() {
     let _ = writeln!(out, "\n### Critical-path model, per N\n");
     let _ = writeln!(
         out,
-        "| N | before first node (max per cluster) | longest chain (nodes) | longest chain (requests) | after last node (pruning) | most requests in one node |"
+        "| N | before first node (max per cluster) | longest chain (nodes) | longest chain (requests) | after last node (pruning, Lease release; max per cluster) | most requests in one node |"
     );
     let _ = writeln!(out, "|---|---|---|---|---|---|");
     for r in &results {
@@ -618,9 +684,9 @@ fn main() {
     );
     let _ = writeln!(
         out,
-        "| objects per workload | phase | discovery | GET (one object) | LIST | watch | writes | dry runs |"
+        "| objects per workload | phase | discovery | GET (one object) | LIST | watch | object writes | dry runs | Lease requests |"
     );
-    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|");
     for (k, (p, a)) in [(1, &small), (20, &large)] {
         let _ = writeln!(out, "| {k} | plan | {} |", verbs(p));
         let _ = writeln!(out, "| {k} | apply | {} |", verbs(a));
@@ -638,12 +704,17 @@ fn main() {
         total_large.dry_runs,
         total_small.lists,
         total_large.lists,
-        if total_small.writes + total_large.writes + total_small.dry_runs + total_large.dry_runs
+        if total_small.writes
+            + total_large.writes
+            + total_small.dry_runs
+            + total_large.dry_runs
+            + total_small.leases
+            + total_large.leases
             == 0
             && total_small.lists == total_large.lists
             && total_small.gets == total_large.gets
         {
-            "met (no writes, no dry runs, reads independent of the object count)"
+            "met (no writes, Lease included, no dry runs, reads independent of the object count)"
         } else {
             "NOT met"
         }

@@ -85,24 +85,30 @@ impl Clients {
     }
 
     /// The client for a cluster's context (not yet checked to answer).
+    ///
+    /// Building a client costs a few ms of CPU (kube sets up rustls with its root
+    /// certificates), so it is built outside the lock and on the blocking pool: the
+    /// clients of many clusters are built at once instead of one after another.
     pub async fn api(&self, cluster: &str, context: &str) -> Result<ClusterApi, ExecutorError> {
-        let mut state = self.state.lock().await;
-        if let Some(api) = state.apis.get(context) {
-            return Ok(api.clone());
-        }
-        let has_context = |kc: &Kubeconfig| kc.contexts.iter().any(|c| c.name == context);
-        if !state.kubeconfig.as_ref().is_some_and(has_context) {
-            // First use, or the context may have appeared since (kind create).
-            state.kubeconfig = Some(self.read_kubeconfig()?);
-        }
-        let kubeconfig = match state.kubeconfig.as_ref() {
-            Some(kc) if has_context(kc) => kc.clone(),
-            _ => {
-                return Err(ExecutorError::ContextMissing {
-                    cluster: cluster.to_string(),
-                    context: context.to_string(),
-                    kubeconfig: self.kubeconfig_display(),
-                })
+        let kubeconfig = {
+            let mut state = self.state.lock().await;
+            if let Some(api) = state.apis.get(context) {
+                return Ok(api.clone());
+            }
+            let has_context = |kc: &Kubeconfig| kc.contexts.iter().any(|c| c.name == context);
+            if !state.kubeconfig.as_ref().is_some_and(has_context) {
+                // First use, or the context may have appeared since (kind create).
+                state.kubeconfig = Some(self.read_kubeconfig()?);
+            }
+            match state.kubeconfig.as_ref() {
+                Some(kc) if has_context(kc) => kc.clone(),
+                _ => {
+                    return Err(ExecutorError::ContextMissing {
+                        cluster: cluster.to_string(),
+                        context: context.to_string(),
+                        kubeconfig: self.kubeconfig_display(),
+                    })
+                }
             }
         };
         let options = KubeConfigOptions {
@@ -123,10 +129,15 @@ impl Clients {
         config.write_timeout = Some(self.timeouts.write);
         // Retries are meshctl's (scheduler): one policy, with a per-node budget.
         config.default_retry = false;
-        let client = kube::Client::try_from(config).map_err(|e| unusable(e.to_string()))?;
+        let client = tokio::task::spawn_blocking(move || kube::Client::try_from(config))
+            .await
+            .map_err(|e| unusable(format!("building the client failed: {e}")))?
+            .map_err(|e| unusable(e.to_string()))?;
         let api = ClusterApi::new(cluster.to_string(), client);
-        state.apis.insert(context.to_string(), api.clone());
-        Ok(api)
+        // Two first uses may race: the first one stored wins, so the run has one client
+        // (one connection pool) per context.
+        let mut state = self.state.lock().await;
+        Ok(state.apis.entry(context.to_string()).or_insert(api).clone())
     }
 
     /// The client for a cluster, after proving once per run that the cluster answers

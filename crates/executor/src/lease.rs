@@ -470,10 +470,11 @@ impl Leases {
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        for (cluster, slot) in slots {
+        // All clusters at once: the releases are the run's last requests.
+        let releases = slots.into_iter().map(|(cluster, slot)| async move {
             let mut guard = slot.lock().await;
             let Some(mut held) = guard.take() else {
-                continue;
+                return;
             };
             match self.write_holder(&mut held, false).await {
                 Ok(()) | Err(Some(_)) => {}
@@ -483,7 +484,8 @@ impl Leases {
                     self.opts.duration.as_secs()
                 )),
             }
-        }
+        });
+        futures_util::future::join_all(releases).await;
         self.problems
             .lock()
             .unwrap_or_else(|p| p.into_inner())
