@@ -17,7 +17,11 @@ pub fn run(args: Args, paint: Paint) -> Result<ExitCode, CliError> {
     let live = prepare(&args.file, &args.cluster, args.state.state_dir.as_deref())?;
     let topology = &live.loaded.topology;
     let reads = check::reads(topology);
-    let snapshot = runtime()?.block_on(meshctl_executor::inspect::snapshot(&reads, &live.options));
+    let snapshot = runtime()?.block_on(meshctl_executor::inspect::snapshot(
+        &reads,
+        &check::clusters(topology),
+        &live.options,
+    ));
     // The topology's own anchor (generated into the state directory, or the user's
     // file): every cluster must run exactly that one.
     let anchor = live.graph.nodes().find_map(|node| match &node.desired {

@@ -250,3 +250,31 @@ fn apply_without_auto_approve_and_no_terminal_says_so_and_writes_nothing() {
         .collect();
     assert!(applied.is_empty(), "no kubectl apply: {applied:?}");
 }
+
+/// `check` on a topology without a mesh still probes every cluster: a reachable one
+/// passes, an unreachable one fails naming its context, and the exit code says so.
+#[test]
+fn check_without_a_mesh_reports_each_clusters_reachability() {
+    let existing = Existing::new();
+    let two = EXISTING.replace(
+        "  workloads:",
+        "    - name: gone\n      provider: existing\n      context: gone\n      podSubnet: 10.247.0.0/16\n      serviceSubnet: 10.99.0.0/16\n  workloads:",
+    );
+    write(existing.dir.path(), "topology.yaml", &two);
+    let out = existing.meshctl(&["check", "topology.yaml"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("cluster prod\n  ✓ cluster is reachable: context prod"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("cluster gone\n  ✗ cluster is reachable"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("context gone"), "{stdout}");
+    assert!(
+        stdout.contains("1 passed, 0 warnings, 1 failed."),
+        "{stdout}"
+    );
+}

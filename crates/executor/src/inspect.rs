@@ -9,15 +9,24 @@ use meshctl_core::check::{ClusterObjects, Read, Snapshot};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-/// Reads everything `reads` names. Never fails as a whole: an unreachable cluster is
+/// Reads everything `reads` names, and probes each of `clusters` (name, context) even
+/// when nothing is read there. Never fails as a whole: an unreachable cluster is
 /// recorded as such, a failed LIST as that read's failure.
-pub async fn snapshot(reads: &[Read], opts: &ExecutorOptions) -> Snapshot {
+pub async fn snapshot(
+    reads: &[Read],
+    clusters: &[(String, String)],
+    opts: &ExecutorOptions,
+) -> Snapshot {
     let clients = Arc::new(Clients::new(
         opts.kubeconfig.as_deref(),
         opts.timeouts.connection,
     ));
     let discovery = Arc::new(Discovery::new());
-    let mut by_cluster: BTreeMap<(String, String), Vec<Read>> = BTreeMap::new();
+    // Every cluster is probed, with or without reads.
+    let mut by_cluster: BTreeMap<(String, String), Vec<Read>> = clusters
+        .iter()
+        .map(|(cluster, context)| ((cluster.clone(), context.clone()), Vec::new()))
+        .collect();
     for read in reads {
         by_cluster
             .entry((read.cluster.clone(), read.context.clone()))

@@ -45,6 +45,10 @@ pub fn run(
                 continue;
             }
         };
+        check.pass(
+            "cluster is reachable",
+            format!("context {}", cluster.context()),
+        );
         if linkerd {
             control_plane(&mut check, objects);
             extensions(&mut check, topology, objects);

@@ -15,7 +15,7 @@ mod mesh;
 mod snapshot;
 
 pub use mesh::run;
-pub use snapshot::{reads, ClusterObjects, Read, Snapshot};
+pub use snapshot::{clusters, reads, ClusterObjects, Read, Snapshot};
 
 use serde::Serialize;
 

@@ -24,6 +24,17 @@ pub struct Read {
 }
 
 /// Every LIST the checks of `topology` need, sorted, without repeats.
+/// Every cluster of the topology with its context: each is probed even when no check
+/// needs its objects (a topology without a mesh still learns whether its clusters answer).
+pub fn clusters(topology: &Topology) -> Vec<(String, String)> {
+    topology
+        .spec
+        .clusters
+        .iter()
+        .map(|c| (c.name.clone(), c.context()))
+        .collect()
+}
+
 pub fn reads(topology: &Topology) -> Vec<Read> {
     let mesh = &topology.spec.mesh;
     let mut out = BTreeSet::new();

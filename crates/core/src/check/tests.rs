@@ -111,9 +111,10 @@ fn the_walkthrough_as_apply_leaves_it_passes_every_check() {
     );
     let results = run(&topology, &snap, Some(ANCHOR), &TextJudge);
     assert_eq!(failures(&results), Vec::<(String, String)>::new());
-    // Per cluster: control plane, 3 extensions, anchor, issuer, gateway; per link: Link,
-    // mirror, probe, credentials, shared anchors; per export mirror: 1; per split: 1.
-    assert_eq!(CheckSummary::of(&results).passed, 2 * 7 + 2 * 5 + 2 + 2);
+    // Per cluster: reachable, control plane, 3 extensions, anchor, issuer, gateway; per
+    // link: Link, mirror, probe, credentials, shared anchors; per export mirror: 1; per
+    // split: 1.
+    assert_eq!(CheckSummary::of(&results).passed, 2 * 8 + 2 * 5 + 2 + 2);
 }
 
 #[test]
