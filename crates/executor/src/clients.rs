@@ -102,11 +102,14 @@ impl Clients {
             }
             match state.kubeconfig.as_ref() {
                 Some(kc) if has_context(kc) => kc.clone(),
-                _ => {
+                other => {
                     return Err(ExecutorError::ContextMissing {
                         cluster: cluster.to_string(),
                         context: context.to_string(),
                         kubeconfig: self.kubeconfig_display(),
+                        known: other
+                            .map(|kc| kc.contexts.iter().map(|c| c.name.clone()).collect())
+                            .unwrap_or_default(),
                     })
                 }
             }

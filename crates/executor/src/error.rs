@@ -11,11 +11,13 @@ pub enum ExecutorError {
     #[error("cannot read kubeconfig {path}: {message}")]
     Kubeconfig { path: PathBuf, message: String },
 
-    #[error("cluster {cluster}: context {context:?} is not in kubeconfig {kubeconfig}")]
+    #[error("cluster {cluster}: context {context:?} is not in kubeconfig {kubeconfig}{}", known_contexts(.known))]
     ContextMissing {
         cluster: String,
         context: String,
         kubeconfig: PathBuf,
+        /// The contexts the kubeconfig has, to say which one was probably meant.
+        known: Vec<String>,
     },
 
     #[error("cluster {cluster} is unreachable (context {context:?} in {kubeconfig}): {message}")]
@@ -69,6 +71,26 @@ pub enum ExecutorError {
 
     #[error("{0}")]
     Invalid(String),
+}
+
+/// ` (it has: a, b, c)`, or a note that it has none; at most 10 names.
+fn known_contexts(known: &[String]) -> String {
+    const SHOWN: usize = 10;
+    if known.is_empty() {
+        return " (it has no contexts: set the cluster's context, or pass --kubeconfig)".into();
+    }
+    let mut names: Vec<&str> = known.iter().take(SHOWN).map(String::as_str).collect();
+    let more = known.len().saturating_sub(SHOWN);
+    let more = if more > 0 {
+        format!(" and {more} more")
+    } else {
+        String::new()
+    };
+    names.sort_unstable();
+    format!(
+        " (it has: {}{more}; set the cluster's `context` to one of them, or pass --kubeconfig)",
+        names.join(", ")
+    )
 }
 
 impl ExecutorError {
@@ -148,6 +170,21 @@ mod tests {
             status: None,
             retry_after: None,
         }
+    }
+
+    #[test]
+    fn a_missing_context_lists_the_ones_there_are() {
+        let missing = ExecutorError::ContextMissing {
+            cluster: "east".into(),
+            context: "east".into(),
+            kubeconfig: "kc".into(),
+            known: vec!["kind-west".into(), "kind-east".into()],
+        }
+        .to_string();
+        assert_eq!(
+            missing,
+            "cluster east: context \"east\" is not in kubeconfig kc (it has: kind-east, kind-west; set the cluster's `context` to one of them, or pass --kubeconfig)"
+        );
     }
 
     #[test]
