@@ -44,10 +44,15 @@ pub fn run(args: Args, paint: Paint) -> Result<ExitCode, CliError> {
     if !plan.preflight.is_empty() {
         // Nothing is created while a tool or the machine is not ready: say so before
         // asking anything.
+        let count = plan.preflight.len();
         return Err(CliError::Live(format!(
-            "cannot apply: {} problem(s) found before anything ran: {}",
-            plan.preflight.len(),
-            plan.preflight.join("; ")
+            "cannot apply: {count} problem{} found before anything ran (nothing was created):\n{}",
+            if count == 1 { "" } else { "s" },
+            plan.preflight
+                .iter()
+                .map(|p| format!("  - {p}"))
+                .collect::<Vec<_>>()
+                .join("\n")
         )));
     }
     if !plan.has_changes() {

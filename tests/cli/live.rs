@@ -369,8 +369,13 @@ fn missing_tools_are_named_before_anything_runs() {
         ..FakeToolOptions::default()
     });
     let (_, stderr) = machine.expect(&["apply", "--auto-approve", "topology.yaml"], 1);
-    assert!(stderr.contains("helm"), "{stderr}");
-    assert!(stderr.contains("linkerd"), "{stderr}");
+    // One line per problem, each naming the tool and how to get it.
+    assert!(
+        stderr.contains("cannot apply: 2 problems found before anything ran (nothing was created):\n  - helm: not usable"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("\n  - linkerd: not usable"), "{stderr}");
+    assert!(stderr.contains("install helm 3"), "{stderr}");
     assert!(
         machine
             .tools
