@@ -468,3 +468,94 @@ fn a_cluster_answering_500s_fails_alone_and_a_rerun_finishes_the_job() {
     machine.apply();
     assert_eq!(l2("demo3"), json!("mentira"), "the re-run finished demo3");
 }
+
+/// The README's "without a cluster" flow, as written: `examples/existing-clusters.yaml`
+/// against two in-memory API servers whose contexts are the ones `fake-apiserver` writes.
+#[test]
+fn the_readme_flow_on_existing_clusters_applies_converges_checks_and_destroys() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (demo, demo3) = (
+        meshctl_testkit::FakeCluster::start_with(
+            "demo",
+            meshctl_testkit::ServerOptions {
+                controllers: true,
+                ..Default::default()
+            },
+        )
+        .expect("server"),
+        meshctl_testkit::FakeCluster::start_with(
+            "demo3",
+            meshctl_testkit::ServerOptions {
+                controllers: true,
+                ..Default::default()
+            },
+        )
+        .expect("server"),
+    );
+    let kc = dir.path().join("kc");
+    meshctl_testkit::kubeconfig::write(
+        &kc,
+        &[("kind-demo", &demo.url()), ("kind-demo3", &demo3.url())],
+    )
+    .expect("kubeconfig");
+    let file = super::common::root().join("examples/existing-clusters.yaml");
+    let state = dir.path().join("state");
+    let run = |args: &[&str]| -> Output {
+        super::common::meshctl()
+            .args(args)
+            .arg(&file)
+            .arg("--kubeconfig")
+            .arg(&kc)
+            .arg("--state-dir")
+            .arg(&state)
+            .env("HOME", dir.path())
+            .timeout(std::time::Duration::from_secs(120))
+            .output()
+            .expect("meshctl runs")
+    };
+    let text = |out: &Output| {
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    };
+    let first = run(&["apply", "--auto-approve"]);
+    assert!(first.status.success(), "{}", text(&first));
+    for cluster in [&demo, &demo3] {
+        assert!(cluster
+            .object("apps/v1", "Deployment", Some("test"), "podinfo")
+            .is_some());
+        cluster.clear_requests();
+    }
+    let second = run(&["apply", "--auto-approve"]);
+    assert!(second.status.success(), "{}", text(&second));
+    assert!(text(&second).contains("No changes."), "{}", text(&second));
+    for cluster in [&demo, &demo3] {
+        let writes: Vec<_> = cluster
+            .requests()
+            .into_iter()
+            .filter(|r| r.is_write() && !r.path.starts_with("/apis/coordination.k8s.io/"))
+            .collect();
+        assert!(writes.is_empty(), "{writes:#?}");
+    }
+    let status = run(&["status"]);
+    assert!(status.status.success(), "{}", text(&status));
+    assert!(
+        text(&status).contains("6 of 6 nodes in sync."),
+        "{}",
+        text(&status)
+    );
+    let check = run(&["check"]);
+    assert!(check.status.success(), "{}", text(&check));
+    assert!(
+        text(&check).contains("2 passed, 0 warnings, 0 failed."),
+        "{}",
+        text(&check)
+    );
+    let destroy = run(&["destroy", "--auto-approve"]);
+    assert!(destroy.status.success(), "{}", text(&destroy));
+    for cluster in [&demo, &demo3] {
+        assert!(cluster.object("v1", "Namespace", None, "test").is_none());
+    }
+}
