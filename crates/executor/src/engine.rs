@@ -8,7 +8,7 @@ use crate::ExecutorOptions;
 use meshctl_core::graph::{Desired, Graph, Node, NodeId, NodeKind, Paths};
 use meshctl_core::live::compare::without_server_fields;
 use meshctl_core::live::ownership::with_ownership_labels;
-use meshctl_core::live::ObjectRef;
+use meshctl_core::live::{LivePlan, ObjectRef};
 use meshctl_core::render::DesiredObject;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -36,6 +36,9 @@ pub struct Engine {
     pub paths: Paths,
     /// Field managers of nodes that add to an object an earlier node applies.
     managers: HashMap<NodeId, String>,
+    /// Per cluster, the objects a plan found that the graph does not declare (what tools
+    /// and manifest files render at apply time), for [`Engine::desired_group_kinds`].
+    planned: BTreeMap<String, Vec<ObjectRef>>,
 }
 
 impl Engine {
@@ -88,7 +91,27 @@ impl Engine {
             selected: selected_nodes(graph, &opts.targets),
             paths: graph.paths().clone(),
             managers,
+            planned: BTreeMap::new(),
         }
+    }
+
+    /// The engine of an apply of `plan`: its desired kinds also count what the plan saw
+    /// rendered, so each cluster's ApplySet parent is written once, listing every kind,
+    /// instead of once more for each kind a rendered node brings (each write a read and
+    /// a patch on that node's path).
+    pub fn for_apply(graph: &Graph, opts: &ExecutorOptions, plan: &LivePlan) -> Engine {
+        let mut engine = Engine::new(graph, opts);
+        for node in &plan.nodes {
+            let Some(cluster) = &node.cluster else {
+                continue;
+            };
+            engine
+                .planned
+                .entry(cluster.clone())
+                .or_default()
+                .extend(node.objects.iter().map(|o| o.object.clone()));
+        }
+        engine
     }
 
     /// The field manager a node applies as: `meshctl`, or `meshctl-<node kind>` for a
@@ -134,6 +157,13 @@ impl Engine {
         for object in self.desired.get(cluster).into_iter().flatten() {
             let gk = group_kind(&object.api_version, &object.kind);
             versions.insert(gk.clone(), object.api_version.clone());
+            kinds.insert(gk);
+        }
+        for object in self.planned.get(cluster).into_iter().flatten() {
+            let gk = group_kind(&object.api_version, &object.kind);
+            versions
+                .entry(gk.clone())
+                .or_insert_with(|| object.api_version.clone());
             kinds.insert(gk);
         }
         (kinds, versions)

@@ -256,7 +256,7 @@ pub async fn apply_until(
     sink: &dyn ProgressSink,
     cancel: &CancellationToken,
 ) -> ApplySummary {
-    let engine = Arc::new(Engine::new(graph, opts));
+    let engine = Arc::new(Engine::for_apply(graph, opts, plan));
     let mut problems = preflight::check(&preflight::requirements(graph, &engine), &engine).await;
     problems.extend(preflight::check_machine(graph, &engine).await);
     problems.extend(trust::new_anchor_conflicts(graph, &engine).await);
