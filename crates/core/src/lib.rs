@@ -12,12 +12,14 @@
 //! →[`gitops::layout`]→ files. The executor: Graph → observed ([`live`], [`check`]) →
 //! plan → apply.
 
+#[deny(missing_docs)]
 pub mod check;
 pub mod diagnostics;
 #[deny(missing_docs)]
 pub mod gitops;
 #[deny(missing_docs)]
 pub mod graph;
+#[deny(missing_docs)]
 pub mod live;
 #[deny(missing_docs)]
 pub mod plan;

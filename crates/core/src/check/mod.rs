@@ -40,6 +40,7 @@ pub struct CheckResult {
     pub cluster: Option<String>,
     /// What was checked, e.g. `gateway has an address in pool first-pool`.
     pub check: String,
+    /// Passed, warned or failed.
     pub outcome: Outcome,
     /// What was found, in a few words (empty when it passed without detail).
     #[serde(skip_serializing_if = "String::is_empty")]
@@ -65,8 +66,11 @@ pub const EXPIRY_WARNING_DAYS: i64 = 60;
 /// Counts of a finished check run, for the summary line and the exit code.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct CheckSummary {
+    /// Checks that passed.
     pub passed: usize,
+    /// Checks that warned.
     pub warnings: usize,
+    /// Checks that failed (exit 1).
     pub failed: usize,
 }
 

@@ -15,11 +15,15 @@ pub(super) const SMI_NS: &str = "linkerd-smi";
 /// One LIST the checks need: every object of a kind in a namespace of a cluster.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Read {
+    /// The topology's cluster name.
     pub cluster: String,
     /// The cluster's kubeconfig context.
     pub context: String,
+    /// What to list: apiVersion…
     pub api_version: &'static str,
+    /// …and kind.
     pub kind: &'static str,
+    /// The namespace listed.
     pub namespace: String,
 }
 
@@ -35,6 +39,7 @@ pub fn clusters(topology: &Topology) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The LISTs the checks of `topology` need: one per kind and namespace and cluster.
 pub fn reads(topology: &Topology) -> Vec<Read> {
     let mesh = &topology.spec.mesh;
     let mut out = BTreeSet::new();

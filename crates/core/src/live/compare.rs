@@ -82,7 +82,9 @@ pub fn without_server_fields(desired: &Value) -> Value {
 /// One step of a path into an object.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Segment {
+    /// A map key.
     Key(String),
+    /// A list index.
     Index(usize),
 }
 
@@ -122,6 +124,7 @@ impl fmt::Display for FieldPath {
 /// One changed leaf between two values of an object.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FieldDiff {
+    /// Where the values differ.
     pub path: FieldPath,
     /// `None`: the field is added.
     pub before: Option<Value>,

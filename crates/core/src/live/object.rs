@@ -9,10 +9,14 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ObjectRef {
+    /// `v1`, `apps/v1`, `split.smi-spec.io/v1alpha1`.
     pub api_version: String,
+    /// `Service`, `TrafficSplit`.
     pub kind: String,
+    /// `None` for cluster-scoped objects.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
+    /// `metadata.name`.
     pub name: String,
 }
 

@@ -18,6 +18,7 @@ pub fn is_meshctl_manager(manager: &str) -> bool {
 }
 /// Label every object meshctl applies carries, with value [`MANAGED_BY_VALUE`].
 pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
+/// The value of [`MANAGED_BY_LABEL`] on meshctl's objects.
 pub const MANAGED_BY_VALUE: &str = "meshctl";
 /// ApplySet membership label: its value is the id of the topology's ApplySet parent.
 pub const PART_OF_LABEL: &str = "applyset.kubernetes.io/part-of";

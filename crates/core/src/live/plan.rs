@@ -17,9 +17,13 @@ use std::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LiveAction {
+    /// Absent: apply creates it.
     Create,
+    /// Present and different: apply changes it.
     Update,
+    /// meshctl's and no longer wanted: apply deletes it.
     Delete,
+    /// Already as declared: no request.
     Unchanged,
     /// Could not be decided from here (the cluster did not answer, or the node's state
     /// exists only once a dependency has run); apply observes again when it gets there.
@@ -43,7 +47,9 @@ impl LiveAction {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ObjectPlan {
+    /// Which object.
     pub object: ObjectRef,
+    /// What apply does to it.
     pub action: LiveAction,
     /// For an update: each field, live → what apply will leave (the dry-run result).
     /// Secret values are redacted.
@@ -86,8 +92,11 @@ pub enum Assessment {
     /// Decided without any further request.
     Decided(Box<ObjectPlan>),
     /// The object exists and some declared field does not hold: a server-side apply dry
-    /// run decides. `owned`: meshctl owns it, so the dry run (and apply) force.
-    NeedsDryRun { owned: bool },
+    /// run decides.
+    NeedsDryRun {
+        /// meshctl owns it, so the dry run (and apply) force.
+        owned: bool,
+    },
 }
 
 /// Decides what can be decided locally: absent or not served → create; every declared
@@ -199,9 +208,11 @@ fn overridden_managers<'a>(
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ActionPlan {
+    /// What apply does.
     pub action: LiveAction,
     /// The command lines apply runs, as shown to the user.
     pub commands: Vec<Vec<String>>,
+    /// Why, when it needs a word.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
@@ -210,10 +221,14 @@ pub struct ActionPlan {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NodePlan {
+    /// The graph node.
     pub id: NodeId,
+    /// Its cluster (`None` for the trust material).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cluster: Option<String>,
+    /// What sort of node.
     pub kind: NodeKind,
+    /// One line saying what the node is.
     pub summary: String,
     /// Objects the node applies (its own, or those a tool rendered).
     pub objects: Vec<ObjectPlan>,
@@ -272,14 +287,20 @@ impl NodePlan {
 /// How many objects (and external actions) each action applies to.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Counts {
+    /// Objects or actions to create.
     pub create: usize,
+    /// To change.
     pub change: usize,
+    /// To delete.
     pub delete: usize,
+    /// Already as declared.
     pub unchanged: usize,
+    /// Not decidable yet (the cluster was not read, or exists only after apply).
     pub unknown: usize,
 }
 
 impl Counts {
+    /// Counts one entry.
     pub fn add(&mut self, action: LiveAction) {
         match action {
             LiveAction::Create => self.create += 1,
@@ -290,6 +311,7 @@ impl Counts {
         }
     }
 
+    /// Adds another set of counts.
     pub fn merge(&mut self, other: Counts) {
         self.create += other.create;
         self.change += other.change;
@@ -323,7 +345,9 @@ impl fmt::Display for Counts {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ClusterPlan {
+    /// The topology's cluster name.
     pub name: String,
+    /// Its kubeconfig context.
     pub context: String,
     /// The topology's ApplySet parent in this cluster (the inventory of what meshctl
     /// owns), when apply creates or updates it.
@@ -332,6 +356,7 @@ pub struct ClusterPlan {
     /// Objects meshctl owns in this cluster that left the topology: deleted by apply.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub prune: Vec<ObjectPlan>,
+    /// What apply would do in this cluster, counted.
     pub summary: Counts,
     /// Why the cluster could not be read (unreachable, unknown context), when it could not.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -342,10 +367,13 @@ pub struct ClusterPlan {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LivePlan {
+    /// `metadata.name` of the topology.
     pub topology: String,
     /// Nodes in apply order.
     pub nodes: Vec<NodePlan>,
+    /// Per cluster: inventory, pruning, counts, read errors.
     pub clusters: Vec<ClusterPlan>,
+    /// Over every cluster.
     pub summary: Counts,
     /// External tools that are missing or at the wrong version, with how to get them:
     /// apply refuses to start while there are any.
@@ -392,6 +420,7 @@ impl LivePlan {
         self.summary.has_changes()
     }
 
+    /// The plan of one node.
     pub fn node(&self, id: &NodeId) -> Option<&NodePlan> {
         self.nodes.iter().find(|n| &n.id == id)
     }
