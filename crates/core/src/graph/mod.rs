@@ -10,12 +10,12 @@ mod paths;
 pub mod preflight;
 
 pub use crate::render::Unknown;
+pub use action::version_command;
 pub use action::{
     commands, describe_pools, helm_status, helm_uninstall, kind_delete_cluster, kind_get_clusters,
     kustomize_render, pipeline, ExternalAction, LinkerdPiece, PoolRanges, ResolvedCertificate,
     Tool, ToolCommand,
 };
-pub use action::version_command;
 pub use build::{build, INGRESS_NGINX_REPO, METALLB_REPO};
 pub use error::GraphError;
 pub use node::{Dependency, Desired, Node, NodeId, NodeKind};
@@ -29,13 +29,14 @@ use petgraph::algo::{kosaraju_scc, toposort};
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 use petgraph::Direction;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// The desired state of a whole topology.
 #[derive(Debug, Clone)]
 pub struct Graph {
     graph: DiGraph<Node, Dependency>,
-    index: BTreeMap<NodeId, NodeIndex>,
+    /// Node by id (hashed: tens of thousands of ids sharing long prefixes).
+    index: HashMap<NodeId, NodeIndex>,
     /// Apply order: each wave depends only on earlier waves; ids sorted within a wave.
     waves: Vec<Vec<NodeIndex>>,
     /// The wave of each node, by node index (so `wave_of` is a lookup, not a scan).
@@ -52,7 +53,7 @@ impl Graph {
         edges: Vec<(NodeId, NodeId, String)>,
     ) -> Result<Graph, GraphError> {
         let mut graph = DiGraph::new();
-        let mut index = BTreeMap::new();
+        let mut index = HashMap::with_capacity(nodes.len());
         for node in nodes {
             if index.contains_key(&node.id) {
                 return Err(GraphError::DuplicateNode(node.id));
@@ -61,7 +62,7 @@ impl Graph {
             let ix = graph.add_node(node);
             index.insert(id, ix);
         }
-        let mut seen = BTreeSet::new();
+        let mut seen = HashSet::with_capacity(edges.len());
         for (dependency, dependent, reason) in edges {
             let (Some(a), Some(b)) = (
                 index.get(&dependency).copied(),
@@ -122,7 +123,7 @@ impl Graph {
     pub fn empty() -> Graph {
         Graph {
             graph: DiGraph::new(),
-            index: BTreeMap::new(),
+            index: HashMap::new(),
             waves: Vec::new(),
             wave_by_node: Vec::new(),
             paths: Paths::default(),

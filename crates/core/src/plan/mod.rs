@@ -201,11 +201,7 @@ pub(crate) fn entry(graph: &Graph, node: &Node, action: Action) -> PlanEntry {
         changes: Vec::new(),
         affected_by: Vec::new(),
         replaced_with: None,
-        unknown: diff::flatten_desired(&node.desired)
-            .into_iter()
-            .filter(|(_, value)| value.as_str() == Some(Unknown::TEXT))
-            .map(|(path, _)| path)
-            .collect(),
+        unknown: diff::leaves_equal_to(&node.desired, Unknown::TEXT),
         commands: graph.commands(node),
         desired: node.desired.clone(),
     }

@@ -203,15 +203,14 @@ impl Backend {
 }
 
 impl Topology {
+    /// The first cluster named `name` (a map lookup: see `lookup`).
     pub fn cluster(&self, name: &str) -> Option<&Cluster> {
-        self.spec.clusters.iter().find(|c| c.name == name)
+        self.lookup.cluster(&self.spec, name)
     }
 
+    /// The first link from `source` to `target` (a map lookup: see `lookup`).
     pub fn link(&self, source: &str, target: &str) -> Option<&Link> {
-        self.spec
-            .links
-            .iter()
-            .find(|l| l.source == source && l.target == target)
+        self.lookup.link(&self.spec, source, target)
     }
 
     /// The name a backend has in the split's cluster: itself when local, else the mirror

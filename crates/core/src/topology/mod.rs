@@ -7,6 +7,7 @@
 mod defaults;
 mod inventory;
 mod load;
+mod lookup;
 mod model;
 pub mod schema;
 mod schema_check;

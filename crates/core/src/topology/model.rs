@@ -27,6 +27,10 @@ pub struct Topology {
     pub kind: String,
     pub metadata: Metadata,
     pub spec: TopologySpec,
+    /// Clusters and links by name, built on first use; not part of the file.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub(super) lookup: super::lookup::Lookup,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]

@@ -3,7 +3,8 @@
 //! serde_yaml gives typed values but no positions for them, so the same text is walked
 //! once more with saphyr's event parser, which keeps marks. The walk also catches what
 //! serde would report poorly or not at all: several documents, duplicate keys, and an
-//! empty file. It never expands aliases, so an alias bomb costs nothing here.
+//! empty file. It never expands aliases, but counts what they would expand to and
+//! refuses a file where that is far more than any topology holds (an alias bomb).
 
 use crate::diagnostics::{Diagnostic, Location};
 use saphyr_parser::{Event, Marker, Parser, Span};
@@ -65,6 +66,10 @@ struct Offsets<'a> {
     ascii: bool,
     /// Byte offset of each char, built lazily only for non-ASCII text.
     char_starts: Vec<usize>,
+    /// The last line end found: (searched from, the first `\n` at or after it). Nodes
+    /// come in file order, so the nodes of one long line (a flow list of a million
+    /// items) reuse it instead of each searching to the end of the line.
+    line_end: std::cell::Cell<(usize, usize)>,
 }
 
 impl<'a> Offsets<'a> {
@@ -79,6 +84,7 @@ impl<'a> Offsets<'a> {
             text,
             ascii,
             char_starts,
+            line_end: std::cell::Cell::new((usize::MAX, usize::MAX)),
         }
     }
 
@@ -97,15 +103,27 @@ impl<'a> Offsets<'a> {
         let start = self.byte(span.start.index());
         let end = self.byte(span.end.index()).max(start);
         // Collections span many lines; underline only their first line.
-        let line_end = self.text[start..]
-            .find('\n')
-            .map_or(self.text.len(), |i| start + i);
+        let line_end = self.line_end_after(start);
         Location {
             line: span.start.line(),
             column: span.start.col() + 1,
             offset: start,
             len: end.min(line_end) - start,
         }
+    }
+
+    /// The offset of the first `\n` at or after `start` (the text's length if none).
+    fn line_end_after(&self, start: usize) -> usize {
+        let (from, end) = self.line_end.get();
+        // No `\n` lies in from..end, so the first one at or after `start` is `end`.
+        if from <= start && start <= end {
+            return end;
+        }
+        let end = self.text[start..]
+            .find('\n')
+            .map_or(self.text.len(), |i| start + i);
+        self.line_end.set((start, end));
+        end
     }
 
     fn marker(&self, marker: &Marker) -> Location {
@@ -226,6 +244,7 @@ pub fn index(text: &str) -> Result<SourceIndex, Diagnostic> {
     let mut documents = 0usize;
     let mut extra_document: Option<Location> = None;
     let mut root_is_null = true;
+    let mut aliases = AliasBudget::default();
 
     for event in Parser::new_from_str(text) {
         let (event, span) = event.map_err(|e| {
@@ -238,6 +257,7 @@ pub fn index(text: &str) -> Result<SourceIndex, Diagnostic> {
                 .with_hint("fix the YAML syntax at this position (indentation, quotes, colons)")
         })?;
         let location = offsets.location(&span);
+        aliases.count(&event, location)?;
         // A trailing `---` with nothing after it is harmless; a second document with
         // content is not.
         if let Some(at) = extra_document {
@@ -352,6 +372,70 @@ pub fn index(text: &str) -> Result<SourceIndex, Diagnostic> {
     Ok(index)
 }
 
+/// Values that aliases may add to a file once expanded. serde_yaml bounds alias jumps,
+/// not what they expand to: 50,000 aliases of a 50,000-item list would become 2.5 billion
+/// values when the file is read as data. A topology that anchors a 60-value cluster
+/// template for 4,096 clusters stays under this.
+const MAX_ALIASED_VALUES: u64 = 250_000;
+
+/// Counts what the aliases of a file expand to, as the events go by: the size of each
+/// anchored node (its values, aliases inside it expanded) and the total aliases add.
+#[derive(Default)]
+struct AliasBudget {
+    /// Values seen so far, aliases expanded.
+    expanded: u64,
+    /// Values added by aliases so far.
+    aliased: u64,
+    /// Anchor id → size of the node it names, once the node is complete.
+    sizes: HashMap<usize, u64>,
+    /// Open collections: their anchor id (0 for none) and `expanded` before them.
+    open: Vec<(usize, u64)>,
+}
+
+impl AliasBudget {
+    fn count(&mut self, event: &Event, location: Location) -> Result<(), Diagnostic> {
+        match event {
+            Event::Scalar(_, _, anchor, _) => {
+                self.expanded += 1;
+                if *anchor != 0 {
+                    self.sizes.insert(*anchor, 1);
+                }
+            }
+            Event::MappingStart(anchor, _) | Event::SequenceStart(anchor, _) => {
+                self.open.push((*anchor, self.expanded));
+                self.expanded += 1;
+            }
+            Event::MappingEnd | Event::SequenceEnd => {
+                if let Some((anchor, before)) = self.open.pop() {
+                    if anchor != 0 {
+                        self.sizes.insert(anchor, self.expanded - before);
+                    }
+                }
+            }
+            Event::Alias(anchor) => {
+                let size = self.sizes.get(anchor).copied().unwrap_or(1);
+                self.expanded += size;
+                self.aliased += size;
+                if self.aliased > MAX_ALIASED_VALUES {
+                    return Err(Diagnostic::error(
+                        "E007",
+                        "",
+                        format!(
+                            "the aliases (`*name`) in this file expand to more than {MAX_ALIASED_VALUES} values"
+                        ),
+                    )
+                    .with_location(Some(location))
+                    .with_hint(
+                        "the file nests or repeats aliases too deeply to be a topology; write the values out",
+                    ));
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
 /// What a node of the event stream is, with its path.
 enum Node {
     Value(String),
@@ -450,6 +534,33 @@ mod tests {
         let text = "a:\n  b:\n    - x\n\t- y\n";
         let error = index(text).unwrap_err();
         assert_eq!(error.location.map(|l| (l.line, l.column)), Some((4, 1)));
+    }
+
+    #[test]
+    fn aliases_are_counted_expanded() {
+        // 2,000 aliases of a 2,000-item list: 4 million values once expanded.
+        let items = vec!["x"; 2_000].join(", ");
+        let aliases = vec!["*a"; 2_000].join(", ");
+        let wide = format!("a: &a [{items}]\nb: [{aliases}]\n");
+        let error = index(&wide).unwrap_err();
+        assert_eq!(error.code, "E007");
+        assert_eq!(error.location.map(|l| l.line), Some(2));
+        assert!(
+            error.message.contains("expand to more than"),
+            "{}",
+            error.message
+        );
+        // Nested anchors multiply: ten levels of ten aliases.
+        let mut nested = String::from("l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for level in 1..10 {
+            let list = vec![format!("*l{}", level - 1); 10].join(", ");
+            nested.push_str(&format!("l{level}: &l{level} [{list}]\n"));
+        }
+        assert_eq!(index(&nested).unwrap_err().code, "E007");
+        // A template shared by many entries is fine.
+        let template = "defaults: &d {a: 1, b: 2, c: [1, 2, 3]}\n";
+        let uses: String = (0..1_000).map(|i| format!("k{i}: *d\n")).collect();
+        assert!(index(&format!("{template}{uses}")).is_ok());
     }
 
     #[test]

@@ -341,23 +341,18 @@ fn api_server_clashes(t: &Topology, out: &mut Vec<Diagnostic>) {
 }
 
 fn subnet_overlaps(subnets: &[Subnet], node_network: Option<&IpNet>, out: &mut Vec<Diagnostic>) {
-    // Only subnets that overlap some other one are compared pairwise, in file order.
-    let shared = Spans::new(subnets.iter().map(|s| AddressRange::from_net(&s.net)));
-    let marked = shared.overlapping_each_other();
-    let candidates: Vec<&Subnet> = subnets
+    let ranges: Vec<AddressRange> = subnets
         .iter()
-        .zip(&marked)
-        .filter_map(|(s, overlaps)| overlaps.then_some(s))
+        .map(|s| AddressRange::from_net(&s.net))
         .collect();
-    for (b, &overlaps) in subnets.iter().zip(&marked) {
+    let shared = Spans::new(ranges.iter().copied());
+    let earlier = shared.earlier_overlaps();
+    let mut suggestions = Suggestions::default();
+    for (b, overlap) in subnets.iter().zip(&earlier) {
         // One diagnostic per subnet, against the first it overlaps: a shared range among
         // many clusters must not bury the report under n² lines.
-        let mut overlapping = candidates
-            .iter()
-            .take_while(|a| overlaps && !std::ptr::eq(**a, b))
-            .filter(|a| nets_overlap(&a.net, &b.net));
-        if let Some(a) = overlapping.next() {
-            let more = overlapping.count();
+        if let Some(overlap) = overlap {
+            let a = &subnets[overlap.first];
             let diagnostic = if a.cluster == b.cluster {
                 Diagnostic::error(
                     "E022",
@@ -382,11 +377,11 @@ fn subnet_overlaps(subnets: &[Subnet], node_network: Option<&IpNet>, out: &mut V
                 .with_hint(format!(
                     "meshed clusters must not share pod or service addresses; move `{}` to a range no other cluster uses{}",
                     b.cluster,
-                    suggestion(b.net, subnets)
+                    suggestions.free_like(b.net, &shared)
                 ))
             };
             out.push(
-                also(diagnostic, more)
+                also(diagnostic, overlap)
                     .with_related(&a.path, format!("{} of cluster `{}`", a.field, a.cluster)),
             );
         }
@@ -412,29 +407,57 @@ fn subnet_overlaps(subnets: &[Subnet], node_network: Option<&IpNet>, out: &mut V
 }
 
 /// Adds "and N more" to a diagnostic reported once for several overlaps.
-fn also(mut diagnostic: Diagnostic, more: usize) -> Diagnostic {
-    if more > 0 {
-        diagnostic.message.push_str(&format!(" (and {more} more)"));
+fn also(mut diagnostic: Diagnostic, overlap: &EarlierOverlap) -> Diagnostic {
+    if overlap.counted_all {
+        if overlap.more > 0 {
+            diagnostic
+                .message
+                .push_str(&format!(" (and {} more)", overlap.more));
+        }
+    } else {
+        diagnostic
+            .message
+            .push_str(&format!(" (and at least {} more)", overlap.more));
     }
     diagnostic
 }
 
-/// A free network of the same size in the same /8 as `net`, as a hint.
-fn suggestion(net: IpNet, subnets: &[Subnet]) -> String {
-    let IpNet::V4(v4) = net else {
-        return String::new();
-    };
-    let Ok(space) = ipnet::Ipv4Net::new(v4.network(), 8) else {
-        return String::new();
-    };
-    let Ok(candidates) = space.trunc().subnets(v4.prefix_len().max(8)) else {
-        return String::new();
-    };
-    candidates
-        .map(IpNet::V4)
-        .find(|c| subnets.iter().all(|s| !nets_overlap(&s.net, c)))
-        .map(|c| format!(", e.g. {c}"))
-        .unwrap_or_default()
+/// Candidate networks looked at for one suggestion, at most (a hint is not worth more).
+const MAX_SUGGESTION_CANDIDATES: usize = 65_536;
+
+/// Free networks suggested in hints, remembered: the answer depends only on the /8 and
+/// the prefix length, and thousands of clusters on one range ask the same question.
+#[derive(Default)]
+struct Suggestions {
+    known: HashMap<(u8, u8), String>,
+}
+
+impl Suggestions {
+    /// A free network of the same size in the same /8 as `net`, as a hint (`taken`: every
+    /// subnet of the topology).
+    fn free_like(&mut self, net: IpNet, taken: &Spans) -> String {
+        let IpNet::V4(v4) = net else {
+            return String::new();
+        };
+        let key = (v4.network().octets()[0], v4.prefix_len());
+        self.known
+            .entry(key)
+            .or_insert_with(|| {
+                let Ok(space) = ipnet::Ipv4Net::new(v4.network(), 8) else {
+                    return String::new();
+                };
+                let Ok(candidates) = space.trunc().subnets(v4.prefix_len().max(8)) else {
+                    return String::new();
+                };
+                candidates
+                    .take(MAX_SUGGESTION_CANDIDATES)
+                    .map(IpNet::V4)
+                    .find(|c| !taken.hits(&AddressRange::from_net(c)))
+                    .map(|c| format!(", e.g. {c}"))
+                    .unwrap_or_default()
+            })
+            .clone()
+    }
 }
 
 fn pool_checks(
@@ -496,26 +519,18 @@ fn pool_checks(
         );
     }
 
-    // Sorted by address, the blocks that overlap anything are found in O(n log n); only
-    // those are compared pairwise, in file order, for the first overlap and the count.
+    // Sorted by address, the blocks that overlap anything are found in O(n log n), and
+    // each one's first overlap in file order without comparing all pairs.
     let block_spans = Spans::new(blocks.iter().map(|b| b.range));
     let subnet_spans = Spans::new(subnets.iter().map(|s| AddressRange::from_net(&s.net)));
-    let marked = block_spans.overlapping_each_other();
-    let shared_blocks: Vec<&Block> = blocks
-        .iter()
-        .zip(&marked)
-        .filter_map(|(b, overlaps)| overlaps.then_some(b))
-        .collect();
+    let earlier = block_spans.earlier_overlaps();
     let subnets_in_pools: Vec<&Subnet> = subnets
         .iter()
         .filter(|s| block_spans.hits(&AddressRange::from_net(&s.net)))
         .collect();
-    for (b, &overlaps) in blocks.iter().zip(&marked) {
-        let mut pools = shared_blocks
-            .iter()
-            .take_while(|a| overlaps && !std::ptr::eq(**a, b))
-            .filter(|a| a.range.overlaps(&b.range));
-        if let Some(a) = pools.next() {
+    for (b, overlap) in blocks.iter().zip(&earlier) {
+        if let Some(overlap) = overlap {
+            let a = &blocks[overlap.first];
             let diagnostic = Diagnostic::error(
                 "E026",
                 &b.path,
@@ -525,7 +540,7 @@ fn pool_checks(
                 ),
             );
             out.push(
-                also(diagnostic, pools.count())
+                also(diagnostic, overlap)
                     .with_related(
                         &a.path,
                         format!("pool `{}` of cluster `{}`", a.pool, a.cluster),
@@ -550,8 +565,9 @@ fn pool_checks(
                     b.pool, b.cluster, b.text, s.field, s.net, s.cluster
                 ),
             );
+            let more = nets.count();
             out.push(
-                also(diagnostic, nets.count())
+                also(diagnostic, &EarlierOverlap { first: 0, more, counted_all: true })
                     .with_related(&s.path, format!("{} of cluster `{}`", s.field, s.cluster))
                     .with_hint("LoadBalancer addresses must come from the node network, not from pod or service ranges"),
             );
@@ -644,19 +660,82 @@ impl Spans {
         let starting = self.sorted.partition_point(|s| (s.0, s.1) <= (v6, last));
         starting > 0 && self.reach[starting - 1] >= (v6, first)
     }
+}
 
-    /// For each range in input order: whether it overlaps another of the ranges. In
-    /// sorted order a range overlaps an earlier one iff the earlier ones reach its start,
-    /// and a later one iff the next one starts before it ends.
-    fn overlapping_each_other(&self) -> Vec<bool> {
-        let mut out = vec![false; self.sorted.len()];
-        for (k, &(v6, first, last, i)) in self.sorted.iter().enumerate() {
-            let earlier = k > 0 && self.reach[k - 1] >= (v6, first);
-            let later = self
-                .sorted
-                .get(k + 1)
-                .is_some_and(|next| (next.0, next.1) <= (v6, last));
-            out[i] = earlier || later;
+/// What a range overlaps among the ranges before it in file order.
+struct EarlierOverlap {
+    /// The first of them, by position in the input.
+    first: usize,
+    /// How many more there are (a lower bound when `counted_all` is false).
+    more: usize,
+    /// Whether every earlier range was compared (see `MAX_COMPARISONS_PER_RANGE`).
+    counted_all: bool,
+}
+
+/// Comparisons made for one range inside a large group of overlapping, unequal ranges.
+/// Only hostile input gets there (thousands of different ranges all overlapping each
+/// other); the budget keeps it linear, and the message then says "at least".
+const MAX_COMPARISONS_PER_RANGE: usize = 256;
+/// Largest group of overlapping ranges compared all pairs with each other.
+const MAX_GROUP_COMPARED_PAIRWISE: usize = 512;
+
+impl Spans {
+    /// For each range in input order: the earlier ranges (in input order) it overlaps.
+    /// Overlapping ranges lie in one group of consecutive ranges in sorted order, so only
+    /// ranges of the same group are compared; a group of equal ranges (one service
+    /// subnet shared by every cluster) is answered by position alone, in linear time.
+    fn earlier_overlaps(&self) -> Vec<Option<EarlierOverlap>> {
+        let mut out: Vec<Option<EarlierOverlap>> = Vec::new();
+        out.resize_with(self.sorted.len(), || None);
+        let mut start = 0;
+        while start < self.sorted.len() {
+            let mut end = start + 1;
+            while end < self.sorted.len() {
+                let (v6, first, _, _) = self.sorted[end];
+                if self.reach[end - 1] < (v6, first) {
+                    break;
+                }
+                end += 1;
+            }
+            let group = &self.sorted[start..end];
+            start = end;
+            if group.len() < 2 {
+                continue;
+            }
+            // Members in input order.
+            let mut members: Vec<(bool, u128, u128, usize)> = group.to_vec();
+            members.sort_unstable_by_key(|m| m.3);
+            let same = |a: &(bool, u128, u128, usize), b: &(bool, u128, u128, usize)| {
+                (a.0, a.1, a.2) == (b.0, b.1, b.2)
+            };
+            if members.iter().all(|m| same(m, &members[0])) {
+                for (rank, m) in members.iter().enumerate().skip(1) {
+                    out[m.3] = Some(EarlierOverlap {
+                        first: members[0].3,
+                        more: rank - 1,
+                        counted_all: true,
+                    });
+                }
+                continue;
+            }
+            let budget = if members.len() <= MAX_GROUP_COMPARED_PAIRWISE {
+                usize::MAX
+            } else {
+                MAX_COMPARISONS_PER_RANGE
+            };
+            for (k, b) in members.iter().enumerate() {
+                let compared = k.min(budget);
+                let mut overlapping = members[..compared]
+                    .iter()
+                    .filter(|a| a.0 == b.0 && a.1 <= b.2 && b.1 <= a.2);
+                if let Some(a) = overlapping.next() {
+                    out[b.3] = Some(EarlierOverlap {
+                        first: a.3,
+                        more: overlapping.count(),
+                        counted_all: compared == k,
+                    });
+                }
+            }
         }
         out
     }
@@ -673,4 +752,78 @@ fn span(range: &AddressRange) -> (bool, u128, u128) {
         number(range.first),
         number(range.last),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{AddressRange, Spans, MAX_GROUP_COMPARED_PAIRWISE};
+    use std::net::{IpAddr, Ipv4Addr};
+
+    fn range(first: u32, last: u32) -> AddressRange {
+        AddressRange {
+            first: IpAddr::V4(Ipv4Addr::from(first)),
+            last: IpAddr::V4(Ipv4Addr::from(last)),
+        }
+    }
+
+    /// (first earlier overlap, how many more) by comparing every pair.
+    fn brute_force(ranges: &[AddressRange]) -> Vec<Option<(usize, usize)>> {
+        ranges
+            .iter()
+            .enumerate()
+            .map(|(i, b)| {
+                let mut earlier = ranges[..i]
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, a)| a.overlaps(b));
+                earlier.next().map(|(first, _)| (first, earlier.count()))
+            })
+            .collect()
+    }
+
+    fn answered(ranges: &[AddressRange]) -> Vec<Option<(usize, usize)>> {
+        Spans::new(ranges.iter().copied())
+            .earlier_overlaps()
+            .into_iter()
+            .map(|o| {
+                o.map(|o| {
+                    assert!(o.counted_all);
+                    (o.first, o.more)
+                })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn earlier_overlaps_match_comparing_every_pair() {
+        // A pseudo-random mix of disjoint, nested, chained and equal ranges.
+        let mut seed = 7u32;
+        let mut next = |modulo: u32| {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            (seed >> 8) % modulo
+        };
+        for _ in 0..50 {
+            let ranges: Vec<AddressRange> = (0..60)
+                .map(|_| {
+                    let first = next(400);
+                    range(first, first + next(30))
+                })
+                .collect();
+            assert_eq!(answered(&ranges), brute_force(&ranges));
+        }
+        // Equal ranges: answered by position.
+        let shared = vec![range(10, 20); 1_000];
+        assert_eq!(answered(&shared), brute_force(&shared));
+    }
+
+    #[test]
+    fn a_huge_group_of_unequal_ranges_is_compared_within_a_budget() {
+        let n = MAX_GROUP_COMPARED_PAIRWISE + 100;
+        let ranges: Vec<AddressRange> = (0..n as u32).map(|i| range(0, 1_000 + i)).collect();
+        let found = Spans::new(ranges.iter().copied()).earlier_overlaps();
+        let last = found[n - 1].as_ref().expect("the last overlaps the first");
+        assert_eq!(last.first, 0);
+        assert!(!last.counted_all && last.more > 0);
+        assert!(found[0].is_none());
+    }
 }

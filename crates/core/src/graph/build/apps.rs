@@ -6,18 +6,30 @@ use crate::graph::node::{Desired, NodeId, NodeKind};
 use crate::graph::{ids, ExternalAction, GraphError};
 use crate::render;
 use crate::topology::{expand_template, Cluster, Export, IngressSpec, Split, Workload};
+use std::collections::HashMap;
 
 /// Every application node of the topology, cluster by cluster.
 pub(super) fn add_applications(b: &mut Builder, clusters: &[&Cluster]) -> Result<(), GraphError> {
     add_namespaces(b)?;
+    // Each cluster's workloads in topology order, each once (a name listed twice in a
+    // workload's clusters counts once), gathered in one pass over the workloads.
+    let mut workloads_in: HashMap<&str, Vec<&Workload>> = HashMap::new();
+    for workload in &b.topology.spec.workloads {
+        for name in &workload.clusters {
+            let list = workloads_in.entry(name.as_str()).or_default();
+            if !list
+                .last()
+                .is_some_and(|last| std::ptr::eq(*last, workload))
+            {
+                list.push(workload);
+            }
+        }
+    }
     for cluster in clusters {
-        let workloads = b
-            .topology
-            .spec
-            .workloads
-            .iter()
-            .filter(|w| w.clusters.contains(&cluster.name));
-        for workload in workloads {
+        for workload in workloads_in
+            .remove(cluster.name.as_str())
+            .unwrap_or_default()
+        {
             add_workload(b, cluster, workload);
         }
     }

@@ -203,7 +203,7 @@ pub(super) fn add_linkerd(
         b.edge(&id, &control_plane, "extensions need the control plane");
     }
 
-    let is_target = topology.spec.links.iter().any(|link| link.target == name);
+    let is_target = b.link_targets.contains(name);
     if linkerd.extensions.multicluster.is_some() && is_target {
         let gateway = ids::gateway(name);
         b.node(

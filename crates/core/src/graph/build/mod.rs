@@ -17,6 +17,7 @@ use super::paths::Paths;
 use super::{Graph, GraphError};
 use crate::render::DesiredObject;
 use crate::topology::{Cluster, Inventory, Topology};
+use std::collections::HashSet;
 
 /// The MetalLB chart repository.
 pub const METALLB_REPO: &str = "https://metallb.github.io/metallb";
@@ -28,6 +29,8 @@ struct Builder<'t> {
     topology: &'t Topology,
     paths: &'t Paths,
     inventory: Inventory<'t>,
+    /// Clusters some link targets (they get a gateway wait).
+    link_targets: HashSet<&'t str>,
     nodes: Vec<Node>,
     edges: Vec<(NodeId, NodeId, String)>,
 }
@@ -79,6 +82,12 @@ pub fn build(topology: &Topology, paths: &Paths) -> Result<Graph, GraphError> {
         topology,
         paths,
         inventory: Inventory::of(topology),
+        link_targets: topology
+            .spec
+            .links
+            .iter()
+            .map(|l| l.target.as_str())
+            .collect(),
         nodes: Vec::new(),
         edges: Vec::new(),
     };
