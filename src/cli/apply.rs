@@ -85,6 +85,12 @@ pub fn run(args: Args, paint: Paint) -> Result<ExitCode, CliError> {
         eprintln!("interrupted twice: requests in flight were abandoned and the clusters' Leases are left to expire; run `meshctl apply {}` again to converge", args.file);
         return Ok(ExitCode::from(130));
     };
+    if refused(&summary) && !interrupted {
+        return Err(CliError::Live(format!(
+            "cannot apply: {}; nothing was written",
+            summary.errors.join("; ")
+        )));
+    }
     let paint_err = Paint(paint.0 && std::io::stderr().is_terminal());
     eprint!("{}", summary_human(&summary, "Apply", paint_err));
     if interrupted {
@@ -99,6 +105,12 @@ pub fn run(args: Args, paint: Paint) -> Result<ExitCode, CliError> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// Whether a run stopped before any node ran (another run holds a cluster's Lease):
+/// then there is no summary to show, only why.
+pub(super) fn refused(summary: &meshctl_executor::ApplySummary) -> bool {
+    summary.nodes.is_empty() && summary.deleted.is_empty() && !summary.errors.is_empty()
 }
 
 /// The Lease settings of a writing command: `--lock-timeout` and `--force-unlock` apply

@@ -54,6 +54,12 @@ pub fn run(args: Args, paint: Paint) -> Result<ExitCode, CliError> {
         eprintln!("interrupted twice: deletions in flight were abandoned and the clusters' Leases are left to expire; run `meshctl destroy {}` again to finish", args.file);
         return Ok(ExitCode::from(130));
     };
+    if super::apply::refused(&summary) && !interrupted {
+        return Err(CliError::Live(format!(
+            "cannot destroy: {}; nothing was deleted",
+            summary.errors.join("; ")
+        )));
+    }
     let paint_err = Paint(paint.0 && std::io::stderr().is_terminal());
     eprint!("{}", summary_human(&summary, "Destroy", paint_err));
     if interrupted {

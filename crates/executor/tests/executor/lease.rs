@@ -209,3 +209,52 @@ async fn a_long_run_renews_its_lease() {
         "{writes:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_whose_lease_is_taken_stops_launching_nodes_and_leaves_the_new_holder_alone() {
+    let f = Fixture::start(&["east", "west"]);
+    let mut opts = f.options();
+    opts.parallelism = 1;
+    opts.lease.duration = Duration::from_secs(1);
+    let graph = f.graph(&topology(&["shop", "tools", "web"], false));
+    let p = plan(&graph, &opts).await;
+    slow_namespace_writes(&f, Duration::from_millis(400));
+    let east = f.cluster("east");
+    let (summary, ()) = tokio::join!(apply(&graph, &p, &opts, &NoProgress), async {
+        let started = Instant::now();
+        while holder(east).is_none() {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "no Lease taken"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        // Someone else forces the Lease away while the run goes on.
+        let now = k8s_openapi::jiff::Timestamp::now().to_string();
+        east.force_apply_as("mallory", held_lease("mallory's apply", &now, 300))
+            .unwrap();
+    });
+    assert!(!summary.is_success());
+    let error = summary.errors.join("\n");
+    assert!(
+        error.contains("cluster east") && error.contains("taken over by \"mallory's apply\""),
+        "{error}"
+    );
+    assert!(
+        summary
+            .nodes
+            .iter()
+            .any(|n| matches!(n, meshctl_executor::NodeResult::NotStarted { .. })),
+        "the run stopped launching nodes: {summary:#?}"
+    );
+    assert_eq!(
+        holder(east).as_deref(),
+        Some("mallory's apply"),
+        "not released by us"
+    );
+    assert_eq!(
+        holder(f.cluster("west")),
+        None,
+        "west was ours, and released"
+    );
+}
