@@ -12,19 +12,20 @@ use std::collections::HashMap;
 
 pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
     let declared = Inventory::of(t);
+    // The declared names, sorted, written once however many references are unknown.
+    let known = std::cell::OnceCell::new();
     let cluster_ref = |out: &mut Vec<Diagnostic>, path: String, name: &str| -> bool {
         if declared.clusters.contains(name) {
             return true;
         }
-        let known: std::collections::BTreeSet<&str> =
-            t.spec.clusters.iter().map(|c| c.name.as_str()).collect();
-        let known: Vec<&str> = known.into_iter().collect();
+        let known: &String = known.get_or_init(|| {
+            let known: std::collections::BTreeSet<&str> =
+                t.spec.clusters.iter().map(|c| c.name.as_str()).collect();
+            known.into_iter().collect::<Vec<&str>>().join(", ")
+        });
         out.push(
             Diagnostic::error("E040", path, format!("unknown cluster `{name}`")).with_hint(
-                format!(
-                    "use one of the clusters declared in spec.clusters: {}",
-                    known.join(", ")
-                ),
+                format!("use one of the clusters declared in spec.clusters: {known}"),
             ),
         );
         false
@@ -59,6 +60,14 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
 
     check_workloads(t, out, &cluster_ref);
 
+    // The links into each cluster, in file order.
+    let mut links_into: HashMap<&str, Vec<&crate::topology::Link>> = HashMap::new();
+    for link in &t.spec.links {
+        links_into
+            .entry(link.target.as_str())
+            .or_default()
+            .push(link);
+    }
     for (i, export) in t.spec.exports.iter().enumerate() {
         let path = format!("spec.exports[{i}]");
         if !multicluster {
@@ -76,11 +85,11 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
                 &export.namespace,
                 &export.service,
             );
-            let consumers: Vec<_> = t
-                .spec
-                .links
-                .iter()
-                .filter(|l| &l.target == cluster)
+            let consumers: Vec<_> = links_into
+                .get(cluster.as_str())
+                .into_iter()
+                .flatten()
+                .copied()
                 .collect();
             if consumers.is_empty() {
                 out.push(
@@ -358,6 +367,17 @@ fn check_splits(
     service_ref: &ServiceRef,
 ) {
     let smi = t.spec.mesh.smi_enabled();
+    // (service, namespace, cluster) of every export.
+    let exports: std::collections::HashSet<(&str, &str, &str)> = t
+        .spec
+        .exports
+        .iter()
+        .flat_map(|e| {
+            e.clusters
+                .iter()
+                .map(move |c| (e.service.as_str(), e.namespace.as_str(), c.as_str()))
+        })
+        .collect();
     for (i, split) in t.spec.splits.iter().enumerate() {
         let path = format!("spec.splits[{i}]");
         if !smi {
@@ -457,11 +477,8 @@ fn check_splits(
                     }
                 }
             }
-            let exported = t.spec.exports.iter().any(|e| {
-                e.service == backend.service
-                    && e.namespace == split.namespace
-                    && e.clusters.iter().any(|c| c == cluster)
-            });
+            let exported =
+                exports.contains(&(backend.service.as_str(), split.namespace.as_str(), cluster));
             if !exported && declared.clusters.contains(cluster) {
                 out.push(
                     Diagnostic::error(
