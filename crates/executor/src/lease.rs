@@ -39,6 +39,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
+/// How long the Leases taken before the run wait for a cluster to answer at all.
+const UPFRONT_PROBE: Duration = Duration::from_secs(3);
+
 /// Where the Lease lives (the ApplySet parent's namespace: it exists in every cluster).
 pub const LEASE_NAMESPACE: &str = "kube-system";
 
@@ -167,11 +170,10 @@ impl Leases {
         let mut jobs = Vec::new();
         for cluster in clusters {
             jobs.push(async move {
-                let Ok(api) = engine
-                    .clients
-                    .reachable(&cluster.name, &cluster.context)
-                    .await
-                else {
+                // A cluster that is down must not hold back the others' start for its
+                // whole connect timeout: past a short probe it is left to its nodes.
+                let probe = engine.clients.reachable(&cluster.name, &cluster.context);
+                let Ok(Ok(api)) = tokio::time::timeout(UPFRONT_PROBE, probe).await else {
                     return Ok(());
                 };
                 match self.ensure_with(&api, deadline, sink, cancel).await {
