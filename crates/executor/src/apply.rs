@@ -145,6 +145,17 @@ async fn run_objects(
         match decision.action {
             LiveAction::Unchanged | LiveAction::Delete | LiveAction::Unknown => {
                 tally.unchanged += 1;
+                // Not known unchanged before the run: an earlier attempt of this node may
+                // have written it and then timed out waiting, so what dependents need of
+                // it (a rollout, an Established CRD) is checked again, not assumed.
+                let known_unchanged = planned
+                    .get(&reference)
+                    .is_some_and(|p| p.action == LiveAction::Unchanged);
+                if decision.action == LiveAction::Unchanged && !known_unchanged {
+                    let (resource, namespaced) = served(engine, &api, &reference).await?;
+                    let reference = in_namespace(reference, namespaced);
+                    wait_for(engine, &api, &resource, &reference).await?;
+                }
                 continue;
             }
             LiveAction::Create | LiveAction::Update => {}
@@ -162,19 +173,7 @@ async fn run_objects(
             .await?;
         let force = decision.force || engine.opts.force_conflicts;
         let (resource, namespaced) = served(engine, &api, &reference).await?;
-        let reference = ObjectRef {
-            namespace: if namespaced {
-                Some(
-                    reference
-                        .namespace
-                        .clone()
-                        .unwrap_or_else(|| "default".into()),
-                )
-            } else {
-                None
-            },
-            ..reference
-        };
+        let reference = in_namespace(reference, namespaced);
         wait_before(engine, &api, &reference, &body).await?;
         apply_one(&api, &resource, &reference, &body, force, manager).await?;
         if decision.action == LiveAction::Create {
@@ -185,6 +184,19 @@ async fn run_objects(
         wait_for(engine, &api, &resource, &reference).await?;
     }
     Ok(tally.report())
+}
+
+/// The reference as the server sees it: a namespaced object without a namespace lands in
+/// `default` (as kubectl puts it), a cluster-scoped one has none.
+fn in_namespace(reference: ObjectRef, namespaced: bool) -> ObjectRef {
+    ObjectRef {
+        namespace: if namespaced {
+            Some(reference.namespace.unwrap_or_else(|| "default".into()))
+        } else {
+            None
+        },
+        ..reference
+    }
 }
 
 /// The decision for an object the plan did not settle, from what was just observed
@@ -346,14 +358,19 @@ async fn wait_for(
     }
 }
 
+/// What one cluster's ApplySet parent lists, once read or written this run (`None`
+/// before), behind that cluster's own lock.
+type ListedKinds = Mutex<Option<BTreeSet<String>>>;
+
 /// The ApplySet parent of each cluster, brought up to date before a write of a kind it
 /// does not list yet (its member kinds must be a superset of what is applied, as kubectl
 /// requires). It costs one read per cluster, and a write only
 /// when the kinds change.
 #[derive(Default)]
 pub struct Inventory {
-    /// What each cluster's parent lists, once read or written this run.
-    listed: Mutex<HashMap<String, BTreeSet<String>>>,
+    /// What each cluster's parent lists, once read or written this run: one lock per
+    /// cluster, so clusters do not wait for each other's parent writes.
+    listed: std::sync::Mutex<HashMap<String, Arc<ListedKinds>>>,
 }
 
 impl Inventory {
@@ -365,20 +382,24 @@ impl Inventory {
         cluster: &str,
         group_kind: &str,
     ) -> Result<(), ExecutorError> {
-        let mut listed = self.listed.lock().await;
+        let slot = {
+            let mut slots = self.listed.lock().unwrap_or_else(|p| p.into_inner());
+            Arc::clone(slots.entry(cluster.to_string()).or_default())
+        };
+        let mut listed = slot.lock().await;
         if listed
-            .get(cluster)
+            .as_ref()
             .is_some_and(|kinds| kinds.contains(group_kind))
         {
             return Ok(());
         }
         let (mut kinds, _) = engine.desired_group_kinds(cluster);
         kinds.insert(group_kind.to_string());
-        if let Some(known) = listed.get(cluster) {
+        if let Some(known) = listed.as_ref() {
             kinds.extend(known.iter().cloned());
         }
         let now = self.write(engine, api, cluster, kinds, true).await?;
-        listed.insert(cluster.to_string(), now);
+        *listed = Some(now);
         Ok(())
     }
 

@@ -11,5 +11,6 @@ mod lease;
 mod lifecycle;
 mod links;
 mod ownership;
+mod rollout;
 mod trust;
 mod walkthrough;

@@ -1,0 +1,65 @@
+//! A write that succeeded is not "done" until what its dependents need of it holds: a
+//! Deployment that never rolls out fails its node on every attempt, retries included.
+
+use crate::common::Fixture;
+use meshctl_executor::{apply, plan, NoProgress, NodeResult};
+use std::time::Duration;
+
+const TOPOLOGY: &str = "apiVersion: meshctl.io/v1alpha1
+kind: Topology
+metadata:
+  name: exec-test
+spec:
+  clusters:
+    - name: east
+      context: ctx-east
+      provider: existing
+      podSubnet: 10.244.0.0/16
+      serviceSubnet: 10.96.0.0/16
+  workloads:
+    - name: web
+      namespace: shop
+      clusters: [east]
+      manifests: [web.yaml]
+";
+
+const WEB: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: nginx}]
+";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deployment_that_never_rolls_out_fails_its_node_on_every_attempt() {
+    // No simulated controllers: the Deployment is stored but never becomes available.
+    let f = Fixture::start(&["east"]);
+    std::fs::write(f.dir.path().join("web.yaml"), WEB).unwrap();
+    let mut opts = f.options();
+    opts.timeouts.wait = Duration::from_millis(600);
+    let graph = f.graph(TOPOLOGY);
+    let p = plan(&graph, &opts).await;
+    let summary = apply(&graph, &p, &opts, &NoProgress).await;
+    let web = summary
+        .nodes
+        .iter()
+        .find(|n| n.id().0 == "east/shop/Workload/web")
+        .expect("the workload node ran");
+    match web {
+        NodeResult::Failed { error, .. } => {
+            assert!(error.contains("rolled out"), "{error}")
+        }
+        other => panic!("a Deployment that never rolled out reported {other:?}"),
+    }
+    assert!(!summary.is_success());
+    assert!(f
+        .cluster("east")
+        .object("apps/v1", "Deployment", Some("shop"), "web")
+        .is_some());
+}
