@@ -559,3 +559,100 @@ fn the_readme_flow_on_existing_clusters_applies_converges_checks_and_destroys() 
         assert!(cluster.object("v1", "Namespace", None, "test").is_none());
     }
 }
+
+/// Ctrl-C (SIGINT) during apply, as a user sends it: meshctl stops starting nodes, lets the
+/// running ones finish, prints its summary and exits 130; the next apply converges.
+#[test]
+fn an_interrupted_apply_finishes_what_runs_says_so_and_the_next_run_converges() {
+    use meshctl_testkit::{FaultEffect, FaultRule, Faults};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let options = || meshctl_testkit::ServerOptions {
+        controllers: true,
+        ..Default::default()
+    };
+    let demo = meshctl_testkit::FakeCluster::start_with("demo", options()).expect("server");
+    let demo3 = meshctl_testkit::FakeCluster::start_with("demo3", options()).expect("server");
+    // Every request takes 150 ms, so the run is still going when the signal comes.
+    for cluster in [&demo, &demo3] {
+        cluster.set_faults(Faults {
+            seed: 1,
+            rules: vec![FaultRule::always(
+                None,
+                None,
+                FaultEffect::Delay(std::time::Duration::from_millis(150)),
+            )],
+        });
+    }
+    let kc = dir.path().join("kc");
+    meshctl_testkit::kubeconfig::write(
+        &kc,
+        &[("kind-demo", &demo.url()), ("kind-demo3", &demo3.url())],
+    )
+    .expect("kubeconfig");
+    let file = super::common::root().join("examples/existing-clusters.yaml");
+    let state = dir.path().join("state");
+    let start = || {
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("meshctl"))
+            .args(["apply", "--auto-approve", "--kubeconfig"])
+            .arg(&kc)
+            .arg("--state-dir")
+            .arg(&state)
+            .arg(&file)
+            .env("NO_COLOR", "1")
+            .env("HOME", dir.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("meshctl starts")
+    };
+    let child = start();
+    // Wait until demo's namespace node has written the cluster's inventory (the ApplySet
+    // parent, written just before the Namespace itself), so the Namespace write is in
+    // flight, then interrupt.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !demo
+        .requests()
+        .iter()
+        .any(|r| r.is_write() && r.path.contains("/secrets/meshctl-"))
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "apply never started writing"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+    let out = child.wait_with_output().expect("meshctl exits");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("interrupted: starting nothing new"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("not started"), "{stderr}");
+    // The namespace write that was in flight finished; the workload that needs it never
+    // started.
+    assert!(demo.object("v1", "Namespace", None, "test").is_some());
+    assert!(demo
+        .object("apps/v1", "Deployment", Some("test"), "podinfo")
+        .is_none());
+    // Nothing half-written: every object meshctl wrote is whole, and the next run finishes.
+    for cluster in [&demo, &demo3] {
+        cluster.clear_faults();
+    }
+    let again = start().wait_with_output().expect("meshctl exits");
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    for cluster in [&demo, &demo3] {
+        assert!(cluster
+            .object("apps/v1", "Deployment", Some("test"), "podinfo")
+            .is_some());
+    }
+}
