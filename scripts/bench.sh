@@ -21,6 +21,48 @@ for n in 1000 3000; do
     "$target/release/examples/generate" --clusters "$n" --shape hub >"$work/hub-$n.yaml"
 done
 "$target/release/examples/generate" --clusters 100 --shape mesh >"$work/mesh-100.yaml"
+# The workload's kustomize directories (overlays/{context}) must exist for the CLI.
+python3 - "$work" <<'PY'
+import os, sys
+for i in range(3000):
+    os.makedirs(f"{sys.argv[1]}/overlays/kind-c{i}", exist_ok=True)
+    with open(f"{sys.argv[1]}/overlays/kind-c{i}/kustomization.yaml", "w") as f:
+        f.write("resources: []\n")
+PY
+# Hostile inputs (issue 14.6), as tests/cli/hostile.rs builds them.
+python3 - "$work" <<'PY'
+import sys
+work = sys.argv[1]
+minimal = """apiVersion: meshctl.io/v1alpha1
+kind: Topology
+metadata:
+  name: hostile
+spec:
+  clusters:
+    - name: demo
+      podSubnet: 10.244.0.0/16
+      serviceSubnet: 10.96.0.0/16
+"""
+head = minimal.split("  clusters:\n")[0] + "  clusters:\n"
+def clusters(n, shared):
+    return head + "".join(
+        f"    - name: c{i}\n      podSubnet: 10.244.0.0/33\n      serviceSubnet: "
+        + ("10.96.0.0/16" if shared else f"10.{i // 256}.{i % 256}.0/24") + "\n"
+        for i in range(n))
+files = {
+    "alias-wide-50k": minimal + "      loadBalancer:\n        pools:\n          - name: p\n            addresses: &a ["
+        + ", ".join(["x"] * 50000) + "]\n          - name: q\n            addresses: ["
+        + ", ".join(["*a"] * 50000) + "]\n",
+    "broken-clusters-50k": clusters(50000, False),
+    "one-service-subnet-50k": clusters(50000, True),
+    "unknown-fields-50k": minimal + "".join(f"      unknown{i}: 1\n" for i in range(50000)),
+    "wrong-items-100k": minimal + "  links: [" + ", ".join(["1"] * 100000) + "]\n",
+    "wrong-items-1m": minimal + "  links: [" + ", ".join(["1"] * 1000000) + "]\n",
+}
+for name, text in files.items():
+    with open(f"{work}/hostile-{name}.yaml", "w") as f:
+        f.write(text)
+PY
 load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 TARGET_DIR="$target" WORK="$work" LOAD_BEFORE="$load_before" LOAD_AFTER="$load_after" python3 - <<'PY'
@@ -82,8 +124,30 @@ for label, args in [
     ("plan --offline -o json hub-3000.yaml", ["plan", "--offline", "-o", "json", f"{work}/hub-3000.yaml"]),
     ("plan --offline -o json mesh-100.yaml", ["plan", "--offline", "-o", "json", f"{work}/mesh-100.yaml"]),
 ]:
+    checked = subprocess.run([binary] + args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if checked.returncode != 0:
+        raise SystemExit(f"meshctl {label} exited {checked.returncode}: the benchmark input must be valid")
     best, rss = process([binary] + args)
     procs.append(f"| `meshctl {label}` | {best * 1000:.0f} ms | {rss / 1024:.0f} MiB |")
+
+hostile = []
+for name in ["alias-wide-50k", "broken-clusters-50k", "one-service-subnet-50k",
+             "unknown-fields-50k", "wrong-items-100k", "wrong-items-1m"]:
+    path = f"{work}/hostile-{name}.yaml"
+    for command in [["validate"], ["plan", "--offline"]]:
+        start = time.perf_counter()
+        done = subprocess.run(["/usr/bin/time", "-v", binary] + command + [path],
+                              capture_output=True, text=True, check=False)
+        elapsed = time.perf_counter() - start
+        found = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
+        cpu_s = sum(float(m) for m in re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", done.stderr))
+        own_stderr = done.stderr.split("\tCommand being timed:")[0]
+        lines = done.stdout.count("\n") + own_stderr.count("\n")
+        code = done.returncode
+        hostile.append(
+            f"| {name} ({os.path.getsize(path) / 1e6:.1f} MB) | `{' '.join(command)}` | {code} "
+            f"| {elapsed * 1000:.0f} ms | {cpu_s * 1000:.0f} ms | {int(found.group(1)) / 1024 if found else 0:.0f} MiB | {lines} |"
+        )
 
 h1, h3 = t[("hub", 1000)], t[("hub", 3000)]
 def verdict(ok):
@@ -92,8 +156,8 @@ worst_growth = max(h3[st] / h1[st] for st in ["validate", "graph", "plan", "rend
 targets = [
     f"- validate ≤ 2× parse-only (hub N = 1000): {h1['validate'] / h1['parse']:.1f}× — {verdict(h1['validate'] <= 2 * h1['parse'])}",
     f"- `plan --offline` ≤ 4× parse-only (hub N = 1000): {h1['command'] / h1['parse']:.1f}× — {verdict(h1['command'] <= 4 * h1['parse'])}",
-    f"- validate + offline plan < 0.25 s at N = 1000: {ms(h1['validate'] + h1['command'])} — {verdict(h1['validate'] + h1['command'] < 0.25e9)}",
-    f"- validate + offline plan < 1 s at N = 3000: {ms(h3['validate'] + h3['command'])} — {verdict(h3['validate'] + h3['command'] < 1e9)}",
+    f"- validate + offline plan (the `command` column: `plan --offline` validates first) < 0.25 s at N = 1000: {ms(h1['command'])} — {verdict(h1['command'] < 0.25e9)}",
+    f"- the same < 1 s at N = 3000: {ms(h3['command'])} — {verdict(h3['command'] < 1e9)}",
     f"- t(3N)/t(N) ≤ 3.3 for every offline stage: worst {worst_growth:.2f} — {verdict(worst_growth <= 3.3)}",
 ]
 
@@ -145,13 +209,52 @@ every cluster has a MetalLB pool, an ingress controller, one exported service wi
 | --- | --- | --- |
 {chr(10).join(procs)}
 
+## Hostile inputs (issue 14.6; one run each; lines: stdout and stderr together)
+
+Every one must exit 1 with a message, in under 1 s, with bounded output. CPU time is
+user + system, the steadier reading on a loaded machine.
+
+| input | command | exit | wall | CPU | peak RSS | lines |
+| --- | --- | --- | --- | --- | --- | --- |
+{chr(10).join(hostile)}
+
+## Instruction counts (callgrind; steadier than times on a shared machine)
+
+Measured by hand on 2026-11-25 with
+`valgrind --tool=callgrind target/release/examples/pipeline STAGE FILE` on the hub
+files (examples/pipeline runs the library's stages without the CLI; `plan` is load,
+validate, graph, offline plan and pretty JSON, like `plan --offline -o json`):
+
+| hub N | parse | validate | plan --offline | validate / parse | plan / parse |
+| --- | --- | --- | --- | --- | --- |
+| 1000, before issue 15.1 work | 0.29 G | 1.78 G | 4.37 G | 6.2× | 15× |
+| 1000, before this round | 0.29 G | 0.92 G | 3.29 G | 3.2× | 11.5× |
+| 1000, now | 0.29 G | 0.77 G | 2.28 G | 2.7× | 8.0× |
+| 3000, now | 0.86 G | 2.39 G | 6.91 G | 2.8× | 8.0× |
+
+Growth N = 1000 → 3000 in instructions: parse 3.00, validate 3.09, plan 3.03 —
+linear; the larger growth of the times above is memory and cache, plus the load.
+Where the rest goes (plan, hub N = 1000): load 0.62 G (the event walk for positions
+0.32 G, the second parse into plain data 0.25 G), graph 0.49 G, writing the JSON 0.40 G,
+dropping the graph and plan 0.23 G, plan entries 0.39 G (finding each node's unknown
+fields 0.19 G, copying its desired state into the entry about 0.1 G).
+
 ## Targets (issue 15)
 
 {chr(10).join(targets)}
 
-Benchmarks, not tests, hold these numbers: tests never assert timings. Hostile inputs
-(issue 14.6) are timed by hand against the release binary; see tests/cli/hostile.rs for
-how to keep the generated files.
+Read with the instruction counts above: by instructions validate is 2.7× a parse at
+N = 1000 (so the first target is not met either, whatever one timing run says), the
+offline plan 8×, and both grow linearly in instructions (3.09 and 3.03 from N = 1000
+to 3000). Not done
+yet: one parse that keeps positions and feeds the structural check and the typed model
+(today the event walk for positions and serde_yaml both read the text), plan entries
+that borrow their node's desired state instead of copying it (`PlanEntry` is public and
+owned by its users), and a bound on the structural check's errors (a million wrong list
+items take 4 s and 1 GiB).
+
+Benchmarks, not tests, hold these numbers: tests never assert timings (tests/cli/hostile.rs
+asserts the exit code, the message and bounded output of the hostile inputs).
 """
 with open("docs/benchmarks.md", "w") as f:
     f.write(text)
