@@ -6,8 +6,8 @@
 //!
 //! Small inputs are committed in tests/fixtures/broken (`paths/` holds the ones not yet
 //! refused); big ones are generated here. Time is not asserted (that is the benchmarks'
-//! job). To time the generated inputs against a release build, keep them:
-//! `MESHCTL_HOSTILE_KEEP=/tmp/hostile cargo test --test cli hostile -- --include-ignored`,
+//! job: `scripts/bench.sh` times the big ones against a release build). To keep the
+//! generated inputs: `MESHCTL_HOSTILE_KEEP=/tmp/hostile cargo test --test cli hostile`,
 //! then run `target/release/meshctl validate` on each file there.
 
 use super::common::{example_text, meshctl, root};
