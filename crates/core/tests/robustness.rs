@@ -284,3 +284,23 @@ fn paths() -> meshctl_core::graph::Paths {
         state_dir: "fuzz/.meshctl/fuzz".into(),
     }
 }
+
+/// A file with more structural problems than anyone reads stops being checked at a bound,
+/// and says so, instead of building a diagnostic for every broken item.
+#[test]
+fn structural_problems_are_bounded_and_the_bound_is_said() {
+    let text = format!(
+        "apiVersion: meshctl.io/v1alpha1\nkind: Topology\nmetadata:\n  name: many\nspec:\n  clusters:\n    - name: demo\n      podSubnet: 10.244.0.0/16\n      serviceSubnet: 10.96.0.0/16\n  links: [{}]\n",
+        vec!["1"; 20_000].join(", ")
+    );
+    let diagnostics = match meshctl_core::topology::load_str(&text) {
+        Err(d) => d,
+        Ok(_) => panic!("20,000 numbers are not links"),
+    };
+    assert_eq!(diagnostics.len(), 10_001);
+    assert!(diagnostics[..10_000].iter().all(|d| d.code == "E007"));
+    assert_eq!(
+        diagnostics[10_000].message,
+        "more than 10000 structural problems; the rest of the file was not checked"
+    );
+}

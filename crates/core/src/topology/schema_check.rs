@@ -277,7 +277,13 @@ impl Collector<'_> {
     }
 }
 
-/// Every structural problem of a document, or `None` when the schema cannot be compiled.
+/// Structural problems looked at, at most. A file with more is generated wrong or
+/// hostile; checking on (one diagnostic per broken list item of a million-item list)
+/// would take seconds and gigabytes for nothing a person reads.
+const MAX_STRUCTURAL_ERRORS: usize = 10_000;
+
+/// Every structural problem of a document (up to [`MAX_STRUCTURAL_ERRORS`]), or `None`
+/// when the schema cannot be compiled.
 /// `document` is the text read as plain data (`load` reads it once for every use).
 pub(super) fn check(document: &Value, index: &SourceIndex) -> Option<Structure> {
     let checker = checker()?;
@@ -289,7 +295,12 @@ pub(super) fn check(document: &Value, index: &SourceIndex) -> Option<Structure> 
         explained: BTreeSet::new(),
         missing: Vec::new(),
     };
-    for error in checker.validator.iter_errors(document) {
+    let mut truncated = false;
+    for (seen, error) in checker.validator.iter_errors(document).enumerate() {
+        if seen == MAX_STRUCTURAL_ERRORS {
+            truncated = true;
+            break;
+        }
         collector.visit(&error);
     }
     let Collector {
@@ -310,6 +321,20 @@ pub(super) fn check(document: &Value, index: &SourceIndex) -> Option<Structure> 
         );
     }
     out.sort_by_key(|d| d.location.map(|l| (l.line, l.column)));
+    if truncated {
+        out.push(
+            Diagnostic::error(
+                "E007",
+                "",
+                format!("more than {MAX_STRUCTURAL_ERRORS} structural problems; the rest of the file was not checked"),
+            )
+            .with_hint("this is not a topology meshctl can repair: fix the problems above, or start from topology.example.yaml"),
+        );
+        return Some(Structure {
+            problems: out,
+            repaired: None,
+        });
+    }
     // Go on without what is broken only if the rest is then structurally sound (a broken
     // required field cannot be left out, so that stops here).
     let repaired = (!out.is_empty())
