@@ -304,3 +304,30 @@ fn structural_problems_are_bounded_and_the_bound_is_said() {
         "more than 10000 structural problems; the rest of the file was not checked"
     );
 }
+
+/// A list longer than any topology holds is refused at its first item over the bound,
+/// before the rest of it costs anything.
+#[test]
+fn a_list_over_the_item_bound_is_refused_at_that_item() {
+    let text = format!(
+        "apiVersion: meshctl.io/v1alpha1\nkind: Topology\nmetadata:\n  name: many\nspec:\n  clusters:\n    - name: demo\n      podSubnet: 10.244.0.0/16\n      serviceSubnet: 10.96.0.0/16\n  links:\n{}",
+        "    - 1\n".repeat(100_001)
+    );
+    let diagnostics = match meshctl_core::topology::load_str(&text) {
+        Err(d) => d,
+        Ok(_) => panic!("100,001 numbers are not links"),
+    };
+    assert_eq!(
+        diagnostics.len(),
+        1,
+        "{:?}",
+        &diagnostics[..2.min(diagnostics.len())]
+    );
+    assert_eq!(diagnostics[0].code, "E007");
+    assert_eq!(
+        diagnostics[0].message,
+        "spec.links holds more than 100000 items"
+    );
+    // At the first item over: line 11 is the first item.
+    assert_eq!(diagnostics[0].location.map(|l| l.line), Some(11 + 100_000));
+}

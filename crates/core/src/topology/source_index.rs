@@ -216,6 +216,26 @@ const MAX_DEPTH: usize = 128;
 /// keeps the index linear in the file size when keys are huge.
 const MAX_PATH_LEN: usize = 1024;
 
+/// Most items one list may hold. The largest real lists (clusters of an edge fleet, links
+/// of a full mesh of 300 clusters) stay well under it; past it, the file is refused at the
+/// first item over, before a million of them are indexed, parsed again and checked.
+const MAX_LIST_ITEMS: usize = 100_000;
+
+fn too_many_items(path: &str, location: Location) -> Diagnostic {
+    let at = if path.is_empty() {
+        "the document"
+    } else {
+        path
+    };
+    Diagnostic::error(
+        "E007",
+        path,
+        format!("{at} holds more than {MAX_LIST_ITEMS} items"),
+    )
+    .with_location(Some(location))
+    .with_hint("no topology needs a list this long: this file was generated wrong")
+}
+
 fn too_deep(location: Location) -> Diagnostic {
     Diagnostic::error(
         "E004",
@@ -471,6 +491,9 @@ fn node_path_unchecked(
     match top {
         Frame::SkipKey { .. } => Ok(Node::Skipped),
         Frame::Seq { path, next } => {
+            if *next == MAX_LIST_ITEMS {
+                return Err(too_many_items(path, location));
+            }
             let p = format!("{path}[{next}]");
             *next += 1;
             Ok(Node::Value(p))
