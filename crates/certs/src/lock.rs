@@ -276,8 +276,8 @@ fn now_rfc3339() -> String {
 }
 
 /// The machine's host name (Linux: the kernel's; else `/etc/hostname`, `$HOSTNAME`), or
-/// `unknown`.
-fn host_name() -> String {
+/// `unknown`. Also names the holder of the executor's per-cluster Lease.
+pub fn host_name() -> String {
     let from_file = |p: &str| {
         std::fs::read_to_string(p)
             .ok()

@@ -78,22 +78,9 @@ pub fn default_holder(what: &str) -> String {
         .unwrap_or_else(|_| "unknown".to_string());
     format!(
         "{what} by {user}@{} pid {}",
-        host_name(),
+        meshctl_certs::lock::host_name(),
         std::process::id()
     )
-}
-
-fn host_name() -> String {
-    let from_file = |p: &str| {
-        std::fs::read_to_string(p)
-            .ok()
-            .map(|s| s.trim().to_owned())
-            .filter(|s| !s.is_empty())
-    };
-    from_file("/proc/sys/kernel/hostname")
-        .or_else(|| from_file("/etc/hostname"))
-        .or_else(|| std::env::var("HOSTNAME").ok().filter(|s| !s.is_empty()))
-        .unwrap_or_else(|| "unknown".to_owned())
 }
 
 /// The Lease's name for a topology.
