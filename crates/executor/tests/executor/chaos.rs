@@ -3,14 +3,12 @@
 //! converges within the retry budget or ends with a summary naming what failed; once the
 //! faults clear, a re-run converges and writes only what its plan announced.
 
-use meshctl_core::graph::{self, Paths};
+use crate::common::Example;
 use meshctl_core::live::LiveAction;
-use meshctl_core::topology;
-use meshctl_executor::{apply, plan, ExecutorOptions, NoProgress, NodeResult, RetryPolicy};
-use meshctl_testkit::tools::{FakeToolOptions, FakeTools};
+use meshctl_executor::{apply, plan, NoProgress, NodeResult};
+use meshctl_testkit::tools::FakeToolOptions;
 use meshctl_testkit::{FaultEffect, FaultRule, Faults};
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 use std::time::Duration;
 
 fn fifth(effect: FaultEffect) -> FaultRule {
@@ -22,35 +20,22 @@ fn fifth(effect: FaultEffect) -> FaultRule {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_a_fifth_of_requests_failing_apply_converges_or_says_what_failed() {
-    let dir = tempfile::tempdir().unwrap();
-    let bin = dir.path().join("bin");
-    std::fs::create_dir(&bin).unwrap();
-    let tools = FakeTools::install(
-        &bin,
-        FakeToolOptions {
-            cluster_faults: Some(Faults {
-                seed: 20,
-                rules: vec![fifth(FaultEffect::Status(503)), fifth(FaultEffect::Drop)],
-            }),
-            ..FakeToolOptions::default()
-        },
-    )
-    .unwrap();
-    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../topology.example.yaml");
-    let loaded = topology::load_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
-    let paths = Paths::for_file(&file, &loaded.topology, Some(&dir.path().join("state")));
-    let graph = graph::build(&loaded.topology, &paths).unwrap();
-    let mut opts = ExecutorOptions::new(loaded.topology.metadata.name.clone());
-    opts.kubeconfig = Some(dir.path().join("kubeconfig"));
-    opts.tool_path = Some(tools.path_env());
-    opts.retry = RetryPolicy {
-        attempts: 6,
-        base_delay: Duration::from_millis(20),
-        max_delay: Duration::from_millis(200),
-    };
+    let Example {
+        dir: _dir,
+        tools,
+        graph,
+        mut opts,
+        ..
+    } = Example::install(FakeToolOptions {
+        cluster_faults: Some(Faults {
+            seed: 20,
+            rules: vec![fifth(FaultEffect::Status(503)), fifth(FaultEffect::Drop)],
+        }),
+        ..FakeToolOptions::default()
+    });
+    opts.retry.attempts = 6;
+    opts.retry.base_delay = Duration::from_millis(20);
     opts.timeouts.connection.read = Duration::from_secs(5);
-    opts.timeouts.wait = Duration::from_secs(20);
-    opts.timeouts.node = Duration::from_secs(120);
 
     let first = plan(&graph, &opts).await;
     let summary = apply(&graph, &first, &opts, &NoProgress).await;

@@ -204,3 +204,70 @@ impl meshctl_executor::ProgressSink for Recorder {
         self.events.lock().unwrap().push(event.clone());
     }
 }
+
+/// The bundled example on a fake machine: the fake tools (kind, helm, linkerd, kubectl,
+/// docker, ip) in `bin/` of a temp dir, the example's graph with its state in `state/`,
+/// and options pointing at that kubeconfig and PATH, with quick retries.
+pub struct Example {
+    /// Holds the fake tools and the state: bind it (`dir: _dir`) for as long as they are
+    /// used, since dropping it deletes them.
+    pub dir: tempfile::TempDir,
+    pub tools: meshctl_testkit::tools::FakeTools,
+    pub text: String,
+    pub graph: Graph,
+    pub opts: ExecutorOptions,
+}
+
+impl Example {
+    pub fn install(options: meshctl_testkit::tools::FakeToolOptions) -> Example {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = dir.path().join("bin");
+        std::fs::create_dir(&bin).unwrap();
+        let tools = meshctl_testkit::tools::FakeTools::install(&bin, options).unwrap();
+        let text = std::fs::read_to_string(example_file()).unwrap();
+        let state = dir.path().join("state");
+        let (graph, name) = example_graph(&text, &state);
+        let mut opts = ExecutorOptions::new(name);
+        opts.kubeconfig = Some(dir.path().join("kubeconfig"));
+        opts.tool_path = Some(tools.path_env());
+        opts.retry = RetryPolicy {
+            attempts: 2,
+            base_delay: Duration::from_millis(50),
+            max_delay: Duration::from_millis(200),
+        };
+        opts.timeouts.wait = Duration::from_secs(20);
+        opts.timeouts.node = Duration::from_secs(120);
+        Example {
+            dir,
+            tools,
+            text,
+            graph,
+            opts,
+        }
+    }
+
+    /// The state directory the graph's certificates and webhook certificates live in.
+    pub fn state(&self) -> PathBuf {
+        self.dir.path().join("state")
+    }
+
+    /// The graph of another version of the example's text, with the same state.
+    pub fn graph_of(&self, text: &str) -> Graph {
+        example_graph(text, &self.state()).0
+    }
+}
+
+/// `topology.example.yaml` of the repository (its workload paths are relative to it).
+pub fn example_file() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../topology.example.yaml")
+}
+
+/// The graph of `text` as if written at [`example_file`], and the topology's name.
+pub fn example_graph(text: &str, state: &std::path::Path) -> (Graph, String) {
+    let loaded = topology::load_str(text).unwrap();
+    let paths = Paths::for_file(&example_file(), &loaded.topology, Some(state));
+    (
+        graph::build(&loaded.topology, &paths).unwrap(),
+        loaded.topology.metadata.name.clone(),
+    )
+}

@@ -5,12 +5,11 @@
 //! does (Secret, caBundle and a rollout of the pods that serve it). One test, because
 //! each step needs the converged walkthrough before it.
 
-use meshctl_core::graph::{self, Graph, Paths};
+use crate::common::Example;
 use meshctl_core::live::{LiveAction, ObjectPlan};
 use meshctl_core::topology;
-use meshctl_executor::{apply, plan, ExecutorOptions, ProgressEvent, ProgressSink, RetryPolicy};
-use meshctl_testkit::tools::{FakeToolOptions, FakeTools};
-use std::path::{Path, PathBuf};
+use meshctl_executor::{apply, plan, ProgressEvent, ProgressSink};
+use meshctl_testkit::tools::FakeToolOptions;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -27,36 +26,6 @@ impl ProgressSink for Recorder {
         };
         self.0.lock().unwrap().push(entry);
     }
-}
-
-fn example_text() -> String {
-    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../topology.example.yaml");
-    std::fs::read_to_string(file).unwrap()
-}
-
-/// The graph of `text`, written beside the example (its workload paths are relative).
-fn graph_of(text: &str, state: &Path) -> (Graph, String) {
-    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../topology.example.yaml");
-    let loaded = topology::load_str(text).unwrap();
-    let paths = Paths::for_file(&file, &loaded.topology, Some(state));
-    (
-        graph::build(&loaded.topology, &paths).unwrap(),
-        loaded.topology.metadata.name.clone(),
-    )
-}
-
-fn options(name: &str, dir: &Path, tools: &FakeTools) -> ExecutorOptions {
-    let mut opts = ExecutorOptions::new(name);
-    opts.kubeconfig = Some(dir.join("kubeconfig"));
-    opts.tool_path = Some(tools.path_env());
-    opts.retry = RetryPolicy {
-        attempts: 2,
-        base_delay: Duration::from_millis(50),
-        max_delay: Duration::from_millis(200),
-    };
-    opts.timeouts.wait = Duration::from_secs(20);
-    opts.timeouts.node = Duration::from_secs(120);
-    opts
 }
 
 /// The example without the link that brings demo into demo3, and without demo3's split
@@ -77,18 +46,13 @@ fn without_link_into_demo3(text: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn apply_respects_every_dependency_and_removing_a_link_removes_its_mirrors() {
-    let dir = tempfile::tempdir().unwrap();
-    let bin = dir.path().join("bin");
-    std::fs::create_dir(&bin).unwrap();
-    let tools = FakeTools::install(&bin, FakeToolOptions::default()).unwrap();
-    let state = dir.path().join("state");
-    let text = example_text();
-    let (graph, name) = graph_of(&text, &state);
-    let opts = options(&name, dir.path(), &tools);
+    let example = Example::install(FakeToolOptions::default());
+    let (tools, graph, opts, text) = (&example.tools, &example.graph, &example.opts, &example.text);
+    let state = example.state();
 
     let recorder = Recorder::default();
-    let first = plan(&graph, &opts).await;
-    let summary = apply(&graph, &first, &opts, &recorder).await;
+    let first = plan(graph, opts).await;
+    let summary = apply(graph, &first, opts, &recorder).await;
     assert!(summary.is_success(), "{summary:#?}");
 
     // Every node started only after each of its dependencies finished.
@@ -182,8 +146,8 @@ async fn apply_respects_every_dependency_and_removing_a_link_removes_its_mirrors
 
     // Without the link and the split that used it, the plan removes the Link, the service
     // mirror that came with it and the Services it mirrored, in demo3 only.
-    let (smaller, _) = graph_of(&without_link_into_demo3(&text), &state);
-    let removal = plan(&smaller, &opts).await;
+    let smaller = example.graph_of(&without_link_into_demo3(text));
+    let removal = plan(&smaller, opts).await;
     let pruned = |cluster: &str| -> Vec<ObjectPlan> {
         removal
             .clusters
@@ -226,7 +190,7 @@ async fn apply_respects_every_dependency_and_removing_a_link_removes_its_mirrors
     // Nothing of demo3's own: its podinfo, its namespace, its gateway stay.
     assert!(!has("Service", "podinfo") && !has("Namespace", "test"));
 
-    let done = apply(&smaller, &removal, &opts, &meshctl_executor::NoProgress).await;
+    let done = apply(&smaller, &removal, opts, &meshctl_executor::NoProgress).await;
     assert!(done.is_success(), "{done:#?}");
     let demo3 = tools.cluster("demo3").unwrap();
     assert!(demo3
@@ -257,7 +221,7 @@ async fn apply_respects_every_dependency_and_removing_a_link_removes_its_mirrors
         .object("v1", "Service", Some("test"), "podinfo-kind-demo3")
         .is_some());
 
-    let after = plan(&smaller, &opts).await;
+    let after = plan(&smaller, opts).await;
     assert!(!after.has_changes(), "{:#?}", after.summary);
 
     // A renewed webhook certificate (here: the stored one removed, as when it nears
@@ -267,7 +231,7 @@ async fn apply_respects_every_dependency_and_removing_a_link_removes_its_mirrors
     for file in ["proxy-injector.crt", "proxy-injector.key"] {
         std::fs::remove_file(webhooks.join(file)).unwrap();
     }
-    let renewal = plan(&smaller, &opts).await;
+    let renewal = plan(&smaller, opts).await;
     let control_plane = renewal
         .nodes
         .iter()
@@ -295,7 +259,7 @@ async fn apply_respects_every_dependency_and_removing_a_link_removes_its_mirrors
     let new_key = std::fs::read_to_string(webhooks.join("proxy-injector.key")).unwrap();
     let shown = serde_json::to_string(&renewal).unwrap();
     assert!(!shown.contains("PRIVATE KEY") && !shown.contains(new_key.lines().nth(1).unwrap()));
-    let renewed = apply(&smaller, &renewal, &opts, &meshctl_executor::NoProgress).await;
+    let renewed = apply(&smaller, &renewal, opts, &meshctl_executor::NoProgress).await;
     assert!(renewed.is_success(), "{renewed:#?}");
     let demo = tools.cluster("demo").unwrap();
     let new_cert = std::fs::read_to_string(webhooks.join("proxy-injector.crt")).unwrap();
@@ -325,7 +289,7 @@ async fn apply_respects_every_dependency_and_removing_a_link_removes_its_mirrors
         webhook["webhooks"][0]["clientConfig"]["caBundle"],
         b64(new_cert.trim_end())
     );
-    assert!(!plan(&smaller, &opts).await.has_changes());
+    assert!(!plan(&smaller, opts).await.has_changes());
 }
 
 /// The example on two `existing` clusters: destroy cannot delete them whole, so it removes
@@ -334,10 +298,8 @@ async fn apply_respects_every_dependency_and_removing_a_link_removes_its_mirrors
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn destroy_in_existing_clusters_takes_the_mirrors_with_their_links() {
     use meshctl_testkit::{FakeCluster, ServerOptions};
-    let dir = tempfile::tempdir().unwrap();
-    let bin = dir.path().join("bin");
-    std::fs::create_dir(&bin).unwrap();
-    let tools = FakeTools::install(&bin, FakeToolOptions::default()).unwrap();
+    let example = Example::install(FakeToolOptions::default());
+    let tools = &example.tools;
     let mut contexts = Vec::new();
     for (name, subnet) in [("demo", "10.96.0.0/16"), ("demo3", "10.97.0.0/16")] {
         let cluster = FakeCluster::start_with(
@@ -356,12 +318,11 @@ async fn destroy_in_existing_clusters_takes_the_mirrors_with_their_links() {
         .iter()
         .map(|(c, u)| (c.as_str(), u.as_str()))
         .collect();
-    meshctl_testkit::kubeconfig::write(&dir.path().join("kubeconfig"), &entries).unwrap();
-    let text = example_text().replace("provider: kind", "provider: existing");
-    let (graph, name) = graph_of(&text, &dir.path().join("state"));
-    let opts = options(&name, dir.path(), &tools);
-    let planned = plan(&graph, &opts).await;
-    let summary = apply(&graph, &planned, &opts, &meshctl_executor::NoProgress).await;
+    meshctl_testkit::kubeconfig::write(&example.dir.path().join("kubeconfig"), &entries).unwrap();
+    let graph = example.graph_of(&example.text.replace("provider: kind", "provider: existing"));
+    let opts = &example.opts;
+    let planned = plan(&graph, opts).await;
+    let summary = apply(&graph, &planned, opts, &meshctl_executor::NoProgress).await;
     assert!(summary.is_success(), "{summary:#?}");
     let demo = tools.cluster("demo").unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(15);
@@ -381,7 +342,7 @@ async fn destroy_in_existing_clusters_takes_the_mirrors_with_their_links() {
     .unwrap();
     demo.clear_requests();
 
-    let destroyed = meshctl_executor::destroy(&graph, &opts, &meshctl_executor::NoProgress).await;
+    let destroyed = meshctl_executor::destroy(&graph, opts, &meshctl_executor::NoProgress).await;
     // Namespace test holds someone else's Service: it is kept, and destroy says why.
     let kept: Vec<&String> = destroyed
         .nodes

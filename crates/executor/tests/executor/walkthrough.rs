@@ -1,41 +1,24 @@
 //! The bundled example topology, end to end, against the fake kind, helm, linkerd and
 //! kubectl (meshctl-testkit): kind creates one fake API server per cluster.
 
+use crate::common::Example;
 use base64::Engine as _;
 use meshctl_core::graph::Desired;
-use meshctl_core::graph::{self, Paths};
 use meshctl_core::live::LiveAction;
-use meshctl_core::topology;
 use meshctl_executor::engine::Engine;
-use meshctl_executor::{
-    actions, apply, plan, ExecutorOptions, NoProgress, NodeResult, RetryPolicy,
-};
+use meshctl_executor::{actions, apply, plan, ExecutorOptions, NoProgress, NodeResult};
 use meshctl_testkit::tools::{FakeToolOptions, FakeTools};
-use std::path::PathBuf;
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_example_topology_converges_and_a_second_run_changes_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let bin = dir.path().join("bin");
-    std::fs::create_dir(&bin).unwrap();
-    let tools = FakeTools::install(&bin, FakeToolOptions::default()).unwrap();
-    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../topology.example.yaml");
-    let text = std::fs::read_to_string(&file).unwrap();
-    let loaded = topology::load_str(&text).unwrap();
-    let paths = Paths::for_file(&file, &loaded.topology, Some(&dir.path().join("state")));
-    let graph = graph::build(&loaded.topology, &paths).unwrap();
-
-    let mut opts = ExecutorOptions::new(loaded.topology.metadata.name.clone());
-    opts.kubeconfig = Some(dir.path().join("kubeconfig"));
-    opts.tool_path = Some(tools.path_env());
-    opts.retry = RetryPolicy {
-        attempts: 2,
-        base_delay: Duration::from_millis(50),
-        max_delay: Duration::from_millis(200),
-    };
-    opts.timeouts.wait = Duration::from_secs(20);
-    opts.timeouts.node = Duration::from_secs(120);
+    let Example {
+        dir,
+        tools,
+        graph,
+        opts,
+        ..
+    } = Example::install(FakeToolOptions::default());
 
     let first = plan(&graph, &opts).await;
     assert!(first.preflight.is_empty(), "{:?}", first.preflight);
@@ -214,24 +197,16 @@ async fn webhook_certificates_are_meshctls_and_renders_repeat(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_kind_network_without_the_topologys_subnet_and_pools_stops_apply() {
-    let dir = tempfile::tempdir().unwrap();
-    let bin = dir.path().join("bin");
-    std::fs::create_dir(&bin).unwrap();
-    let tools = FakeTools::install(
-        &bin,
-        FakeToolOptions {
-            docker_subnet: "172.18.0.0/16".into(),
-            ..FakeToolOptions::default()
-        },
-    )
-    .unwrap();
-    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../topology.example.yaml");
-    let loaded = topology::load_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
-    let paths = Paths::for_file(&file, &loaded.topology, Some(&dir.path().join("state")));
-    let graph = graph::build(&loaded.topology, &paths).unwrap();
-    let mut opts = ExecutorOptions::new(loaded.topology.metadata.name.clone());
-    opts.kubeconfig = Some(dir.path().join("kubeconfig"));
-    opts.tool_path = Some(tools.path_env());
+    let Example {
+        dir: _dir,
+        tools,
+        graph,
+        opts,
+        ..
+    } = Example::install(FakeToolOptions {
+        docker_subnet: "172.18.0.0/16".into(),
+        ..FakeToolOptions::default()
+    });
 
     let planned = plan(&graph, &opts).await;
     assert_eq!(planned.preflight.len(), 3, "{:#?}", planned.preflight);
@@ -261,24 +236,16 @@ async fn a_kind_network_without_the_topologys_subnet_and_pools_stops_apply() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_api_server_address_that_is_not_this_machines_stops_apply() {
-    let dir = tempfile::tempdir().unwrap();
-    let bin = dir.path().join("bin");
-    std::fs::create_dir(&bin).unwrap();
-    let tools = FakeTools::install(
-        &bin,
-        FakeToolOptions {
-            local_addresses: vec!["127.0.0.1".into(), "10.1.2.3".into()],
-            ..FakeToolOptions::default()
-        },
-    )
-    .unwrap();
-    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../topology.example.yaml");
-    let loaded = topology::load_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
-    let paths = Paths::for_file(&file, &loaded.topology, Some(&dir.path().join("state")));
-    let graph = graph::build(&loaded.topology, &paths).unwrap();
-    let mut opts = ExecutorOptions::new(loaded.topology.metadata.name.clone());
-    opts.kubeconfig = Some(dir.path().join("kubeconfig"));
-    opts.tool_path = Some(tools.path_env());
+    let Example {
+        dir: _dir,
+        tools,
+        graph,
+        opts,
+        ..
+    } = Example::install(FakeToolOptions {
+        local_addresses: vec!["127.0.0.1".into(), "10.1.2.3".into()],
+        ..FakeToolOptions::default()
+    });
 
     let planned = plan(&graph, &opts).await;
     // Both kind clusters take spec.defaults.apiServerAddress: one line each, naming the
