@@ -469,37 +469,62 @@ fn a_cluster_answering_500s_fails_alone_and_a_rerun_finishes_the_job() {
     assert_eq!(l2("demo3"), json!("mentira"), "the re-run finished demo3");
 }
 
+/// `examples/existing-clusters.yaml` against two in-memory API servers (simulated
+/// controllers on) whose contexts are the ones `fake-apiserver` writes, with a kubeconfig
+/// and a state directory in a temp dir.
+struct ExistingServers {
+    dir: tempfile::TempDir,
+    demo: meshctl_testkit::FakeCluster,
+    demo3: meshctl_testkit::FakeCluster,
+    kc: PathBuf,
+    file: PathBuf,
+    state: PathBuf,
+}
+
+impl ExistingServers {
+    fn start() -> ExistingServers {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let server = |name: &str| {
+            meshctl_testkit::FakeCluster::start_with(
+                name,
+                meshctl_testkit::ServerOptions {
+                    controllers: true,
+                    ..Default::default()
+                },
+            )
+            .expect("server")
+        };
+        let (demo, demo3) = (server("demo"), server("demo3"));
+        let kc = dir.path().join("kc");
+        meshctl_testkit::kubeconfig::write(
+            &kc,
+            &[("kind-demo", &demo.url()), ("kind-demo3", &demo3.url())],
+        )
+        .expect("kubeconfig");
+        let state = dir.path().join("state");
+        ExistingServers {
+            dir,
+            demo,
+            demo3,
+            kc,
+            file: super::common::root().join("examples/existing-clusters.yaml"),
+            state,
+        }
+    }
+}
+
 /// The README's "without a cluster" flow, as written: `examples/existing-clusters.yaml`
 /// against two in-memory API servers whose contexts are the ones `fake-apiserver` writes.
 #[test]
 fn the_readme_flow_on_existing_clusters_applies_converges_checks_and_destroys() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let (demo, demo3) = (
-        meshctl_testkit::FakeCluster::start_with(
-            "demo",
-            meshctl_testkit::ServerOptions {
-                controllers: true,
-                ..Default::default()
-            },
-        )
-        .expect("server"),
-        meshctl_testkit::FakeCluster::start_with(
-            "demo3",
-            meshctl_testkit::ServerOptions {
-                controllers: true,
-                ..Default::default()
-            },
-        )
-        .expect("server"),
-    );
-    let kc = dir.path().join("kc");
-    meshctl_testkit::kubeconfig::write(
-        &kc,
-        &[("kind-demo", &demo.url()), ("kind-demo3", &demo3.url())],
-    )
-    .expect("kubeconfig");
-    let file = super::common::root().join("examples/existing-clusters.yaml");
-    let state = dir.path().join("state");
+    let ExistingServers {
+        dir,
+        demo,
+        demo3,
+        kc,
+        file,
+        state,
+    } = ExistingServers::start();
     let run = |args: &[&str]| -> Output {
         super::common::meshctl()
             .args(args)
@@ -565,13 +590,14 @@ fn the_readme_flow_on_existing_clusters_applies_converges_checks_and_destroys() 
 #[test]
 fn an_interrupted_apply_finishes_what_runs_says_so_and_the_next_run_converges() {
     use meshctl_testkit::{FaultEffect, FaultRule, Faults};
-    let dir = tempfile::tempdir().expect("temp dir");
-    let options = || meshctl_testkit::ServerOptions {
-        controllers: true,
-        ..Default::default()
-    };
-    let demo = meshctl_testkit::FakeCluster::start_with("demo", options()).expect("server");
-    let demo3 = meshctl_testkit::FakeCluster::start_with("demo3", options()).expect("server");
+    let ExistingServers {
+        dir,
+        demo,
+        demo3,
+        kc,
+        file,
+        state,
+    } = ExistingServers::start();
     // Every request takes 150 ms, so the run is still going when the signal comes.
     for cluster in [&demo, &demo3] {
         cluster.set_faults(Faults {
@@ -583,14 +609,6 @@ fn an_interrupted_apply_finishes_what_runs_says_so_and_the_next_run_converges() 
             )],
         });
     }
-    let kc = dir.path().join("kc");
-    meshctl_testkit::kubeconfig::write(
-        &kc,
-        &[("kind-demo", &demo.url()), ("kind-demo3", &demo3.url())],
-    )
-    .expect("kubeconfig");
-    let file = super::common::root().join("examples/existing-clusters.yaml");
-    let state = dir.path().join("state");
     let start = || {
         std::process::Command::new(assert_cmd::cargo::cargo_bin("meshctl"))
             .args(["apply", "--auto-approve", "--kubeconfig"])
