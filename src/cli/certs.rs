@@ -112,8 +112,12 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
 
 /// The certificates of the topology in `common.file`.
 fn open(common: &Common) -> Result<MeshCertificates, CliError> {
-    let topology = load_valid(&common.file)?;
-    let linkerd = linkerd_of(&topology)?;
+    open_loaded(common, &load_valid(&common.file)?)
+}
+
+/// [`open`] for a topology already loaded from `common.file`.
+fn open_loaded(common: &Common, topology: &ValidTopology) -> Result<MeshCertificates, CliError> {
+    let linkerd = linkerd_of(topology)?;
     let paths = Paths::for_file(
         Path::new(&common.file),
         &topology.loaded.topology,
@@ -162,7 +166,8 @@ fn init(
     new_trust_anchor: bool,
     clusters: Option<Option<PathBuf>>,
 ) -> Result<ExitCode, CliError> {
-    let certificates = open(common)?;
+    let topology = load_valid(&common.file)?;
+    let certificates = open_loaded(common, &topology)?;
     let missing = certificates.missing_user_files();
     if !missing.is_empty() {
         return Err(missing.into());
@@ -177,7 +182,7 @@ fn init(
     }
     let store = &certificates.store;
     if let Some(kubeconfig) = clusters {
-        let conflicts = live_anchor_conflicts(common, kubeconfig)?;
+        let conflicts = live_anchor_conflicts(common, &topology, kubeconfig)?;
         if !conflicts.is_empty() {
             return Err(CliError::Live(conflicts.join("\n")));
         }
@@ -208,9 +213,9 @@ fn init(
 /// exist yet or cannot be reached are not in the way.
 fn live_anchor_conflicts(
     common: &Common,
+    topology: &ValidTopology,
     kubeconfig: Option<PathBuf>,
 ) -> Result<Vec<String>, CliError> {
-    let topology = load_valid(&common.file)?;
     let loaded = &topology.loaded.topology;
     let paths = Paths::for_file(Path::new(&common.file), loaded, common.state_dir.as_deref());
     let graph = meshctl_core::graph::build(loaded, &paths)?;
