@@ -17,6 +17,10 @@
 #[allow(dead_code)] // `MAX_CLUSTERS` is for examples/generate.
 mod synthetic;
 
+// The binary's allocator (see the root Cargo.toml), so the numbers are what users get.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use meshctl_core::{gitops, graph, plan, topology, validate};
 use std::hint::black_box;

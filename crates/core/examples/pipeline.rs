@@ -9,6 +9,10 @@
 //! validate), `graph` (+ graph build), `plan` (+ offline plan written as pretty JSON),
 //! `render` (+ the GitOps layout). Timings of each step go to stderr.
 
+// The binary's allocator (see the root Cargo.toml), so the numbers are what users get.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use meshctl_core::{gitops, graph, plan, topology, validate};
 use std::io::Write;
 use std::process::ExitCode;
