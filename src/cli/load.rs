@@ -78,11 +78,15 @@ pub struct ValidTopology {
 
 /// Why a command could not get a valid topology; the diagnostics are already printed.
 #[derive(Debug, thiserror::Error)]
+// Worded for both places it appears: after the diagnostics on stderr, and as the
+// `-o json` error document's message beside its `diagnostics` list.
 #[error(
-    "{file} is not a valid topology; fix the problems above (or run `meshctl validate {file}`)"
+    "{file} is not a valid topology: {errors} error(s) to fix (`meshctl validate {file}` lists them with their lines)"
 )]
 pub struct InvalidTopology {
     pub file: String,
+    /// All of them, also those left out of `diagnostics`.
+    pub errors: usize,
     /// What was printed (bounded as printed), for the `-o json` error document.
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -93,7 +97,8 @@ pub fn load_valid(file: &str) -> Result<ValidTopology, CliError> {
         return Err(CliError::NotOneFile(file.to_string()));
     }
     let (mut report, loaded) = results.remove(0);
-    let has_errors = report.diagnostics.iter().any(Diagnostic::is_error);
+    let errors = report.diagnostics.iter().filter(|d| d.is_error()).count();
+    let has_errors = errors > 0;
     if has_errors || !report.diagnostics.is_empty() {
         let omitted = crate::output::bound(
             std::slice::from_mut(&mut report),
@@ -115,6 +120,7 @@ pub fn load_valid(file: &str) -> Result<ValidTopology, CliError> {
         }),
         _ => Err(InvalidTopology {
             file: file.to_string(),
+            errors,
             diagnostics: report.diagnostics,
         }
         .into()),
