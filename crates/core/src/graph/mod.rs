@@ -18,24 +18,29 @@ pub use action::{
 };
 pub use build::{build, INGRESS_NGINX_REPO, METALLB_REPO};
 pub use error::GraphError;
-pub use node::{Dependency, Desired, Node, NodeId, NodeKind};
+pub use node::{Dependency, Desired, Node, NodeId, NodeKind, SharedDesired};
 pub use paths::{
     default_state_dir, state_key, Expected, FileReference, Paths, ANCHOR_CERT_FILE,
     ANCHOR_KEY_FILE, CONTROL_PLANE_VALUES_FILE, ISSUER_CERT_FILE, ISSUER_KEY_FILE, STATE_ROOT,
     VIZ_VALUES_FILE, WEBHOOKS_DIR,
 };
 
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use petgraph::algo::{kosaraju_scc, toposort};
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 use petgraph::Direction;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::borrow::Cow;
+use std::collections::BTreeSet;
+use std::sync::Arc;
 
 /// The desired state of a whole topology.
 #[derive(Debug, Clone)]
 pub struct Graph {
-    graph: DiGraph<Node, Dependency>,
-    /// Node by id (hashed: tens of thousands of ids sharing long prefixes).
+    /// Nodes are shared with the plan entries made from them (see [`SharedDesired`]).
+    graph: DiGraph<Arc<Node>, Dependency>,
+    /// Node by id (hashed, seeded per process: tens of thousands of ids sharing long
+    /// prefixes, from a file that may come from anyone's pull request).
     index: HashMap<NodeId, NodeIndex>,
     /// Apply order: each wave depends only on earlier waves; ids sorted within a wave.
     waves: Vec<Vec<NodeIndex>>,
@@ -50,16 +55,16 @@ pub struct Graph {
 impl Graph {
     pub(crate) fn assemble(
         nodes: Vec<Node>,
-        edges: Vec<(NodeId, NodeId, String)>,
+        edges: Vec<(NodeId, NodeId, Cow<'static, str>)>,
     ) -> Result<Graph, GraphError> {
-        let mut graph = DiGraph::new();
+        let mut graph = DiGraph::with_capacity(nodes.len(), edges.len());
         let mut index = HashMap::with_capacity(nodes.len());
         for node in nodes {
             if index.contains_key(&node.id) {
                 return Err(GraphError::DuplicateNode(node.id));
             }
             let id = node.id.clone();
-            let ix = graph.add_node(node);
+            let ix = graph.add_node(Arc::new(node));
             index.insert(id, ix);
         }
         let mut seen = HashSet::with_capacity(edges.len());
@@ -161,19 +166,32 @@ impl Graph {
 
     /// The node with this id.
     pub fn node(&self, id: &NodeId) -> Option<&Node> {
-        self.index.get(id).map(|ix| &self.graph[*ix])
+        self.index.get(id).map(|ix| &*self.graph[*ix])
     }
 
     /// Nodes in apply order.
     pub fn nodes(&self) -> impl Iterator<Item = &Node> {
-        self.waves.iter().flatten().map(|ix| &self.graph[*ix])
+        self.waves.iter().flatten().map(|ix| &*self.graph[*ix])
+    }
+
+    /// Nodes in apply order with their wave (0-based), as the graph holds them.
+    pub(crate) fn nodes_by_wave(&self) -> impl Iterator<Item = (usize, NodeIndex)> + '_ {
+        self.waves
+            .iter()
+            .enumerate()
+            .flat_map(|(wave, nodes)| nodes.iter().map(move |ix| (wave, *ix)))
+    }
+
+    /// The node at `ix`, shared.
+    pub(crate) fn shared(&self, ix: NodeIndex) -> &Arc<Node> {
+        &self.graph[ix]
     }
 
     /// Nodes grouped into waves (0-based): a wave's nodes can run in parallel.
     pub fn waves(&self) -> Vec<Vec<&Node>> {
         self.waves
             .iter()
-            .map(|w| w.iter().map(|ix| &self.graph[*ix]).collect())
+            .map(|w| w.iter().map(|ix| &*self.graph[*ix]).collect())
             .collect()
     }
 
@@ -185,13 +203,18 @@ impl Graph {
 
     /// Direct dependencies of a node with the reason for each, sorted by id.
     pub fn dependencies(&self, id: &NodeId) -> Vec<(&Node, &Dependency)> {
-        let Some(ix) = self.index.get(id) else {
-            return Vec::new();
-        };
+        match self.index.get(id) {
+            Some(ix) => self.dependencies_at(*ix),
+            None => Vec::new(),
+        }
+    }
+
+    /// Direct dependencies of the node at `ix` with the reason for each, sorted by id.
+    pub(crate) fn dependencies_at(&self, ix: NodeIndex) -> Vec<(&Node, &Dependency)> {
         let mut deps: Vec<_> = self
             .graph
-            .edges_directed(*ix, Direction::Incoming)
-            .map(|e| (&self.graph[e.source()], e.weight()))
+            .edges_directed(ix, Direction::Incoming)
+            .map(|e| (&*self.graph[e.source()], e.weight()))
             .collect();
         deps.sort_by(|a, b| a.0.id.cmp(&b.0.id));
         deps
@@ -223,7 +246,7 @@ impl Graph {
                 (
                     &self.graph[e.source()].id,
                     &self.graph[e.target()].id,
-                    e.weight().reason.as_str(),
+                    &*e.weight().reason,
                 )
             })
             .collect();
@@ -247,7 +270,7 @@ mod tests {
         }
     }
 
-    fn edge(from: &str, to: &str) -> (NodeId, NodeId, String) {
+    fn edge(from: &str, to: &str) -> (NodeId, NodeId, Cow<'static, str>) {
         (NodeId(from.into()), NodeId(to.into()), "test".into())
     }
 

@@ -4,7 +4,10 @@
 use super::ExternalAction;
 use crate::render::DesiredObject;
 use serde::Serialize;
+use std::borrow::Cow;
 use std::fmt;
+use std::ops::Deref;
+use std::sync::Arc;
 
 /// Stable node id, e.g. `demo/linkerd/control-plane` or `demo/test/TrafficSplit/podinfo`.
 /// Ids are what plans, diffs and `--target` style filters speak in.
@@ -90,6 +93,51 @@ pub struct Node {
 /// Why one node depends on another.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Dependency {
-    /// Why, in a few words (shown in plans and graphs).
-    pub reason: String,
+    /// Why, in a few words (shown in plans and graphs); most reasons are fixed text.
+    pub reason: Cow<'static, str>,
+}
+
+/// A node's desired state as a plan entry holds it: shared with the graph's node instead
+/// of copied (a plan of a large topology would otherwise hold every object twice).
+/// Derefs to [`Desired`], and compares, prints and serializes as it.
+#[derive(Clone)]
+pub struct SharedDesired(Arc<Node>);
+
+impl SharedDesired {
+    /// The desired state of `node`.
+    pub fn of(node: &Arc<Node>) -> SharedDesired {
+        SharedDesired(Arc::clone(node))
+    }
+}
+
+impl Deref for SharedDesired {
+    type Target = Desired;
+
+    fn deref(&self) -> &Desired {
+        &self.0.desired
+    }
+}
+
+impl AsRef<Desired> for SharedDesired {
+    fn as_ref(&self) -> &Desired {
+        self
+    }
+}
+
+impl PartialEq for SharedDesired {
+    fn eq(&self, other: &SharedDesired) -> bool {
+        **self == **other
+    }
+}
+
+impl fmt::Debug for SharedDesired {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        (**self).fmt(f)
+    }
+}
+
+impl Serialize for SharedDesired {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        (**self).serialize(serializer)
+    }
 }

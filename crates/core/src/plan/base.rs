@@ -4,7 +4,7 @@
 
 use super::diff::field_changes;
 use super::policy::{must_replace, recreated_with, weight_warnings};
-use super::{entry, Action, Plan, PlanEntry, PlanMode};
+use super::{entry_at, Action, Plan, PlanEntry, PlanMode};
 use crate::graph::{Graph, NodeId, NodeKind};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -14,16 +14,17 @@ pub fn compare(topology: &str, old: &Graph, new: &Graph, max_weight_change: Opti
     let mut entries = Vec::new();
     let mut changed: BTreeSet<NodeId> = BTreeSet::new();
     let mut warnings = Vec::new();
-    for node in new.nodes() {
+    for (wave, ix) in new.nodes_by_wave() {
+        let node = new.shared(ix);
         match old.node(&node.id) {
             None => {
                 changed.insert(node.id.clone());
-                entries.push(entry(new, node, Action::Create));
+                entries.push(entry_at(new, ix, wave, Action::Create));
             }
             Some(before) => {
                 let changes = field_changes(&before.desired, &node.desired);
                 if changes.is_empty() {
-                    entries.push(entry(new, node, Action::Unchanged));
+                    entries.push(entry_at(new, ix, wave, Action::Unchanged));
                 } else {
                     if let (Some(limit), NodeKind::TrafficSplit) = (max_weight_change, node.kind) {
                         warnings.extend(weight_warnings(
@@ -39,7 +40,7 @@ pub fn compare(topology: &str, old: &Graph, new: &Graph, max_weight_change: Opti
                     } else {
                         Action::Change
                     };
-                    let mut e = entry(new, node, action);
+                    let mut e = entry_at(new, ix, wave, action);
                     e.changes = changes;
                     entries.push(e);
                 }
@@ -63,9 +64,9 @@ pub fn compare(topology: &str, old: &Graph, new: &Graph, max_weight_change: Opti
         }
     }
     let mut deletions: Vec<PlanEntry> = old
-        .nodes()
-        .filter(|n| new.node(&n.id).is_none())
-        .map(|n| entry(old, n, Action::Delete))
+        .nodes_by_wave()
+        .filter(|(_, ix)| new.node(&old.shared(*ix).id).is_none())
+        .map(|(wave, ix)| entry_at(old, ix, wave, Action::Delete))
         .collect();
     // Delete dependents before what they depend on.
     deletions.reverse();

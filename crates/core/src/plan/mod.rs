@@ -8,6 +8,7 @@
 
 mod base;
 mod diff;
+mod leaves;
 mod offline;
 pub mod policy;
 
@@ -15,9 +16,11 @@ pub use base::compare;
 pub use offline::offline;
 
 use crate::diagnostics::Diagnostic;
-use crate::graph::{Desired, Graph, Node, NodeId, NodeKind, ToolCommand, Unknown};
+use crate::graph::{Graph, NodeId, NodeKind, SharedDesired, ToolCommand, Unknown};
+use petgraph::graph::NodeIndex;
 use serde::Serialize;
 use serde_json::Value;
+use std::borrow::Cow;
 
 /// What apply does to a node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -87,8 +90,9 @@ pub struct PlanEntry {
     /// render against the target, then the apply to the source).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub commands: Vec<ToolCommand>,
-    /// The node's desired state (objects or external action).
-    pub desired: Desired,
+    /// The node's desired state (objects or external action), shared with the graph's
+    /// node; derefs to [`Desired`](crate::graph::Desired).
+    pub desired: SharedDesired,
 }
 
 /// One dependency of a plan entry.
@@ -97,7 +101,7 @@ pub struct PlanDependency {
     /// The node depended on.
     pub id: NodeId,
     /// Why.
-    pub reason: String,
+    pub reason: Cow<'static, str>,
 }
 
 /// How many entries have each action.
@@ -180,18 +184,19 @@ impl Plan {
     }
 }
 
-/// The plan entry of `node` in `graph`, with its wave and dependencies.
-pub(crate) fn entry(graph: &Graph, node: &Node, action: Action) -> PlanEntry {
+/// The plan entry of the node at `ix` in `graph`, in wave `wave` (0-based).
+pub(crate) fn entry_at(graph: &Graph, ix: NodeIndex, wave: usize, action: Action) -> PlanEntry {
+    let node = graph.shared(ix);
     PlanEntry {
         id: node.id.clone(),
         cluster: node.cluster.clone(),
         context: node.context.clone(),
         kind: node.kind,
-        wave: graph.wave_of(&node.id).map_or(0, |w| w + 1),
+        wave: wave + 1,
         action,
         summary: node.summary.clone(),
         depends_on: graph
-            .dependencies(&node.id)
+            .dependencies_at(ix)
             .into_iter()
             .map(|(dep, why)| PlanDependency {
                 id: dep.id.clone(),
@@ -201,8 +206,8 @@ pub(crate) fn entry(graph: &Graph, node: &Node, action: Action) -> PlanEntry {
         changes: Vec::new(),
         affected_by: Vec::new(),
         replaced_with: None,
-        unknown: diff::leaves_equal_to(&node.desired, Unknown::TEXT),
+        unknown: leaves::leaves_equal_to(&node.desired, Unknown::TEXT),
         commands: graph.commands(node),
-        desired: node.desired.clone(),
+        desired: SharedDesired::of(node),
     }
 }

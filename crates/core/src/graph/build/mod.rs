@@ -17,6 +17,7 @@ use super::paths::Paths;
 use super::{Graph, GraphError};
 use crate::render::DesiredObject;
 use crate::topology::{Cluster, Inventory, Topology};
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 /// The MetalLB chart repository.
@@ -32,7 +33,7 @@ struct Builder<'t> {
     /// Clusters some link targets (they get a gateway wait).
     link_targets: HashSet<&'t str>,
     nodes: Vec<Node>,
-    edges: Vec<(NodeId, NodeId, String)>,
+    edges: Vec<(NodeId, NodeId, Cow<'static, str>)>,
 }
 
 impl Builder<'_> {
@@ -69,7 +70,12 @@ impl Builder<'_> {
     }
 
     /// `dependent` needs `dependency` first.
-    fn edge(&mut self, dependent: &NodeId, dependency: &NodeId, reason: impl Into<String>) {
+    fn edge(
+        &mut self,
+        dependent: &NodeId,
+        dependency: &NodeId,
+        reason: impl Into<Cow<'static, str>>,
+    ) {
         self.edges
             .push((dependency.clone(), dependent.clone(), reason.into()));
     }
