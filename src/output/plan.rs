@@ -243,7 +243,7 @@ pub fn human(plan: &Plan, file: &str, paint: Paint) -> String {
             if e.action == Action::Delete {
                 continue;
             }
-            match &e.desired {
+            match &*e.desired {
                 Desired::Objects(objects) => {
                     for o in objects {
                         for line in o.to_yaml().lines() {
