@@ -51,13 +51,18 @@ pub fn load(bytes: &[u8]) -> Result<LoadedTopology, Vec<Diagnostic>> {
 
 /// Parses a topology from text.
 pub fn load_str(text: &str) -> Result<LoadedTopology, Vec<Diagnostic>> {
-    let index = source_index::index(text).map_err(|d| vec![d])?;
+    let walked = source_index::walk(text).map_err(|d| vec![d])?;
+    let index = walked.index;
     let text = index.document(text);
     // One parse into plain data serves the foreign-document check, the structural check
-    // and, when both pass, the typed model. The text is read again only when plain data
-    // cannot hold it (non-string keys, tags) or the typed model rejects it, so that
-    // serde_yaml words the error.
-    let document: Option<Value> = serde_yaml::from_str(text).ok();
+    // and, when both pass, the typed model. The walk that indexed the text built it,
+    // unless the text holds what only serde_yaml reads exactly (tags, aliases, unusual
+    // keys). The text is read again only when plain data cannot hold it (non-string
+    // keys, tags) or the typed model rejects it, so that serde_yaml words the error.
+    let document: Option<Value> = match walked.document {
+        Some(document) => Some(document),
+        None => serde_yaml::from_str(text).ok(),
+    };
     let foreign = match &document {
         Some(document) => foreign_value(document, &index),
         None => foreign_document(text, &index),

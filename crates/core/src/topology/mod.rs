@@ -14,6 +14,9 @@ mod schema_check;
 #[allow(clippy::result_large_err)]
 mod source_index;
 pub mod units;
+#[cfg(test)]
+mod walk_equivalence;
+mod yaml_scalar;
 
 // The defaults module is computed values and helpers over the model, all public by
 // design (validation and the graph read them): re-exported whole.

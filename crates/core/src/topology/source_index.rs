@@ -1,20 +1,37 @@
-//! Path → line:col index of a YAML text.
+//! Path → line:col index of a YAML text, and the text read as plain data.
 //!
-//! serde_yaml gives typed values but no positions for them, so the same text is walked
-//! once more with saphyr's event parser, which keeps marks. The walk also catches what
-//! serde would report poorly or not at all: several documents, duplicate keys, and an
-//! empty file. It never expands aliases, but counts what they would expand to and
-//! refuses a file where that is far more than any topology holds (an alias bomb).
+//! serde_yaml gives values but no positions for them, so the text is walked with saphyr's
+//! event parser, which keeps marks. The same walk builds the document as a
+//! `serde_json::Value`, its plain scalars resolved by serde_yaml's own rules
+//! ([`super::yaml_scalar`]), so an ordinary file is parsed once. When that value might
+//! differ from what serde_yaml reads (tags, anchors and aliases, complex or non-string
+//! keys, a `<<` key, integers past 64 bits), the walk leaves the document out and the
+//! loader reads the text with serde_yaml as before.
+//!
+//! The walk also catches what serde would report poorly or not at all: several
+//! documents, duplicate keys, and an empty file. It never expands aliases, but counts
+//! what they would expand to and refuses a file where that is far more than any topology
+//! holds (an alias bomb).
 
+use super::yaml_scalar::{self, Plain};
 use crate::diagnostics::{Diagnostic, Location};
-use saphyr_parser::{Event, Marker, Parser, Span};
-use std::collections::HashMap;
+use saphyr_parser::{Event, Marker, Parser, ScalarStyle, Span};
+use serde_json::{Map, Value};
+use std::borrow::Cow;
+
+/// Where one YAML path is written: its value, and for a mapping entry its key.
+#[derive(Debug, Default, Clone, Copy)]
+struct Place {
+    value: Option<Location>,
+    key: Option<Location>,
+}
 
 /// Where each YAML path of one file starts: the value, and for mapping entries the key.
 #[derive(Debug, Default, Clone)]
 pub struct SourceIndex {
-    values: HashMap<String, Location>,
-    keys: HashMap<String, Location>,
+    /// Seeded hashing: the paths are the file's keys, and the file may come from a pull
+    /// request.
+    places: foldhash::HashMap<Box<str>, Place>,
     /// Where an empty trailing document (`---` with nothing after it) starts, so the
     /// typed parse can leave it out.
     trailing_document: Option<usize>,
@@ -25,8 +42,8 @@ impl SourceIndex {
     pub fn locate(&self, path: &str) -> Option<Location> {
         let mut path = path;
         loop {
-            if let Some(loc) = self.values.get(path) {
-                return Some(*loc);
+            if let Some(loc) = self.places.get(path).and_then(|place| place.value) {
+                return Some(loc);
             }
             path = parent_path(path)?;
         }
@@ -34,12 +51,15 @@ impl SourceIndex {
 
     /// Whether `path` itself is written in the file (not only an ancestor).
     pub fn has(&self, path: &str) -> bool {
-        self.values.contains_key(path) || self.keys.contains_key(path)
+        self.places.contains_key(path)
     }
 
     /// The location of the key of the mapping entry at `path` (falls back like `locate`).
     pub fn locate_key(&self, path: &str) -> Option<Location> {
-        self.keys.get(path).copied().or_else(|| self.locate(path))
+        self.places
+            .get(path)
+            .and_then(|place| place.key)
+            .or_else(|| self.locate(path))
     }
 
     /// The text of the one document (without an empty trailing `---`).
@@ -47,6 +67,24 @@ impl SourceIndex {
         match self.trailing_document {
             Some(end) => text.get(..end).unwrap_or(text),
             None => text,
+        }
+    }
+
+    /// Records the value at `path` (and the key of its mapping entry). A path written
+    /// twice (`a.b: 1` and `a: {b: 2}`) keeps the later place.
+    fn record(&mut self, path: &str, value: Location, key: Option<Location>) {
+        let place = Place {
+            value: Some(value),
+            key,
+        };
+        // One lookup for the usual new path; a repeated one keeps its earlier key when
+        // this node has none (a list item or the value of a complex key).
+        if let Some(earlier) = self.places.insert(Box::from(path), place) {
+            if key.is_none() {
+                if let Some(place) = self.places.get_mut(path) {
+                    place.key = earlier.key;
+                }
+            }
         }
     }
 }
@@ -183,28 +221,394 @@ impl Offsets<'_> {
     }
 }
 
+/// The open collections of the walk, innermost last.
 enum Frame {
     Map {
-        path: String,
-        key: Option<String>,
-        seen: HashMap<String, Location>,
+        /// Length of the mapping's own path in the path buffer.
+        base: usize,
+        key: PendingKey,
+        entries: Map<String, Value>,
+        /// The line of each key of `entries`, in order: where a duplicate's first is.
+        key_lines: Vec<usize>,
     },
     Seq {
-        path: String,
+        /// Length of the list's own path in the path buffer.
+        base: usize,
         next: usize,
+        items: Vec<Value>,
     },
     /// A complex (non-scalar) mapping key: skipped, counting nesting depth.
-    SkipKey {
-        depth: usize,
-    },
+    SkipKey { depth: usize },
 }
 
-fn child_path(parent: &str, key: &str) -> String {
-    if parent.is_empty() {
-        key.to_string()
-    } else {
-        format!("{parent}.{key}")
+/// What a mapping expects next.
+enum PendingKey {
+    /// A key.
+    None,
+    /// The value of this key.
+    Named { name: String, location: Location },
+    /// The value of a complex or alias key: indexed under `?`, left out of the document.
+    Unnamed,
+}
+
+/// What the node just seen is.
+enum Role {
+    /// A value, at the path now in the buffer (with its mapping key's location).
+    Value { key: Option<Location> },
+    /// A scalar mapping key, at the path now in the buffer.
+    Key,
+    /// A mapping key that is not a scalar (a collection or an alias).
+    OtherKey,
+    /// Part of a complex key.
+    Skipped,
+}
+
+/// A file walked: where its paths are, and its document as plain data when that is
+/// exactly what `serde_yaml::from_str::<serde_json::Value>` gives for it.
+pub(super) struct Walked {
+    pub index: SourceIndex,
+    pub document: Option<Value>,
+}
+
+/// The state of one walk.
+struct Walker {
+    index: SourceIndex,
+    stack: Vec<Frame>,
+    /// The path of the current node; each frame owns a prefix of it (`base`), so paths
+    /// are built in place instead of copied per node.
+    path: String,
+    /// The document built so far, once its root is complete.
+    root: Option<Value>,
+    /// Whether the document built is still exactly what serde_yaml reads.
+    exact: bool,
+}
+
+impl Walker {
+    /// Puts the path of the node just seen in the buffer and says what the node is.
+    fn node(&mut self, scalar: Option<&str>, location: Location) -> Result<Role, Diagnostic> {
+        let Some(top) = self.stack.last_mut() else {
+            self.path.clear();
+            return Ok(Role::Value { key: None });
+        };
+        let role = match top {
+            Frame::SkipKey { .. } => return Ok(Role::Skipped),
+            Frame::Seq { base, next, .. } => {
+                if *next == MAX_LIST_ITEMS {
+                    return Err(too_many_items(&self.path[..*base], location));
+                }
+                self.path.truncate(*base);
+                push_index(&mut self.path, *next);
+                *next += 1;
+                Role::Value { key: None }
+            }
+            // The buffer already holds the key's path.
+            Frame::Map {
+                key: PendingKey::Named { location, .. },
+                ..
+            } => Role::Value {
+                key: Some(*location),
+            },
+            Frame::Map {
+                base,
+                key: PendingKey::Unnamed,
+                ..
+            } => {
+                self.path.truncate(*base);
+                push_key(&mut self.path, *base, "?");
+                Role::Value { key: None }
+            }
+            Frame::Map {
+                base,
+                key: PendingKey::None,
+                entries,
+                key_lines,
+            } => {
+                let Some(name) = scalar else {
+                    return Ok(Role::OtherKey);
+                };
+                self.path.truncate(*base);
+                push_key(&mut self.path, *base, name);
+                if entries.contains_key(name) {
+                    let first = entries
+                        .keys()
+                        .position(|key| key == name)
+                        .and_then(|i| key_lines.get(i))
+                        .copied()
+                        .unwrap_or(location.line);
+                    return Err(Diagnostic::error(
+                        "E006",
+                        self.path.clone(),
+                        format!("duplicate key `{name}` (first at line {first})"),
+                    )
+                    .with_location(Some(location))
+                    .with_hint("a key may appear once per mapping: merge the two entries"));
+                }
+                Role::Key
+            }
+        };
+        if self.path.len() > MAX_PATH_LEN {
+            return Err(path_too_long(location));
+        }
+        Ok(role)
     }
+
+    /// Adds a complete value to the collection it is in (or makes it the root).
+    fn attach(&mut self, value: Value) {
+        match self.stack.last_mut() {
+            None => self.root = Some(value),
+            Some(Frame::Seq { items, .. }) => items.push(value),
+            Some(Frame::Map {
+                key,
+                entries,
+                key_lines,
+                ..
+            }) => {
+                if let PendingKey::Named { name, location } =
+                    std::mem::replace(key, PendingKey::None)
+                {
+                    key_lines.push(location.line);
+                    entries.insert(name, value);
+                }
+            }
+            Some(Frame::SkipKey { .. }) => {}
+        }
+    }
+
+    /// The next node of the mapping on top is the value of a key that is not a scalar.
+    fn unnamed_key(&mut self) {
+        self.exact = false;
+        if let Some(Frame::Map { key, .. }) = self.stack.last_mut() {
+            *key = PendingKey::Unnamed;
+        }
+    }
+
+    /// The scalar just seen as a key becomes the pending key of the mapping on top.
+    fn named_key(&mut self, name: Cow<'_, str>, style: ScalarStyle, location: Location) {
+        // serde_yaml reads any scalar key as its text, but a key YAML would resolve to a
+        // non-string, or a merge key, is left to serde_yaml itself.
+        if name == "<<"
+            || (style == ScalarStyle::Plain && yaml_scalar::resolve(&name) != Plain::String)
+        {
+            self.exact = false;
+        }
+        if let Some(Frame::Map { key, .. }) = self.stack.last_mut() {
+            *key = PendingKey::Named {
+                name: name.into_owned(),
+                location,
+            };
+        }
+    }
+
+    /// A scalar value as serde_yaml reads it when untagged.
+    fn scalar(&mut self, value: Cow<'_, str>, style: ScalarStyle) -> Value {
+        if style != ScalarStyle::Plain {
+            return Value::String(value.into_owned());
+        }
+        match yaml_scalar::resolve(&value) {
+            Plain::Value(resolved) => resolved,
+            Plain::String => Value::String(value.into_owned()),
+            Plain::Unsupported => {
+                self.exact = false;
+                Value::Null
+            }
+        }
+    }
+}
+
+/// Appends `[i]` to a path.
+fn push_index(path: &mut String, i: usize) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = i;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    path.push('[');
+    path.extend(digits[at..].iter().map(|d| char::from(*d)));
+    path.push(']');
+}
+
+/// Appends a mapping key to the path of its mapping (`base` long).
+fn push_key(path: &mut String, base: usize, key: &str) {
+    if base > 0 {
+        path.push('.');
+    }
+    path.push_str(key);
+}
+
+/// Walks `text` and returns its index, or the first structural problem as a diagnostic.
+#[cfg(test)]
+pub(super) fn index(text: &str) -> Result<SourceIndex, Diagnostic> {
+    walk(text).map(|walked| walked.index)
+}
+
+/// Walks `text` into its index and, when it can be built exactly, its document; or
+/// returns the first structural problem as a diagnostic.
+pub(super) fn walk(text: &str) -> Result<Walked, Diagnostic> {
+    let offsets = Offsets::new(text);
+    let mut walker = Walker {
+        index: SourceIndex::default(),
+        stack: Vec::new(),
+        path: String::new(),
+        root: None,
+        exact: true,
+    };
+    let mut documents = 0usize;
+    let mut extra_document: Option<Location> = None;
+    let mut root_is_null = true;
+    let mut aliases = AliasBudget::default();
+
+    for event in Parser::new_from_str(text) {
+        let (event, span) = event.map_err(|e| {
+            let mut location = offsets.marker(e.marker());
+            if e.info().contains("tab") {
+                location = offsets.tab_near(location).unwrap_or(location);
+            }
+            Diagnostic::error("E004", "", format!("YAML syntax error: {}", e.info()))
+                .with_location(Some(location))
+                .with_hint("fix the YAML syntax at this position (indentation, quotes, colons)")
+        })?;
+        let location = offsets.location(&span);
+        aliases.count(&event, location)?;
+        // A trailing `---` with nothing after it is harmless; a second document with
+        // content is not.
+        if let Some(at) = extra_document {
+            let empty =
+                matches!(&event, Event::Scalar(v, ..) if v.is_empty() || v == "~" || v == "null");
+            let node = matches!(
+                event,
+                Event::Scalar(..)
+                    | Event::Alias(_)
+                    | Event::MappingStart(..)
+                    | Event::SequenceStart(..)
+            );
+            if node && !empty {
+                return Err(Diagnostic::error(
+                    "E005",
+                    "",
+                    "the file holds more than one YAML document",
+                )
+                .with_location(Some(at))
+                .with_hint("a topology is one document: remove the `---` separator and what follows, or split it into its own file"));
+            }
+            continue;
+        }
+        match event {
+            Event::DocumentStart(_) => {
+                documents += 1;
+                if documents > 1 {
+                    extra_document.get_or_insert(location);
+                }
+            }
+            Event::Scalar(value, style, anchor, tag) => {
+                if walker.stack.is_empty() && !(value.is_empty() || value == "~" || value == "null")
+                {
+                    root_is_null = false;
+                }
+                if anchor != 0 || tag.is_some() {
+                    walker.exact = false;
+                }
+                match walker.node(Some(&value), location)? {
+                    Role::Value { key } => {
+                        walker.index.record(&walker.path, location, key);
+                        let value = walker.scalar(value, style);
+                        walker.attach(value);
+                    }
+                    Role::Key => walker.named_key(value, style, location),
+                    Role::OtherKey | Role::Skipped => {}
+                }
+            }
+            Event::Alias(_) => {
+                walker.exact = false;
+                match walker.node(None, location)? {
+                    Role::Value { key } => {
+                        walker.index.record(&walker.path, location, key);
+                        walker.attach(Value::Null);
+                    }
+                    // An alias used as a key: its value comes next.
+                    Role::OtherKey => walker.unnamed_key(),
+                    Role::Key | Role::Skipped => {}
+                }
+            }
+            Event::MappingStart(anchor, ref tag) | Event::SequenceStart(anchor, ref tag) => {
+                root_is_null = false;
+                if anchor != 0 || tag.is_some() {
+                    walker.exact = false;
+                }
+                let is_map = matches!(event, Event::MappingStart(..));
+                if walker.stack.len() >= MAX_DEPTH {
+                    return Err(too_deep(location));
+                }
+                match walker.node(None, location)? {
+                    Role::Value { key } => {
+                        walker.index.record(&walker.path, location, key);
+                        let base = walker.path.len();
+                        walker.stack.push(if is_map {
+                            Frame::Map {
+                                base,
+                                key: PendingKey::None,
+                                entries: Map::new(),
+                                key_lines: Vec::new(),
+                            }
+                        } else {
+                            Frame::Seq {
+                                base,
+                                next: 0,
+                                items: Vec::new(),
+                            }
+                        });
+                    }
+                    Role::OtherKey => {
+                        walker.exact = false;
+                        walker.stack.push(Frame::SkipKey { depth: 1 });
+                    }
+                    Role::Skipped => {
+                        if let Some(Frame::SkipKey { depth }) = walker.stack.last_mut() {
+                            *depth += 1;
+                        }
+                    }
+                    Role::Key => {}
+                }
+            }
+            Event::MappingEnd | Event::SequenceEnd => {
+                if let Some(Frame::SkipKey { depth }) = walker.stack.last_mut() {
+                    *depth -= 1;
+                    if *depth == 0 {
+                        walker.stack.pop();
+                        // The complex key is done; its value comes next.
+                        walker.unnamed_key();
+                    }
+                    continue;
+                }
+                let value = match walker.stack.pop() {
+                    Some(Frame::Map { entries, .. }) => Value::Object(entries),
+                    Some(Frame::Seq { items, .. }) => Value::Array(items),
+                    Some(Frame::SkipKey { .. }) | None => continue,
+                };
+                walker.attach(value);
+            }
+            Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => {}
+        }
+    }
+
+    if documents == 0 || root_is_null {
+        return Err(
+            Diagnostic::error("E003", "", "the file is empty").with_hint(
+                "start from topology.example.yaml, or run `meshctl schema` for the format",
+            ),
+        );
+    }
+    let mut index = walker.index;
+    index.trailing_document = extra_document.map(|at| at.offset);
+    Ok(Walked {
+        index,
+        document: walker.root.filter(|_| walker.exact),
+    })
 }
 
 /// Deepest nesting of collections accepted (serde_yaml's own recursion limit). A topology
@@ -256,142 +660,6 @@ fn path_too_long(location: Location) -> Diagnostic {
     .with_hint("no topology field has a key this long: look for a missing line break or quote")
 }
 
-/// Walks `text` and returns its index, or the first structural problem as a diagnostic.
-pub fn index(text: &str) -> Result<SourceIndex, Diagnostic> {
-    let offsets = Offsets::new(text);
-    let mut index = SourceIndex::default();
-    let mut stack: Vec<Frame> = Vec::new();
-    let mut documents = 0usize;
-    let mut extra_document: Option<Location> = None;
-    let mut root_is_null = true;
-    let mut aliases = AliasBudget::default();
-
-    for event in Parser::new_from_str(text) {
-        let (event, span) = event.map_err(|e| {
-            let mut location = offsets.marker(e.marker());
-            if e.info().contains("tab") {
-                location = offsets.tab_near(location).unwrap_or(location);
-            }
-            Diagnostic::error("E004", "", format!("YAML syntax error: {}", e.info()))
-                .with_location(Some(location))
-                .with_hint("fix the YAML syntax at this position (indentation, quotes, colons)")
-        })?;
-        let location = offsets.location(&span);
-        aliases.count(&event, location)?;
-        // A trailing `---` with nothing after it is harmless; a second document with
-        // content is not.
-        if let Some(at) = extra_document {
-            let empty =
-                matches!(&event, Event::Scalar(v, ..) if v.is_empty() || v == "~" || v == "null");
-            let node = matches!(
-                event,
-                Event::Scalar(..)
-                    | Event::Alias(_)
-                    | Event::MappingStart(..)
-                    | Event::SequenceStart(..)
-            );
-            if node && !empty {
-                return Err(Diagnostic::error(
-                    "E005",
-                    "",
-                    "the file holds more than one YAML document",
-                )
-                .with_location(Some(at))
-                .with_hint("a topology is one document: remove the `---` separator and what follows, or split it into its own file"));
-            }
-            continue;
-        }
-        match event {
-            Event::DocumentStart(_) => {
-                documents += 1;
-                if documents > 1 {
-                    extra_document.get_or_insert(location);
-                }
-            }
-            Event::Scalar(value, ..) => {
-                if stack.is_empty() && !(value.is_empty() || value == "~" || value == "null") {
-                    root_is_null = false;
-                }
-                match node_path(&mut stack, Some(&value), location)? {
-                    Node::Value(path) => {
-                        index.values.insert(path, location);
-                    }
-                    Node::Key(path) => {
-                        index.keys.insert(path, location);
-                    }
-                    Node::Skipped => {}
-                }
-            }
-            Event::Alias(_) => {
-                match node_path(&mut stack, None, location)? {
-                    Node::Value(path) => {
-                        index.values.insert(path, location);
-                    }
-                    // An alias used as a key: its value comes next.
-                    Node::Skipped | Node::Key(_) => {
-                        if let Some(Frame::Map { key, .. }) = stack.last_mut() {
-                            *key = Some("?".to_string());
-                        }
-                    }
-                }
-            }
-            Event::MappingStart(..) | Event::SequenceStart(..) => {
-                root_is_null = false;
-                let is_map = matches!(event, Event::MappingStart(..));
-                if stack.len() >= MAX_DEPTH {
-                    return Err(too_deep(location));
-                }
-                match node_path(&mut stack, None, location)? {
-                    Node::Value(path) => {
-                        index.values.insert(path.clone(), location);
-                        stack.push(if is_map {
-                            Frame::Map {
-                                path,
-                                key: None,
-                                seen: HashMap::new(),
-                            }
-                        } else {
-                            Frame::Seq { path, next: 0 }
-                        });
-                    }
-                    Node::Key(_) | Node::Skipped => {
-                        if let Some(Frame::SkipKey { depth }) = stack.last_mut() {
-                            *depth += 1;
-                        } else {
-                            stack.push(Frame::SkipKey { depth: 1 });
-                        }
-                    }
-                }
-            }
-            Event::MappingEnd | Event::SequenceEnd => {
-                if let Some(Frame::SkipKey { depth }) = stack.last_mut() {
-                    *depth -= 1;
-                    if *depth == 0 {
-                        stack.pop();
-                        // The complex key is done; its value comes next.
-                        if let Some(Frame::Map { key, .. }) = stack.last_mut() {
-                            *key = Some("?".to_string());
-                        }
-                    }
-                    continue;
-                }
-                stack.pop();
-            }
-            Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => {}
-        }
-    }
-
-    if documents == 0 || root_is_null {
-        return Err(
-            Diagnostic::error("E003", "", "the file is empty").with_hint(
-                "start from topology.example.yaml, or run `meshctl schema` for the format",
-            ),
-        );
-    }
-    index.trailing_document = extra_document.map(|at| at.offset);
-    Ok(index)
-}
-
 /// Values that aliases may add to a file once expanded. serde_yaml bounds alias jumps,
 /// not what they expand to: 50,000 aliases of a 50,000-item list would become 2.5 billion
 /// values when the file is read as data. A topology that anchors a 60-value cluster
@@ -407,7 +675,7 @@ struct AliasBudget {
     /// Values added by aliases so far.
     aliased: u64,
     /// Anchor id → size of the node it names, once the node is complete.
-    sizes: HashMap<usize, u64>,
+    sizes: foldhash::HashMap<usize, u64>,
     /// Open collections: their anchor id (0 for none) and `expanded` before them.
     open: Vec<(usize, u64)>,
 }
@@ -453,73 +721,6 @@ impl AliasBudget {
             _ => {}
         }
         Ok(())
-    }
-}
-
-/// What a node of the event stream is, with its path.
-enum Node {
-    Value(String),
-    Key(String),
-    /// Part of a complex (non-scalar) key.
-    Skipped,
-}
-
-/// Decides what the node just seen is: a key, a value at some path, or part of a
-/// skipped complex key.
-fn node_path(
-    stack: &mut [Frame],
-    scalar: Option<&str>,
-    location: Location,
-) -> Result<Node, Diagnostic> {
-    let Some(top) = stack.last_mut() else {
-        return Ok(Node::Value(String::new()));
-    };
-    let node = node_path_unchecked(top, scalar, location)?;
-    match &node {
-        Node::Value(path) | Node::Key(path) if path.len() > MAX_PATH_LEN => {
-            Err(path_too_long(location))
-        }
-        _ => Ok(node),
-    }
-}
-
-fn node_path_unchecked(
-    top: &mut Frame,
-    scalar: Option<&str>,
-    location: Location,
-) -> Result<Node, Diagnostic> {
-    match top {
-        Frame::SkipKey { .. } => Ok(Node::Skipped),
-        Frame::Seq { path, next } => {
-            if *next == MAX_LIST_ITEMS {
-                return Err(too_many_items(path, location));
-            }
-            let p = format!("{path}[{next}]");
-            *next += 1;
-            Ok(Node::Value(p))
-        }
-        Frame::Map { path, key, seen } => match key.take() {
-            Some(k) => Ok(Node::Value(child_path(path, &k))),
-            None => match scalar {
-                Some(name) => {
-                    if let Some(first) = seen.get(name) {
-                        let dup_path = child_path(path, name);
-                        return Err(Diagnostic::error(
-                            "E006",
-                            dup_path,
-                            format!("duplicate key `{name}` (first at line {})", first.line),
-                        )
-                        .with_location(Some(location))
-                        .with_hint("a key may appear once per mapping: merge the two entries"));
-                    }
-                    seen.insert(name.to_string(), location);
-                    *key = Some(name.to_string());
-                    Ok(Node::Key(child_path(path, name)))
-                }
-                // A complex key (mapping or sequence as key) or an alias key.
-                None => Ok(Node::Skipped),
-            },
-        },
     }
 }
 
