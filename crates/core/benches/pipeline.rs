@@ -76,7 +76,7 @@ fn pipeline(c: &mut Criterion) {
             b.iter(|| {
                 let plan = plan::offline("synthetic", black_box(g));
                 let mut out = Vec::with_capacity(1 << 20);
-                serde_json::to_writer_pretty(&mut out, &plan).expect("JSON");
+                plan.write_json(&mut out).expect("JSON");
                 out
             })
         });

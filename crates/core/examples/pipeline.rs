@@ -81,9 +81,7 @@ fn main() -> ExitCode {
         "plan" => {
             let plan = plan::offline(&loaded.topology.metadata.name, &g);
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            serde_json::to_writer_pretty(&mut out, &plan)
-                .map_err(std::io::Error::from)
-                .and_then(|()| out.flush())
+            plan.write_json(&mut out).and_then(|()| out.flush())
         }
         "render" => match gitops::layout(&loaded.topology, &g) {
             Ok(layout) => {

@@ -8,6 +8,7 @@
 
 mod base;
 mod diff;
+mod json;
 mod leaves;
 mod offline;
 pub mod policy;
@@ -154,6 +155,12 @@ impl Plan {
     /// Whether apply would do anything.
     pub fn has_changes(&self) -> bool {
         self.summary.create + self.summary.change + self.summary.replace + self.summary.delete > 0
+    }
+
+    /// The plan as pretty JSON (`plan -o json`): byte for byte what
+    /// `serde_json::to_writer_pretty` writes, with far fewer writes into `writer`.
+    pub fn write_json<W: std::io::Write>(&self, writer: W) -> std::io::Result<()> {
+        json::write_pretty(writer, self)
     }
 
     pub(crate) fn finish(
