@@ -263,7 +263,7 @@ fn print(args: &Args, plan: &Plan, paint: Paint) -> std::io::Result<()> {
         }
         Format::Markdown => stdout.write_all(render_plan::markdown(plan, &args.file).as_bytes())?,
         Format::Json => {
-            serde_json::to_writer_pretty(&mut stdout, plan)?;
+            plan.write_json(&mut stdout)?;
             writeln!(stdout)?
         }
     }
