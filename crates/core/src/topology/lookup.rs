@@ -8,7 +8,7 @@
 //! topology changed after its first lookup still gets the answer a scan would give.
 
 use super::model::{Cluster, Link, TopologySpec};
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::sync::OnceLock;
 
 /// The lazily built tables of one topology.

@@ -6,6 +6,7 @@
 
 use crate::diagnostics::Diagnostic;
 use crate::topology::{Backend, Inventory, Link, Split, Topology};
+use foldhash::{HashMap, HashMapExt, HashSet};
 
 /// A mirror a link will create: `namespace/name` in the link's source cluster.
 struct Mirror<'t> {
@@ -20,10 +21,18 @@ struct Mirror<'t> {
 
 fn mirrors(t: &Topology) -> Vec<Mirror<'_>> {
     let mut out = Vec::new();
+    // The clusters of each export as a set: a link per cluster pair and an export from
+    // every cluster would otherwise compare names quadratically often.
+    let exported_from: Vec<HashSet<&str>> = t
+        .spec
+        .exports
+        .iter()
+        .map(|export| export.clusters.iter().map(String::as_str).collect())
+        .collect();
     for (l, link) in t.spec.links.iter().enumerate() {
         let cluster_name = link.cluster_name(t);
         for (e, export) in t.spec.exports.iter().enumerate() {
-            if export.clusters.contains(&link.target) {
+            if exported_from[e].contains(link.target.as_str()) {
                 out.push(Mirror {
                     link: l,
                     export: e,
@@ -108,6 +117,14 @@ pub(super) fn backend_meant(
 /// traffic to each other (the walkthrough) are one loop, reported once.
 fn gateway_loops(t: &Topology, out: &mut Vec<Diagnostic>) {
     let splits = &t.spec.splits;
+    // (cluster, namespace, service) → the splits of that apex, in file order.
+    let mut by_apex: HashMap<(&str, &str, &str), Vec<usize>> = HashMap::new();
+    for (j, split) in splits.iter().enumerate() {
+        by_apex
+            .entry((&split.cluster, &split.namespace, &split.service))
+            .or_default()
+            .push(j);
+    }
     // The split `backend` of `split` crosses a gateway into, when that split itself
     // sends traffic through a gateway.
     let onward = |split: &Split, backend: &Backend| -> Option<usize> {
@@ -119,14 +136,13 @@ fn gateway_loops(t: &Topology, out: &mut Vec<Diagnostic>) {
         {
             return None;
         }
-        splits.iter().position(|other| {
-            other.cluster == remote
-                && other.namespace == split.namespace
-                && other.service == backend.service
-                && other.backends.iter().any(|ob| {
-                    let next = ob.cluster(other);
-                    next != other.cluster && ob.weight > 0 && t.link(&other.cluster, next).is_some()
-                })
+        let apex = (remote, split.namespace.as_str(), backend.service.as_str());
+        by_apex.get(&apex)?.iter().copied().find(|&j| {
+            let other = &splits[j];
+            other.backends.iter().any(|ob| {
+                let next = ob.cluster(other);
+                next != other.cluster && ob.weight > 0 && t.link(&other.cluster, next).is_some()
+            })
         })
     };
     for (i, split) in splits.iter().enumerate() {

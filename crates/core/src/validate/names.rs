@@ -3,7 +3,8 @@
 
 use crate::diagnostics::Diagnostic;
 use crate::topology::{Provider, SourceIndex, Topology, API_VERSION, KIND};
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
+use std::fmt::Arguments;
 
 /// RFC 1123 label: what Kubernetes requires of namespace and Service names.
 pub(super) fn is_dns_label(name: &str) -> bool {
@@ -45,7 +46,12 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
             .with_hint(format!("set `kind: {KIND}`")),
         );
     }
-    label(out, "metadata.name", &t.metadata.name, "topology name");
+    label(
+        out,
+        format_args!("metadata.name"),
+        &t.metadata.name,
+        "topology name",
+    );
     if t.spec.clusters.is_empty() {
         out.push(
             Diagnostic::error("E016", "spec.clusters", "the topology declares no clusters")
@@ -57,7 +63,12 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
     let mut contexts: HashMap<String, usize> = HashMap::new();
     for (i, cluster) in t.spec.clusters.iter().enumerate() {
         let path = format!("spec.clusters[{i}]");
-        label(out, &format!("{path}.name"), &cluster.name, "cluster name");
+        label(
+            out,
+            format_args!("{path}.name"),
+            &cluster.name,
+            "cluster name",
+        );
         if let Some(first) = names.insert(&cluster.name, i) {
             out.push(
                 Diagnostic::error(
@@ -114,12 +125,16 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
         if let Some(lb) = &cluster.load_balancer {
             let mut pools: HashMap<&str, usize> = HashMap::new();
             for (p, pool) in lb.pools.iter().enumerate() {
-                let pool_path = format!("{path}.loadBalancer.pools[{p}].name");
-                subdomain(out, &pool_path, &pool.name, "pool name");
+                subdomain(
+                    out,
+                    format_args!("{path}.loadBalancer.pools[{p}].name"),
+                    &pool.name,
+                    "pool name",
+                );
                 if let Some(first) = pools.insert(&pool.name, p) {
                     duplicate(
                         out,
-                        &pool_path,
+                        &format!("{path}.loadBalancer.pools[{p}].name"),
                         &format!("pool `{}`", pool.name),
                         &format!("{path}.loadBalancer.pools[{first}].name"),
                     );
@@ -127,7 +142,7 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
             }
             subdomain(
                 out,
-                &format!("{path}.loadBalancer.l2Advertisement.name"),
+                format_args!("{path}.loadBalancer.l2Advertisement.name"),
                 &lb.l2_advertisement.name,
                 "L2Advertisement name",
             );
@@ -138,7 +153,7 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
         match &link.cluster_name {
             Some(name) => label(
                 out,
-                &format!("spec.links[{i}].clusterName"),
+                format_args!("spec.links[{i}].clusterName"),
                 name,
                 "link cluster name",
             ),
@@ -163,7 +178,7 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
     for (i, ns) in t.spec.namespaces.iter().enumerate() {
         label(
             out,
-            &format!("spec.namespaces[{i}].name"),
+            format_args!("spec.namespaces[{i}].name"),
             &ns.name,
             "namespace",
         );
@@ -171,12 +186,17 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
     let mut workloads: HashMap<&str, usize> = HashMap::new();
     for (i, w) in t.spec.workloads.iter().enumerate() {
         let path = format!("spec.workloads[{i}]");
-        label(out, &format!("{path}.name"), &w.name, "workload name");
-        label(out, &format!("{path}.namespace"), &w.namespace, "namespace");
+        label(out, format_args!("{path}.name"), &w.name, "workload name");
+        label(
+            out,
+            format_args!("{path}.namespace"),
+            &w.namespace,
+            "namespace",
+        );
         for (s, service) in w.services.iter().enumerate() {
             label(
                 out,
-                &format!("{path}.services[{s}]"),
+                format_args!("{path}.services[{s}]"),
                 service,
                 "service name",
             );
@@ -193,13 +213,13 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
     for (i, e) in t.spec.exports.iter().enumerate() {
         label(
             out,
-            &format!("spec.exports[{i}].namespace"),
+            format_args!("spec.exports[{i}].namespace"),
             &e.namespace,
             "namespace",
         );
         label(
             out,
-            &format!("spec.exports[{i}].service"),
+            format_args!("spec.exports[{i}].service"),
             &e.service,
             "service name",
         );
@@ -208,9 +228,24 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
     let mut apexes: HashMap<(&str, &str, &str), usize> = HashMap::new();
     for (i, s) in t.spec.splits.iter().enumerate() {
         let path = format!("spec.splits[{i}]");
-        label(out, &format!("{path}.namespace"), &s.namespace, "namespace");
-        label(out, &format!("{path}.service"), &s.service, "service name");
-        subdomain(out, &format!("{path}.name"), s.name(), "TrafficSplit name");
+        label(
+            out,
+            format_args!("{path}.namespace"),
+            &s.namespace,
+            "namespace",
+        );
+        label(
+            out,
+            format_args!("{path}.service"),
+            &s.service,
+            "service name",
+        );
+        subdomain(
+            out,
+            format_args!("{path}.name"),
+            s.name(),
+            "TrafficSplit name",
+        );
         if let Some(first) = splits.insert((&s.cluster, &s.namespace, s.name()), i) {
             duplicate(
                 out,
@@ -247,16 +282,16 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
     let mut ingresses: HashMap<(&str, &str), usize> = HashMap::new();
     for (i, ing) in t.spec.ingresses.iter().enumerate() {
         let path = format!("spec.ingresses[{i}]");
-        subdomain(out, &format!("{path}.name"), &ing.name, "Ingress name");
+        subdomain(out, format_args!("{path}.name"), &ing.name, "Ingress name");
         label(
             out,
-            &format!("{path}.namespace"),
+            format_args!("{path}.namespace"),
             &ing.namespace,
             "namespace",
         );
         label(
             out,
-            &format!("{path}.service"),
+            format_args!("{path}.service"),
             &ing.service,
             "service name",
         );
@@ -346,20 +381,26 @@ pub(super) fn provider_fields(t: &Topology, index: &SourceIndex, out: &mut Vec<D
     }
 }
 
-fn label(out: &mut Vec<Diagnostic>, path: &str, name: &str, what: &str) {
+/// Checks a name that must be a DNS label; `path` is written only when it is not.
+fn label(out: &mut Vec<Diagnostic>, path: Arguments<'_>, name: &str, what: &str) {
     if !is_dns_label(name) {
         out.push(
-            Diagnostic::error("E012", path, format!("{what} `{name}` is not a valid name"))
+            Diagnostic::error("E012", path.to_string(), format!("{what} `{name}` is not a valid name"))
                 .with_hint("use at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit"),
         );
     }
 }
 
-fn subdomain(out: &mut Vec<Diagnostic>, path: &str, name: &str, what: &str) {
+/// Checks a name that must be a DNS subdomain; `path` is written only when it is not.
+fn subdomain(out: &mut Vec<Diagnostic>, path: Arguments<'_>, name: &str, what: &str) {
     if !is_dns_subdomain(name) {
         out.push(
-            Diagnostic::error("E012", path, format!("{what} `{name}` is not a valid name"))
-                .with_hint("use lowercase letters, digits, '-' and '.', at most 253 characters"),
+            Diagnostic::error(
+                "E012",
+                path.to_string(),
+                format!("{what} `{name}` is not a valid name"),
+            )
+            .with_hint("use lowercase letters, digits, '-' and '.', at most 253 characters"),
         );
     }
 }

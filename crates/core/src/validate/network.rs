@@ -5,8 +5,8 @@
 use crate::diagnostics::Diagnostic;
 use crate::topology::units::{nets_overlap, AddressRange, Parsed, Unit};
 use crate::topology::{Cluster, LoadBalancerDemand, Provider, Topology};
+use foldhash::{HashMap, HashMapExt};
 use ipnet::IpNet;
-use std::collections::HashMap;
 
 /// A cluster subnet with where it is written.
 pub(super) struct Subnet<'a> {
@@ -314,8 +314,7 @@ fn example_of(net: &IpNet, prefix: u8) -> String {
 
 /// Two kind clusters on one machine cannot both listen on the same address and port.
 fn api_server_clashes(t: &Topology, out: &mut Vec<Diagnostic>) {
-    let mut seen: std::collections::HashMap<(std::net::IpAddr, u16), usize> =
-        std::collections::HashMap::new();
+    let mut seen: HashMap<(std::net::IpAddr, u16), usize> = HashMap::new();
     for (i, cluster) in t.spec.clusters.iter().enumerate() {
         let (Provider::Kind, Some(port)) = (cluster.provider, cluster.api_server_port) else {
             continue;

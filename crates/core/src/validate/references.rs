@@ -8,14 +8,18 @@ use super::mirrors;
 use super::names::is_dns_subdomain;
 use crate::diagnostics::Diagnostic;
 use crate::topology::{expand_template, Cluster, Inventory, Provider, Topology};
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt, HashSet};
 
 pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
     let declared = Inventory::of(t);
     // The declared names, sorted, written once however many references are unknown.
     let known = std::cell::OnceCell::new();
-    let cluster_ref = |out: &mut Vec<Diagnostic>, path: String, name: &str| -> bool {
-        if declared.clusters.contains(name) {
+    // Names checked by hash: the inventory's ordered set costs a string comparison per
+    // level for each of the thousands of references of a large fleet.
+    let clusters: HashSet<&str> = t.spec.clusters.iter().map(|c| c.name.as_str()).collect();
+    // Paths are written only for the references that are wrong.
+    let cluster_ref = |out: &mut Vec<Diagnostic>, path: &dyn Fn() -> String, name: &str| -> bool {
+        if clusters.contains(name) {
             return true;
         }
         let known: &String = known.get_or_init(|| {
@@ -24,14 +28,14 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
             known.into_iter().collect::<Vec<&str>>().join(", ")
         });
         out.push(
-            Diagnostic::error("E040", path, format!("unknown cluster `{name}`")).with_hint(
+            Diagnostic::error("E040", path(), format!("unknown cluster `{name}`")).with_hint(
                 format!("use one of the clusters declared in spec.clusters: {known}"),
             ),
         );
         false
     };
     let service_ref = |out: &mut Vec<Diagnostic>,
-                       path: String,
+                       path: &dyn Fn() -> String,
                        cluster: &str,
                        namespace: &str,
                        service: &str| {
@@ -39,7 +43,7 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
             out.push(
                 Diagnostic::error(
                     "E043",
-                    path,
+                    path(),
                     format!("no workload provides service `{namespace}/{service}` in cluster `{cluster}`"),
                 )
                 .with_hint(format!(
@@ -54,7 +58,11 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
 
     for (i, ns) in t.spec.namespaces.iter().enumerate() {
         for (c, cluster) in ns.clusters.iter().enumerate() {
-            cluster_ref(out, format!("spec.namespaces[{i}].clusters[{c}]"), cluster);
+            cluster_ref(
+                out,
+                &|| format!("spec.namespaces[{i}].clusters[{c}]"),
+                cluster,
+            );
         }
     }
 
@@ -74,13 +82,13 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
             out.push(needs_multicluster(&path, "an export"));
         }
         for (c, cluster) in export.clusters.iter().enumerate() {
-            let cpath = format!("{path}.clusters[{c}]");
-            if !cluster_ref(out, cpath.clone(), cluster) {
+            let cpath = || format!("{path}.clusters[{c}]");
+            if !cluster_ref(out, &cpath, cluster) {
                 continue;
             }
             service_ref(
                 out,
-                format!("{path}.service"),
+                &|| format!("{path}.service"),
                 cluster,
                 &export.namespace,
                 &export.service,
@@ -95,7 +103,7 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
                 out.push(
                     Diagnostic::warning(
                         "W058",
-                        cpath.clone(),
+                        cpath(),
                         format!(
                             "`{}/{}` is exported from `{cluster}` but no link has `{cluster}` as its target, so nothing mirrors it",
                             export.namespace, export.service
@@ -105,7 +113,7 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
                 );
             }
             for link in consumers {
-                if declared.clusters.contains(link.source.as_str())
+                if clusters.contains(link.source.as_str())
                     && !declared.has_namespace(link.source.as_str(), export.namespace.as_str())
                 {
                     out.push(
@@ -127,7 +135,7 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
         }
     }
 
-    check_splits(t, out, &declared, &cluster_ref, &service_ref);
+    check_splits(t, out, &declared, &clusters, &cluster_ref, &service_ref);
     check_ingresses(t, out, &cluster_ref, &service_ref);
 }
 
@@ -140,8 +148,8 @@ fn needs_multicluster(path: &str, what: &str) -> Diagnostic {
     .with_hint("add `multicluster: {}` under spec.mesh.linkerd.extensions")
 }
 
-type ClusterRef<'c> = dyn Fn(&mut Vec<Diagnostic>, String, &str) -> bool + 'c;
-type ServiceRef<'c> = dyn Fn(&mut Vec<Diagnostic>, String, &str, &str, &str) + 'c;
+type ClusterRef<'c> = dyn Fn(&mut Vec<Diagnostic>, &dyn Fn() -> String, &str) -> bool + 'c;
+type ServiceRef<'c> = dyn Fn(&mut Vec<Diagnostic>, &dyn Fn() -> String, &str, &str, &str) + 'c;
 
 fn check_links(
     t: &Topology,
@@ -150,16 +158,21 @@ fn check_links(
     multicluster: bool,
 ) {
     let mut seen: HashMap<(&str, &str), usize> = HashMap::new();
+    // The first cluster of each name, with its index.
+    let mut first_named: HashMap<&str, (usize, &Cluster)> = HashMap::new();
+    for (index, cluster) in t.spec.clusters.iter().enumerate() {
+        first_named.entry(&cluster.name).or_insert((index, cluster));
+    }
     for (i, link) in t.spec.links.iter().enumerate() {
-        let path = format!("spec.links[{i}]");
+        let path = || format!("spec.links[{i}]");
         if !multicluster {
-            out.push(needs_multicluster(&path, "a link"));
+            out.push(needs_multicluster(&path(), "a link"));
         }
-        let source_ok = cluster_ref(out, format!("{path}.source"), &link.source);
-        let target_ok = cluster_ref(out, format!("{path}.target"), &link.target);
+        let source_ok = cluster_ref(out, &|| format!("{}.source", path()), &link.source);
+        let target_ok = cluster_ref(out, &|| format!("{}.target", path()), &link.target);
         if link.source == link.target {
             out.push(
-                Diagnostic::error("E041", format!("{path}.target"), format!("cluster `{}` is linked to itself", link.source))
+                Diagnostic::error("E041", format!("{}.target", path()), format!("cluster `{}` is linked to itself", link.source))
                     .with_hint("a link joins two different clusters: source (gets the mirrors) and target (is mirrored)"),
             );
             continue;
@@ -168,7 +181,7 @@ fn check_links(
             out.push(
                 Diagnostic::error(
                     "E042",
-                    path.clone(),
+                    path(),
                     format!("`{}` is linked to `{}` twice", link.source, link.target),
                 )
                 .with_related(format!("spec.links[{first}]"), "first link")
@@ -178,13 +191,7 @@ fn check_links(
         if !(source_ok && target_ok) {
             continue;
         }
-        let Some((index, target)) = t
-            .spec
-            .clusters
-            .iter()
-            .enumerate()
-            .find(|(_, c)| c.name == link.target)
-        else {
+        let Some(&(index, target)) = first_named.get(link.target.as_str()) else {
             continue;
         };
         if target.provider != Provider::Kind || api_server_address_malformed(target, t) {
@@ -204,7 +211,7 @@ fn check_links(
                         target.name, link.source
                     ),
                 )
-                .with_related(format!("{path}.target"), "the link")
+                .with_related(format!("{}.target", path()), "the link")
                 .with_hint("set apiServerAddress to an address of this machine the other cluster can reach (e.g. the host's LAN IP)"),
             ),
             None => out.push(
@@ -216,7 +223,7 @@ fn check_links(
                         target.name, link.source
                     ),
                 )
-                .with_related(format!("{path}.target"), "the link")
+                .with_related(format!("{}.target", path()), "the link")
                 .with_hint("set `apiServerAddress` (here or in spec.defaults) to an address of this machine the other cluster can reach"),
             ),
             Some(_) => {}
@@ -284,48 +291,44 @@ fn check_template(out: &mut Vec<Diagnostic>, path: &str, template: &str) {
     );
 }
 
+/// An entry of `spec.workloads` or `spec.namespaces`: the list and the index.
+type Entry = (&'static str, usize);
+
 fn check_workloads(t: &Topology, out: &mut Vec<Diagnostic>, cluster_ref: &ClusterRef) {
-    let mut inject: HashMap<(&str, &str), (bool, String)> = HashMap::new();
+    // (cluster, namespace) → what the first entry there asks, and that entry (its list
+    // and index: the path is written only for a conflict).
+    let mut inject: HashMap<(&str, &str), (bool, Entry)> = HashMap::new();
     let entries = t
         .spec
         .workloads
         .iter()
         .enumerate()
-        .map(|(i, w)| {
-            (
-                format!("spec.workloads[{i}]"),
-                &w.namespace,
-                &w.clusters,
-                w.inject,
-            )
-        })
-        .chain(t.spec.namespaces.iter().enumerate().map(|(i, n)| {
-            (
-                format!("spec.namespaces[{i}]"),
-                &n.name,
-                &n.clusters,
-                n.inject,
-            )
-        }));
-    for (path, namespace, clusters, wants) in entries {
+        .map(|(i, w)| (("workloads", i), &w.namespace, &w.clusters, w.inject))
+        .chain(
+            t.spec
+                .namespaces
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (("namespaces", i), &n.name, &n.clusters, n.inject)),
+        );
+    let path = |(list, i): Entry| format!("spec.{list}[{i}]");
+    for (entry, namespace, clusters, wants) in entries {
         for cluster in clusters {
-            if let Some((other, other_path)) = inject.get(&(cluster.as_str(), namespace.as_str())) {
+            if let Some((other, other_entry)) = inject.get(&(cluster.as_str(), namespace.as_str()))
+            {
                 if *other != wants {
                     out.push(
                         Diagnostic::warning(
                             "W056",
-                            format!("{path}.inject"),
+                            format!("{}.inject", path(entry)),
                             format!("namespace `{namespace}` in cluster `{cluster}` is marked inject: {wants} here and inject: {other} elsewhere; meshctl injects it"),
                         )
-                        .with_related(other_path.clone(), "the other entry")
+                        .with_related(path(*other_entry), "the other entry")
                         .with_hint("set `inject` the same way on every entry of the namespace"),
                     );
                 }
             } else {
-                inject.insert(
-                    (cluster.as_str(), namespace.as_str()),
-                    (wants, path.clone()),
-                );
+                inject.insert((cluster.as_str(), namespace.as_str()), (wants, entry));
             }
         }
     }
@@ -333,7 +336,7 @@ fn check_workloads(t: &Topology, out: &mut Vec<Diagnostic>, cluster_ref: &Cluste
     for (i, w) in t.spec.workloads.iter().enumerate() {
         let path = format!("spec.workloads[{i}]");
         for (c, cluster) in w.clusters.iter().enumerate() {
-            cluster_ref(out, format!("{path}.clusters[{c}]"), cluster);
+            cluster_ref(out, &|| format!("{path}.clusters[{c}]"), cluster);
         }
         if w.kustomize.is_none() && w.manifests.is_empty() {
             out.push(
@@ -363,12 +366,13 @@ fn check_splits(
     t: &Topology,
     out: &mut Vec<Diagnostic>,
     declared: &Inventory,
+    clusters: &HashSet<&str>,
     cluster_ref: &ClusterRef,
     service_ref: &ServiceRef,
 ) {
     let smi = t.spec.mesh.smi_enabled();
     // (service, namespace, cluster) of every export.
-    let exports: std::collections::HashSet<(&str, &str, &str)> = t
+    let exports: HashSet<(&str, &str, &str)> = t
         .spec
         .exports
         .iter()
@@ -386,12 +390,12 @@ fn check_splits(
                     .with_hint("add `smi: {version: v0.2.1}` under spec.mesh.linkerd.extensions"),
             );
         }
-        if !cluster_ref(out, format!("{path}.cluster"), &split.cluster) {
+        if !cluster_ref(out, &|| format!("{path}.cluster"), &split.cluster) {
             continue;
         }
         service_ref(
             out,
-            format!("{path}.service"),
+            &|| format!("{path}.service"),
             &split.cluster,
             &split.namespace,
             &split.service,
@@ -425,18 +429,20 @@ fn check_splits(
                     .with_hint("merge the two entries and add their weights"),
                 );
             }
-            let cluster_field = if backend.cluster.is_some() {
-                format!("{bpath}.cluster")
-            } else {
-                format!("{path}.cluster")
+            let cluster_field = || {
+                if backend.cluster.is_some() {
+                    format!("{bpath}.cluster")
+                } else {
+                    format!("{path}.cluster")
+                }
             };
-            if !cluster_ref(out, cluster_field, cluster) {
+            if !cluster_ref(out, &cluster_field, cluster) {
                 continue;
             }
             let before = out.len();
             service_ref(
                 out,
-                format!("{bpath}.service"),
+                &|| format!("{bpath}.service"),
                 cluster,
                 &split.namespace,
                 &backend.service,
@@ -479,7 +485,7 @@ fn check_splits(
             }
             let exported =
                 exports.contains(&(backend.service.as_str(), split.namespace.as_str(), cluster));
-            if !exported && declared.clusters.contains(cluster) {
+            if !exported && clusters.contains(cluster) {
                 out.push(
                     Diagnostic::error(
                         "E045",
@@ -528,7 +534,8 @@ fn check_ingresses(
     cluster_ref: &ClusterRef,
     service_ref: &ServiceRef,
 ) {
-    let mut hosts: HashMap<(String, String, String), String> = HashMap::new();
+    // (cluster, host, path) → the first ingress that claims it.
+    let mut hosts: HashMap<(&str, String, &str), usize> = HashMap::new();
     for (i, ing) in t.spec.ingresses.iter().enumerate() {
         let path = format!("spec.ingresses[{i}]");
         check_template(out, &format!("{path}.host"), &ing.host);
@@ -546,8 +553,8 @@ fn check_ingresses(
             );
         }
         for (c, name) in ing.clusters.iter().enumerate() {
-            let cpath = format!("{path}.clusters[{c}]");
-            if !cluster_ref(out, cpath.clone(), name) {
+            let cpath = || format!("{path}.clusters[{c}]");
+            if !cluster_ref(out, &cpath, name) {
                 continue;
             }
             let Some(cluster) = t.cluster(name) else {
@@ -557,7 +564,7 @@ fn check_ingresses(
                 out.push(
                     Diagnostic::error(
                         "E053",
-                        cpath.clone(),
+                        cpath(),
                         format!(
                             "cluster `{name}` has no ingress controller to serve Ingress `{}`",
                             ing.name
@@ -570,7 +577,7 @@ fn check_ingresses(
             }
             service_ref(
                 out,
-                format!("{path}.service"),
+                &|| format!("{path}.service"),
                 name,
                 &ing.namespace,
                 &ing.service,
@@ -590,11 +597,11 @@ fn check_ingresses(
                         }),
                 );
             }
-            let key = (name.clone(), host.clone(), ing.path.clone());
-            if let Some(first) = hosts.insert(key, path.clone()) {
+            let key = (name.as_str(), host.clone(), ing.path.as_str());
+            if let Some(first) = hosts.insert(key, i) {
                 out.push(
                     Diagnostic::error("E054", format!("{path}.host"), format!("host `{host}` path `{}` in cluster `{name}` is claimed by two ingresses", ing.path))
-                        .with_related(format!("{first}.host"), "the other ingress")
+                        .with_related(format!("spec.ingresses[{first}].host"), "the other ingress")
                         .with_hint("use {cluster} or {context} in the host, or different paths"),
                 );
             }
