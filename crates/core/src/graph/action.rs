@@ -426,7 +426,8 @@ pub fn pipeline(commands: &[ToolCommand]) -> String {
 }
 
 fn path(p: &std::path::Path) -> String {
-    p.display().to_string()
+    // What `display()` prints, without the formatting machinery.
+    p.to_string_lossy().into_owned()
 }
 
 /// The command lines that carry out `action`, in order; a pipeline's stages in order
@@ -459,7 +460,7 @@ pub fn commands(action: &ExternalAction, paths: &Paths) -> Vec<ToolCommand> {
             context,
         } => {
             let mut args = vec![
-                format!("--kube-context={context}"),
+                ["--kube-context=", context].concat(),
                 "upgrade".into(),
                 "--install".into(),
                 release.clone(),
@@ -474,12 +475,12 @@ pub fn commands(action: &ExternalAction, paths: &Paths) -> Vec<ToolCommand> {
                 args.extend(["--version".into(), version.clone()]);
             }
             for (key, value) in values {
-                args.extend(["--set".into(), format!("{key}={value}")]);
+                args.extend(["--set".into(), [key, "=", value].concat()]);
             }
             vec![ToolCommand::new(Tool::Helm, Some(context), args)]
         }
         ExternalAction::LinkerdRender { context, what, .. } => {
-            let flag = format!("--context={context}");
+            let flag = ["--context=", context].concat();
             let args: Vec<String> = match what {
                 // `install` refuses to run where Linkerd is installed; rendering without
                 // looking at the cluster lets the executor diff and apply the output.
@@ -502,15 +503,16 @@ pub fn commands(action: &ExternalAction, paths: &Paths) -> Vec<ToolCommand> {
                     flag,
                     "install".into(),
                     "--ignore-cluster".into(),
-                    format!("--identity-trust-domain={trust_domain}"),
-                    format!("--identity-trust-anchors-file={}", path(trust_anchor)),
-                    format!(
-                        "--identity-issuer-certificate-file={}",
-                        path(issuer_certificate)
-                    ),
-                    format!("--identity-issuer-key-file={}", path(issuer_key)),
+                    ["--identity-trust-domain=", trust_domain].concat(),
+                    ["--identity-trust-anchors-file=", &path(trust_anchor)].concat(),
+                    [
+                        "--identity-issuer-certificate-file=",
+                        &path(issuer_certificate),
+                    ]
+                    .concat(),
+                    ["--identity-issuer-key-file=", &path(issuer_key)].concat(),
                     "--set".into(),
-                    format!("heartbeatSchedule={heartbeat_schedule}"),
+                    ["heartbeatSchedule=", heartbeat_schedule].concat(),
                     "--values".into(),
                     path(webhook_values),
                 ],
@@ -535,7 +537,7 @@ pub fn commands(action: &ExternalAction, paths: &Paths) -> Vec<ToolCommand> {
             ..
         } => {
             let mut link = vec![
-                format!("--context={target_context}"),
+                ["--context=", target_context].concat(),
                 "multicluster".into(),
                 "link".into(),
                 "--cluster-name".into(),
@@ -550,7 +552,7 @@ pub fn commands(action: &ExternalAction, paths: &Paths) -> Vec<ToolCommand> {
                     Tool::Kubectl,
                     Some(source_context),
                     vec![
-                        format!("--context={source_context}"),
+                        ["--context=", source_context].concat(),
                         "apply".into(),
                         "-f".into(),
                         "-".into(),
@@ -565,7 +567,7 @@ pub fn commands(action: &ExternalAction, paths: &Paths) -> Vec<ToolCommand> {
             files,
         } => {
             let mut args = vec![
-                format!("--context={context}"),
+                ["--context=", context].concat(),
                 "apply".into(),
                 "--namespace".into(),
                 namespace.clone(),

@@ -78,16 +78,14 @@ impl DesiredObject {
             what: std::any::type_name::<T>().to_string(),
             source,
         })?;
-        let text = |pointer: &str| {
-            body.pointer(pointer)
-                .and_then(Value::as_str)
-                .map(str::to_string)
-        };
+        // Field by field rather than `Value::pointer`, which copies every token it reads.
+        let text = |value: Option<&Value>| value.and_then(Value::as_str).map(str::to_string);
+        let metadata = body.get("metadata");
         Ok(DesiredObject {
-            api_version: text("/apiVersion").unwrap_or_default(),
-            kind: text("/kind").unwrap_or_default(),
-            namespace: text("/metadata/namespace"),
-            name: text("/metadata/name").unwrap_or_default(),
+            api_version: text(body.get("apiVersion")).unwrap_or_default(),
+            kind: text(body.get("kind")).unwrap_or_default(),
+            namespace: text(metadata.and_then(|m| m.get("namespace"))),
+            name: text(metadata.and_then(|m| m.get("name"))).unwrap_or_default(),
             body,
         })
     }

@@ -32,6 +32,8 @@ struct Builder<'t> {
     inventory: Inventory<'t>,
     /// Clusters some link targets (they get a gateway wait).
     link_targets: HashSet<&'t str>,
+    /// Each cluster's kubeconfig context by name (every node of a cluster carries it).
+    contexts: foldhash::HashMap<&'t str, String>,
     nodes: Vec<Node>,
     edges: Vec<(NodeId, NodeId, Cow<'static, str>)>,
 }
@@ -45,9 +47,7 @@ impl Builder<'_> {
         summary: String,
         desired: Desired,
     ) {
-        let context = cluster
-            .and_then(|c| self.topology.cluster(c))
-            .map(Cluster::context);
+        let context = cluster.and_then(|c| self.contexts.get(c)).cloned();
         self.nodes.push(Node {
             id,
             kind,
@@ -94,9 +94,17 @@ pub fn build(topology: &Topology, paths: &Paths) -> Result<Graph, GraphError> {
             .iter()
             .map(|l| l.target.as_str())
             .collect(),
+        contexts: foldhash::HashMap::default(),
         nodes: Vec::new(),
         edges: Vec::new(),
     };
+    for cluster in &topology.spec.clusters {
+        // The first cluster of a name, as `Topology::cluster` finds it.
+        builder
+            .contexts
+            .entry(cluster.name.as_str())
+            .or_insert_with(|| cluster.context());
+    }
     let mut clusters: Vec<&Cluster> = topology.spec.clusters.iter().collect();
     clusters.sort_by(|a, b| a.name.cmp(&b.name));
 
