@@ -6,7 +6,7 @@ use super::CliError;
 use crate::output::ignore_broken_pipe;
 use crate::output::live::{plan_human, summary_human, Paint};
 use meshctl_executor::progress::TerminalProgress;
-use meshctl_executor::{CancellationToken, LeaseOptions, PlainProgress, ProgressSink};
+use meshctl_executor::{CancellationToken, LeaseOptions, PlainProgress, ProgressSink, Session};
 use std::future::Future;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -37,7 +37,14 @@ pub fn run(args: Args, paint: Paint) -> Result<ExitCode, CliError> {
     live.options.lease = lease_options("meshctl apply", &args.write);
     let _lock = lock_state(&live.paths.state_dir, "apply", &args.write)?;
     let runtime = runtime()?;
-    let plan = runtime.block_on(meshctl_executor::plan(&live.graph, &live.options));
+    // One session for the plan and the apply: the apply reuses the plan's clients and
+    // discovery (and, right after it, its proof that each cluster answers).
+    let session = Session::new(&live.options);
+    let plan = runtime.block_on(meshctl_executor::plan_with(
+        &session,
+        &live.graph,
+        &live.options,
+    ));
     let mut stdout = std::io::stdout().lock();
     ignore_broken_pipe(stdout.write_all(plan_human(&plan, args.verbose, paint).as_bytes()))?;
     drop(stdout);
@@ -75,8 +82,10 @@ pub fn run(args: Args, paint: Paint) -> Result<ExitCode, CliError> {
     };
     let graph = &live.graph;
     let options = &live.options;
+    let session = &session;
     let (summary, interrupted) = runtime.block_on(until_interrupted(|cancel| async move {
-        meshctl_executor::apply_until(graph, &plan, options, progress.as_ref(), &cancel).await
+        meshctl_executor::apply_with(session, graph, &plan, options, progress.as_ref(), &cancel)
+            .await
     }))?;
     let Some(summary) = summary else {
         // Every write meshctl makes is a whole-object server-side apply, so an abandoned

@@ -18,7 +18,10 @@ pub struct ClusterArgs {
     /// Kubeconfig to read contexts from (default: $KUBECONFIG, then ~/.kube/config).
     #[arg(long, value_name = "FILE")]
     pub kubeconfig: Option<PathBuf>,
-    /// How many nodes run at once.
+    /// How many nodes run at once in each cluster (each cluster's API server answers its
+    /// own requests, so clusters do not share the cap), and how many external tool
+    /// processes (kind, helm, linkerd, kubectl) run at once in all (they share this
+    /// machine's CPU).
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..))]
     pub parallelism: u16,
     /// Time limit of one request to a cluster (connect and read).

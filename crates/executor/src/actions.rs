@@ -67,8 +67,11 @@ pub fn renders_objects(action: &ExternalAction) -> bool {
     )
 }
 
-/// Runs one tool command with the run's kubeconfig and PATH.
+/// Runs one tool command with the run's kubeconfig and PATH, once one of the run's tool
+/// slots is free (`--parallelism` processes at once, whatever their cluster).
 async fn run_tool(engine: &Engine, argv: &[String]) -> Result<ToolOutput, ExecutorError> {
+    // The semaphore is never closed; if it were, running unthrottled is still correct.
+    let _slot = engine.tool_slots.acquire().await.ok();
     tools::run_with_env(argv, engine.opts.timeouts.tool, &[], &engine.tool_env()).await
 }
 

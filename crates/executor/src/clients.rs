@@ -1,4 +1,5 @@
-//! One kube client per kubeconfig context, built lazily and cached for the run.
+//! One kube client per kubeconfig context, built lazily and cached for the run (and, in
+//! a [`crate::Session`], for the runs after it: `meshctl apply`'s plan and apply).
 //!
 //! The kubeconfig is `--kubeconfig`, else `KUBECONFIG` (a list, merged as kubectl
 //! does), else `~/.kube/config`. It is re-read when a context is missing: a kind
@@ -9,7 +10,7 @@ use crate::error::ExecutorError;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 
 /// Connection timeouts put on every client.
@@ -63,8 +64,10 @@ struct State {
     kubeconfig: Option<Kubeconfig>,
     /// Clients by context.
     apis: HashMap<String, ClusterApi>,
-    /// Contexts whose cluster answered once this run.
-    reachable: HashMap<String, ()>,
+    /// Clients built so far.
+    built: usize,
+    /// Contexts whose cluster answered, and when it was proved (`GET /version`).
+    reachable: HashMap<String, Instant>,
 }
 
 impl Clients {
@@ -140,6 +143,7 @@ impl Clients {
         // Two first uses may race: the first one stored wins, so the run has one client
         // (one connection pool) per context.
         let mut state = self.state.lock().await;
+        state.built += 1;
         Ok(state.apis.entry(context.to_string()).or_insert(api).clone())
     }
 
@@ -160,7 +164,7 @@ impl Clients {
                     .lock()
                     .await
                     .reachable
-                    .insert(context.to_string(), ());
+                    .insert(context.to_string(), Instant::now());
                 Ok(api)
             }
             Err(e) => Err(ExecutorError::Unreachable {
@@ -170,6 +174,19 @@ impl Clients {
                 message: e.to_string(),
             }),
         }
+    }
+
+    /// Forgets the proofs that clusters answer older than `age`, so those clusters are
+    /// probed again on their next use (the clients themselves are kept).
+    pub async fn forget_proofs_older_than(&self, age: Duration) {
+        let mut state = self.state.lock().await;
+        state.reachable.retain(|_, proved| proved.elapsed() < age);
+    }
+
+    /// How many clients were built so far (a cached one is not counted again): each
+    /// costs a few ms of CPU.
+    pub async fn built(&self) -> usize {
+        self.state.lock().await.built
     }
 
     /// Forgets a context's client and the kubeconfig read, so the next use re-reads it

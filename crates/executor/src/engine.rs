@@ -1,9 +1,11 @@
-//! What one run shares: clients, the discovery cache, the topology's ApplySet, the
-//! options, and the desired objects of every cluster in the graph.
+//! What one run shares: clients and the discovery cache (its [`Session`]'s), the
+//! topology's ApplySet, the options, the desired objects of every cluster in the graph,
+//! and the slots for external tool processes.
 
 use crate::clients::Clients;
 use crate::discovery::Discovery;
 use crate::ownership::{group_kind, ApplySet};
+use crate::session::Session;
 use crate::ExecutorOptions;
 use meshctl_core::graph::{Desired, Graph, Node, NodeId, NodeKind, Paths};
 use meshctl_core::live::compare::without_server_fields;
@@ -12,6 +14,8 @@ use meshctl_core::live::{LivePlan, ObjectRef};
 use meshctl_core::render::DesiredObject;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+use tokio::sync::Semaphore;
 
 /// A cluster of the graph.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -22,8 +26,13 @@ pub struct ClusterRef {
 
 /// Shared state of one plan, apply, status or destroy.
 pub struct Engine {
-    pub clients: Clients,
-    pub discovery: Discovery,
+    pub clients: Arc<Clients>,
+    pub discovery: Arc<Discovery>,
+    /// External tool processes (kind, helm, linkerd, kubectl) running at once in the
+    /// whole run: `--parallelism` of them. They use this machine's CPU, unlike API
+    /// requests, which each cluster's server answers (those are capped per cluster, by
+    /// the scheduler).
+    pub tool_slots: Semaphore,
     pub applyset: ApplySet,
     pub opts: ExecutorOptions,
     /// Clusters by name.
@@ -42,7 +51,13 @@ pub struct Engine {
 }
 
 impl Engine {
+    /// An engine with a session of its own (nothing reused from an earlier run).
     pub fn new(graph: &Graph, opts: &ExecutorOptions) -> Engine {
+        Engine::in_session(graph, opts, &Session::new(opts))
+    }
+
+    /// An engine that uses (and adds to) `session`'s clients and discovery.
+    pub fn in_session(graph: &Graph, opts: &ExecutorOptions, session: &Session) -> Engine {
         let mut clusters = BTreeMap::new();
         let mut first_applier: HashMap<(String, ObjectRef), NodeId> = HashMap::new();
         let mut managers = HashMap::new();
@@ -82,8 +97,9 @@ impl Engine {
             }
         }
         Engine {
-            clients: Clients::new(opts.kubeconfig.as_deref(), opts.timeouts.connection),
-            discovery: Discovery::new(),
+            clients: Arc::clone(&session.clients),
+            discovery: Arc::clone(&session.discovery),
+            tool_slots: Semaphore::new(opts.parallelism.max(1)),
             applyset: ApplySet::for_topology(&opts.topology_name),
             opts: opts.clone(),
             clusters,
@@ -99,8 +115,13 @@ impl Engine {
     /// rendered, so each cluster's ApplySet parent is written once, listing every kind,
     /// instead of once more for each kind a rendered node brings (each write a read and
     /// a patch on that node's path).
-    pub fn for_apply(graph: &Graph, opts: &ExecutorOptions, plan: &LivePlan) -> Engine {
-        let mut engine = Engine::new(graph, opts);
+    pub fn for_apply(
+        graph: &Graph,
+        opts: &ExecutorOptions,
+        plan: &LivePlan,
+        session: &Session,
+    ) -> Engine {
+        let mut engine = Engine::in_session(graph, opts, session);
         for node in &plan.nodes {
             let Some(cluster) = &node.cluster else {
                 continue;

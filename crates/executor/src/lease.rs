@@ -20,7 +20,13 @@
 //!
 //! Every acquire, renewal and release is one optimistic-concurrency write (409 on a
 //! stale resourceVersion means someone else wrote in between: read again and decide
-//! again). These are the only writes a no-op apply makes.
+//! again). A no-op apply takes no Lease at all.
+//!
+//! Acquiring costs a read and a write, except where the plan says the Lease cannot have
+//! been taken yet (no ApplySet parent: meshctl never wrote there; or a kind cluster this
+//! run creates): there the create is sent first, one request, and only its 409
+//! (AlreadyExists) falls back to the read. The create is atomic, so the guess being
+//! wrong costs a request, never safety.
 
 use crate::api::ClusterApi;
 use crate::discovery::api_error;
@@ -108,6 +114,9 @@ pub struct Leases {
     lost: CancellationToken,
     /// Why (for the summary).
     problems: Mutex<Vec<String>>,
+    /// Clusters whose Lease most likely does not exist yet: created without a read
+    /// first (see the module doc).
+    likely_absent: HashSet<String>,
 }
 
 /// What the Lease as read says about taking it.
@@ -130,7 +139,15 @@ impl Leases {
             slots: Mutex::new(BTreeMap::new()),
             lost,
             problems: Mutex::new(Vec::new()),
+            likely_absent: HashSet::new(),
         }
+    }
+
+    /// Marks the clusters where the Lease most likely does not exist yet, so taking it
+    /// starts with the create (see the module doc).
+    pub fn likely_absent_in(mut self, clusters: impl IntoIterator<Item = String>) -> Leases {
+        self.likely_absent.extend(clusters);
+        self
     }
 
     /// `holderIdentity` this run writes.
@@ -309,6 +326,8 @@ impl Leases {
         let started = Instant::now();
         let mut told_waiting = false;
         let mut transient_failures = 0u32;
+        // Guess "absent" once: a 409 from the create sends the next turn to the read.
+        let mut guess_absent = self.likely_absent.contains(&api.cluster);
         loop {
             if cancel.is_cancelled() {
                 return Err(ExecutorError::Interrupted(format!(
@@ -318,7 +337,12 @@ impl Leases {
                 )));
             }
             let now = Timestamp::now();
-            let attempt = match self.read(api).await {
+            let current = if std::mem::take(&mut guess_absent) {
+                Ok(None)
+            } else {
+                self.read(api).await
+            };
+            let attempt = match current {
                 Ok(current) => match self.judge(current.as_ref(), now) {
                     Verdict::Create => {
                         let lease = Lease {
@@ -582,6 +606,29 @@ impl LeasedRunner {
     }
 }
 
+/// The clusters where the Lease most likely does not exist yet: the plan found no
+/// ApplySet parent there (meshctl never wrote to it), or the run creates the cluster.
+pub fn likely_unleased(graph: &Graph, plan: &LivePlan) -> Vec<String> {
+    let created: HashSet<&str> = plan
+        .nodes
+        .iter()
+        .filter(|n| n.action() == LiveAction::Create)
+        .filter_map(|n| graph.node(&n.id))
+        .filter(|n| n.kind == NodeKind::Cluster)
+        .filter_map(|n| n.cluster.as_deref())
+        .collect();
+    plan.clusters
+        .iter()
+        .filter(|c| {
+            created.contains(c.name.as_str())
+                || c.inventory
+                    .as_ref()
+                    .is_some_and(|i| i.action == LiveAction::Create)
+        })
+        .map(|c| c.name.clone())
+        .collect()
+}
+
 /// The clusters an apply of `plan` writes to: where a selected node is not unchanged,
 /// or something is to be pruned. A converged cluster is not leased, so a no-op apply
 /// writes nothing at all.
@@ -653,6 +700,7 @@ mod tests {
             slots: Mutex::new(BTreeMap::new()),
             lost: CancellationToken::new(),
             problems: Mutex::new(Vec::new()),
+            likely_absent: HashSet::new(),
         }
     }
 

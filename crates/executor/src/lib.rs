@@ -38,6 +38,7 @@ pub mod planner;
 pub mod preflight;
 pub mod progress;
 pub mod scheduler;
+pub mod session;
 pub mod tools;
 pub mod trust;
 pub mod wait;
@@ -49,6 +50,7 @@ pub use lease::LeaseOptions;
 pub use meshctl_core::live::LivePlan;
 pub use progress::{NoProgress, PlainProgress, ProgressEvent, ProgressSink, TerminalProgress};
 pub use scheduler::RetryPolicy;
+pub use session::Session;
 /// The interrupt of an apply or destroy ([`apply_until`], [`destroy_until`]).
 pub use tokio_util::sync::CancellationToken;
 
@@ -91,7 +93,8 @@ impl Default for Timeouts {
 pub struct ExecutorOptions {
     /// `--kubeconfig`; else `KUBECONFIG`, else `~/.kube/config`.
     pub kubeconfig: Option<PathBuf>,
-    /// Nodes run at once (`--parallelism`, default 8).
+    /// `--parallelism`, default 8: nodes running at once in each cluster, and external
+    /// tool processes running at once in the whole run.
     pub parallelism: usize,
     /// Take over fields other managers own on objects meshctl does not own yet.
     pub force_conflicts: bool,
@@ -134,7 +137,13 @@ impl ExecutorOptions {
 /// nodes are unknown, while the other clusters are planned; missing or mismatched tools
 /// are listed in `preflight`.
 pub async fn plan(graph: &Graph, opts: &ExecutorOptions) -> LivePlan {
-    let engine = Arc::new(Engine::new(graph, opts));
+    plan_with(&Session::new(opts), graph, opts).await
+}
+
+/// [`plan`] with `session`'s clients and discovery (built and learned here, kept there
+/// for the [`apply_with`] that follows).
+pub async fn plan_with(session: &Session, graph: &Graph, opts: &ExecutorOptions) -> LivePlan {
+    let engine = Arc::new(Engine::in_session(graph, opts, session));
     let requirements = preflight::requirements(graph, &engine);
     let mut problems = preflight::check(&requirements, &engine).await;
     problems.extend(preflight::check_machine(graph, &engine).await);
@@ -256,7 +265,22 @@ pub async fn apply_until(
     sink: &dyn ProgressSink,
     cancel: &CancellationToken,
 ) -> ApplySummary {
-    let engine = Arc::new(Engine::for_apply(graph, opts, plan));
+    apply_with(&Session::new(opts), graph, plan, opts, sink, cancel).await
+}
+
+/// [`apply_until`] reusing what `session` holds from the [`plan_with`] that made `plan`:
+/// no client is built again, no discovery asked again, and a cluster that answered the
+/// plan moments ago is not probed again (see [`session`]).
+pub async fn apply_with(
+    session: &Session,
+    graph: &Graph,
+    plan: &LivePlan,
+    opts: &ExecutorOptions,
+    sink: &dyn ProgressSink,
+    cancel: &CancellationToken,
+) -> ApplySummary {
+    session.refresh_for_run().await;
+    let engine = Arc::new(Engine::for_apply(graph, opts, plan, session));
     let mut problems = preflight::check(&preflight::requirements(graph, &engine), &engine).await;
     problems.extend(preflight::check_machine(graph, &engine).await);
     problems.extend(trust::new_anchor_conflicts(graph, &engine).await);
@@ -280,10 +304,19 @@ pub async fn apply_until(
                 (id.clone(), deps)
             })
             .collect(),
+        // `--parallelism` is per cluster: each answers its own requests.
+        lanes: graph
+            .nodes()
+            .filter(|n| engine.selected.contains(&n.id))
+            .filter_map(|n| n.cluster.clone().map(|c| (n.id.clone(), c)))
+            .collect(),
     };
     // A lost Lease stops the run like an interrupt, without cancelling the caller's token.
     let run_cancel = cancel.child_token();
-    let leases = Arc::new(lease::Leases::new(&engine, &opts.lease, run_cancel.clone()));
+    let leases = Arc::new(
+        lease::Leases::new(&engine, &opts.lease, run_cancel.clone())
+            .likely_absent_in(lease::likely_unleased(graph, plan)),
+    );
     let written = lease::written_clusters(graph, plan, &engine);
     if let Err(e) = leases
         .acquire_reachable(&engine, &written, sink, &run_cancel)

@@ -1,6 +1,8 @@
 //! A ready-queue over the graph: a node starts as soon as all of its dependencies are
 //! done (not wave by wave, so one slow cluster does not hold back the others), at most
-//! `parallelism` at a time. A failed node stops only its dependents, which are skipped
+//! `parallelism` at a time in each lane (apply: a lane per cluster, since each cluster's
+//! requests go to its own API server; external tool processes, which share this
+//! machine, are capped for the whole run by the engine instead). A failed node stops only its dependents, which are skipped
 //! naming it; independent branches finish. Transient failures are retried with
 //! exponential backoff and jitter (honouring Retry-After) within a per-node budget.
 //!
@@ -99,10 +101,20 @@ pub trait NodeRunner: Send + Sync + 'static {
 #[derive(Debug, Clone, Default)]
 pub struct Schedule {
     pub dependencies: BTreeMap<NodeId, BTreeSet<NodeId>>,
+    /// The lane of each node (its cluster): `parallelism` is per lane. Nodes not listed
+    /// share one lane.
+    pub lanes: BTreeMap<NodeId, String>,
 }
 
-/// Runs every node of `schedule` and returns each one's outcome; after `cancel`, only
-/// the nodes already running (see the module doc).
+impl Schedule {
+    fn lane(&self, id: &NodeId) -> &str {
+        self.lanes.get(id).map(String::as_str).unwrap_or_default()
+    }
+}
+
+/// Runs every node of `schedule`, at most `parallelism` at once per lane, and returns
+/// each one's outcome; after `cancel`, only the nodes already running (see the module
+/// doc).
 pub async fn run(
     schedule: &Schedule,
     parallelism: usize,
@@ -141,10 +153,20 @@ pub async fn run(
     let mut jobs: JoinSet<(NodeId, u32, Result<NodeReport, ExecutorError>)> = JoinSet::new();
     let mut rng = Jitter::seeded();
 
+    // Nodes running (or waiting to retry) per lane.
+    let mut running: BTreeMap<&str, usize> = BTreeMap::new();
     let mut told = false;
     loop {
-        while jobs.len() < parallelism && !cancel.is_cancelled() {
-            let Some(id) = ready.pop() else { break };
+        while !cancel.is_cancelled() {
+            // The longest-ready node whose lane has room (`ready` pops from the end).
+            let Some(at) = ready
+                .iter()
+                .rposition(|id| running.get(schedule.lane(id)).copied().unwrap_or(0) < parallelism)
+            else {
+                break;
+            };
+            let id = ready.remove(at);
+            *running.entry(schedule.lane(&id)).or_default() += 1;
             sink.event(&ProgressEvent::Started { id: id.clone() });
             started.insert(id.clone(), Instant::now());
             spawn(
@@ -180,6 +202,29 @@ pub async fn run(
             // the run goes on and the node stays without an outcome (reported below).
             Err(_) => continue,
         };
+        if let Err(error) = &result {
+            let elapsed = started.get(&id).map(Instant::elapsed).unwrap_or_default();
+            let delay = retry.delay(attempt, rng.next(), error.retry_after());
+            if error.is_transient()
+                && attempt < retry.attempts
+                && elapsed + delay < node_budget
+                && !cancel.is_cancelled()
+            {
+                // A node waiting for its retry keeps its place in its lane.
+                sink.event(&ProgressEvent::Retrying {
+                    id: id.clone(),
+                    attempt,
+                    delay,
+                    error: error.to_string(),
+                });
+                let left = node_budget.saturating_sub(elapsed + delay);
+                spawn(&mut jobs, &runner, id, attempt + 1, delay, left, cancel);
+                continue;
+            }
+        }
+        if let Some(n) = running.get_mut(schedule.lane(&id)) {
+            *n = n.saturating_sub(1);
+        }
         match result {
             Ok(report) => {
                 let detail = if report.detail.is_empty() {
@@ -208,23 +253,6 @@ pub async fn run(
                 }
             }
             Err(error) => {
-                let elapsed = started.get(&id).map(Instant::elapsed).unwrap_or_default();
-                let delay = retry.delay(attempt, rng.next(), error.retry_after());
-                if error.is_transient()
-                    && attempt < retry.attempts
-                    && elapsed + delay < node_budget
-                    && !cancel.is_cancelled()
-                {
-                    sink.event(&ProgressEvent::Retrying {
-                        id: id.clone(),
-                        attempt,
-                        delay,
-                        error: error.to_string(),
-                    });
-                    let left = node_budget.saturating_sub(elapsed + delay);
-                    spawn(&mut jobs, &runner, id, attempt + 1, delay, left, cancel);
-                    continue;
-                }
                 sink.event(&ProgressEvent::Failed {
                     id: id.clone(),
                     error: error.to_string(),
@@ -350,6 +378,7 @@ mod tests {
                 .iter()
                 .map(|(n, deps)| (id(n), deps.iter().map(|d| id(d)).collect()))
                 .collect(),
+            lanes: BTreeMap::new(),
         }
     }
 
@@ -529,6 +558,7 @@ mod tests {
         let names: Vec<String> = (0..6).map(|i| format!("n{i}")).collect();
         let sched = Schedule {
             dependencies: names.iter().map(|n| (id(n), BTreeSet::new())).collect(),
+            lanes: BTreeMap::new(),
         };
         let mut script = Script::new();
         for n in &names {
@@ -537,13 +567,53 @@ mod tests {
         let script = Arc::new(script);
         go(&sched, Arc::clone(&script), 2).await;
         let log = script.log.lock().unwrap().clone();
+        assert_eq!(peak_running(&log, |_| true), 2, "{log:?}");
+    }
+
+    /// The most nodes whose name `matches` that ran at once, by the start/end log.
+    fn peak_running(log: &[String], matches: impl Fn(&str) -> bool) -> i32 {
         let mut running = 0i32;
         let mut peak = 0;
-        for line in &log {
-            running += if line.starts_with("start") { 1 } else { -1 };
-            peak = peak.max(running);
+        for line in log {
+            let (event, name) = line.split_once(' ').unwrap();
+            if matches(name) {
+                running += if event == "start" { 1 } else { -1 };
+                peak = peak.max(running);
+            }
         }
-        assert_eq!(peak, 2, "{log:?}");
+        peak
+    }
+
+    #[tokio::test]
+    async fn parallelism_is_per_lane() {
+        // Three clusters of four nodes each, parallelism 2: two per cluster at a time,
+        // six in all.
+        let mut sched = Schedule::default();
+        for cluster in ["a", "b", "c"] {
+            for i in 0..4 {
+                let name = id(&format!("{cluster}{i}"));
+                sched.dependencies.insert(name.clone(), BTreeSet::new());
+                sched.lanes.insert(name, cluster.to_string());
+            }
+        }
+        let mut script = Script::new();
+        for name in sched.dependencies.keys() {
+            script.delay_ms.insert(name.0.clone(), 40);
+        }
+        let script = Arc::new(script);
+        let outcomes = go(&sched, Arc::clone(&script), 2).await;
+        assert!(outcomes
+            .values()
+            .all(|o| matches!(o, NodeOutcome::Done { .. })));
+        let log = script.log.lock().unwrap().clone();
+        for cluster in ["a", "b", "c"] {
+            assert_eq!(
+                peak_running(&log, |n| n.starts_with(cluster)),
+                2,
+                "cluster {cluster}: {log:?}"
+            );
+        }
+        assert_eq!(peak_running(&log, |_| true), 6, "{log:?}");
     }
 
     #[test]

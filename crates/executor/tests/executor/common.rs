@@ -140,15 +140,16 @@ pub fn lease_requests(cluster: &FakeCluster) -> Vec<String> {
         .collect()
 }
 
-/// The Lease writes one after another, each named by what it did: `acquire` (it names
-/// a holder and was the first), `renew` (later, still naming one), `release` (clears
-/// the holder).
+/// The Lease writes that succeeded, one after another, each named by what it did:
+/// `acquire` (it names a holder and was the first), `renew` (later, still naming one),
+/// `release` (clears the holder). A refused write (the create's 409 where the Lease
+/// exists) did nothing and is not listed.
 pub fn lease_writes(cluster: &FakeCluster) -> Vec<&'static str> {
     let mut out = Vec::new();
     for r in cluster
         .requests()
         .iter()
-        .filter(|r| is_lease(r) && r.is_write())
+        .filter(|r| is_lease(r) && r.is_write() && (200..300).contains(&r.status))
     {
         let body: Value = r
             .body

@@ -34,9 +34,16 @@ async fn apply_writes_what_plan_announced_and_a_second_run_writes_nothing() {
     for c in &f.clusters {
         assert_eq!(object_writes(c), 3, "{}: 2 namespaces + parent", c.name());
         assert_eq!(lease_writes(c), ["acquire", "release"], "{}", c.name());
+        // meshctl never wrote here (the plan found no ApplySet parent): the Lease is
+        // created without a read first, and released at the end. Two requests.
         assert_eq!(
-            lease_requests(c)[0],
-            "GET /apis/coordination.k8s.io/v1/namespaces/kube-system/leases/meshctl-exec-test"
+            lease_requests(c),
+            [
+                "POST /apis/coordination.k8s.io/v1/namespaces/kube-system/leases",
+                "PUT /apis/coordination.k8s.io/v1/namespaces/kube-system/leases/meshctl-exec-test"
+            ],
+            "{}",
+            c.name()
         );
         let released = lease(c).expect("the Lease stays, released");
         assert!(
@@ -128,6 +135,17 @@ async fn a_changed_field_is_one_update_with_its_diff_and_one_write() {
     assert!(apply(&after, &p, &opts, &NoProgress).await.is_success());
     for c in &f.clusters {
         assert_eq!(object_writes(c), 1, "{}", c.name());
+        // The Lease exists (released by the first run): read, take, release.
+        assert_eq!(
+            lease_requests(c),
+            [
+                "GET /apis/coordination.k8s.io/v1/namespaces/kube-system/leases/meshctl-exec-test",
+                "PUT /apis/coordination.k8s.io/v1/namespaces/kube-system/leases/meshctl-exec-test",
+                "PUT /apis/coordination.k8s.io/v1/namespaces/kube-system/leases/meshctl-exec-test"
+            ],
+            "{}",
+            c.name()
+        );
         let shop = c.object("v1", "Namespace", None, "shop").unwrap();
         assert!(shop["metadata"]["annotations"]
             .get("linkerd.io/inject")

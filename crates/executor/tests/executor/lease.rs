@@ -258,3 +258,49 @@ async fn a_run_whose_lease_is_taken_stops_launching_nodes_and_leaves_the_new_hol
         "west was ours, and released"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lease_where_the_plan_saw_no_parent_costs_one_request_and_a_wrong_guess_three() {
+    // east: a released Lease is left (a run that took it and wrote nothing, say) though
+    // meshctl's ApplySet parent is absent; west: nothing at all.
+    let f = Fixture::start(&["east", "west"]);
+    let opts = f.options();
+    let graph = f.graph(&topology(&["shop"], false));
+    let east = f.cluster("east");
+    east.apply_as(
+        "meshctl",
+        json!({
+            "apiVersion": "coordination.k8s.io/v1",
+            "kind": "Lease",
+            "metadata": {"name": "meshctl-exec-test", "namespace": "kube-system"},
+            "spec": {"leaseDurationSeconds": 60}
+        }),
+    )
+    .unwrap();
+    let p = plan(&graph, &opts).await;
+    f.clear_requests();
+    let summary = apply(&graph, &p, &opts, &NoProgress).await;
+    assert!(summary.is_success(), "{summary:#?}");
+    let path = "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases";
+    let acquired = |c: &meshctl_testkit::FakeCluster| {
+        let mut requests = crate::common::lease_requests(c);
+        requests.pop(); // the release
+        requests
+    };
+    // West: the create alone took it.
+    assert_eq!(acquired(f.cluster("west")), [format!("POST {path}")]);
+    // East: the create's 409 sent it to the read, then the update took it.
+    assert_eq!(
+        acquired(east),
+        [
+            format!("POST {path}"),
+            format!("GET {path}/meshctl-exec-test"),
+            format!("PUT {path}/meshctl-exec-test"),
+        ]
+    );
+    assert_eq!(lease_writes(east), ["acquire", "release"]);
+    for c in &f.clusters {
+        assert_eq!(holder(c), None, "{}: released", c.name());
+        assert!(object_writes(c) > 0, "{}: applied", c.name());
+    }
+}

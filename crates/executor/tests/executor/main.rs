@@ -12,5 +12,6 @@ mod lifecycle;
 mod links;
 mod ownership;
 mod rollout;
+mod session;
 mod trust;
 mod walkthrough;
