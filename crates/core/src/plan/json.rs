@@ -40,6 +40,7 @@ struct PlanFormatter {
 impl PlanFormatter {
     /// A line break (after a comma unless `first`) and the indentation of `depth`, then
     /// `tail`.
+    #[inline]
     fn line<W: ?Sized + Write>(
         &self,
         writer: &mut W,
@@ -62,12 +63,14 @@ impl PlanFormatter {
 }
 
 impl Formatter for PlanFormatter {
+    #[inline]
     fn begin_array<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
         self.depth += 1;
         self.has_value = false;
         writer.write_all(b"[")
     }
 
+    #[inline]
     fn end_array<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
         self.depth -= 1;
         if self.has_value {
@@ -77,6 +80,7 @@ impl Formatter for PlanFormatter {
         }
     }
 
+    #[inline]
     fn begin_array_value<W: ?Sized + Write>(
         &mut self,
         writer: &mut W,
@@ -85,17 +89,20 @@ impl Formatter for PlanFormatter {
         self.line(writer, first, self.depth, b"")
     }
 
+    #[inline]
     fn end_array_value<W: ?Sized + Write>(&mut self, _writer: &mut W) -> io::Result<()> {
         self.has_value = true;
         Ok(())
     }
 
+    #[inline]
     fn begin_object<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
         self.depth += 1;
         self.has_value = false;
         writer.write_all(b"{")
     }
 
+    #[inline]
     fn end_object<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
         self.depth -= 1;
         if self.has_value {
@@ -105,6 +112,7 @@ impl Formatter for PlanFormatter {
         }
     }
 
+    #[inline]
     fn begin_object_key<W: ?Sized + Write>(
         &mut self,
         writer: &mut W,
@@ -117,20 +125,24 @@ impl Formatter for PlanFormatter {
         self.line(writer, first, self.depth, b"\"")
     }
 
+    #[inline]
     fn end_object_key<W: ?Sized + Write>(&mut self, _writer: &mut W) -> io::Result<()> {
         self.in_key = false;
         Ok(())
     }
 
+    #[inline]
     fn begin_object_value<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
         writer.write_all(b"\": ")
     }
 
+    #[inline]
     fn end_object_value<W: ?Sized + Write>(&mut self, _writer: &mut W) -> io::Result<()> {
         self.has_value = true;
         Ok(())
     }
 
+    #[inline]
     fn begin_string<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
         if std::mem::take(&mut self.key_quote_written) {
             return Ok(());
@@ -138,6 +150,7 @@ impl Formatter for PlanFormatter {
         writer.write_all(b"\"")
     }
 
+    #[inline]
     fn end_string<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
         if self.in_key {
             return Ok(());

@@ -14,28 +14,14 @@ use std::fmt::{self, Write};
 /// The paths of the leaves of `desired` that are the string `text`, sorted (a path
 /// written twice keeps its last leaf, as in the diff's map of leaves).
 pub(super) fn leaves_equal_to(desired: &Desired, text: &str) -> Vec<String> {
-    let mut search = LeafSearch {
-        text,
-        path: String::new(),
-        matches: Vec::new(),
-    };
-    let walked = match desired {
-        Desired::Objects(objects) => objects.iter().try_for_each(|object| {
-            search.path.clear();
-            search.path.push_str(&object.kind);
-            search.path.push('/');
-            if let Some(namespace) = &object.namespace {
-                search.path.push_str(namespace);
-                search.path.push('/');
-            }
-            search.path.push_str(&object.name);
-            search.path.push(':');
-            object.body.serialize(&mut search)
-        }),
-        Desired::Action(action) => action.serialize(&mut search),
-    };
-    if walked.is_err() {
-        // Only a value serde_json could not write either; it has no leaves to show.
+    // A first walk without paths says whether any leaf matches; most states have none.
+    let mut probe = LeafSearch::new(text, false);
+    if walk(desired, &mut probe).is_err() || !probe.found {
+        // (An error is a value serde_json could not write either: no leaves to show.)
+        return Vec::new();
+    }
+    let mut search = LeafSearch::new(text, true);
+    if walk(desired, &mut search).is_err() {
         return Vec::new();
     }
     let mut paths: Vec<String> = search
@@ -47,17 +33,56 @@ pub(super) fn leaves_equal_to(desired: &Desired, text: &str) -> Vec<String> {
     paths
 }
 
+/// Serializes `desired` into `search`, each object's leaves under its reference.
+fn walk(desired: &Desired, search: &mut LeafSearch<'_>) -> Result {
+    match desired {
+        Desired::Objects(objects) => objects.iter().try_for_each(|object| {
+            if search.tracking {
+                search.path.clear();
+                search.path.push_str(&object.kind);
+                search.path.push('/');
+                if let Some(namespace) = &object.namespace {
+                    search.path.push_str(namespace);
+                    search.path.push('/');
+                }
+                search.path.push_str(&object.name);
+                search.path.push(':');
+            }
+            object.body.serialize(&mut *search)
+        }),
+        Desired::Action(action) => action.serialize(search),
+    }
+}
+
 /// The state of the walk.
 struct LeafSearch<'a> {
     text: &'a str,
-    /// The path of the value being serialized.
+    /// Whether paths are kept (else the walk only says whether any leaf matches).
+    tracking: bool,
+    /// Some leaf matched.
+    found: bool,
+    /// The path of the value being serialized (when tracking).
     path: String,
     /// Each path a matching leaf was seen at, and whether the last leaf seen there matched.
     matches: Vec<(String, bool)>,
 }
 
-impl LeafSearch<'_> {
+impl<'a> LeafSearch<'a> {
+    fn new(text: &'a str, tracking: bool) -> LeafSearch<'a> {
+        LeafSearch {
+            text,
+            tracking,
+            found: false,
+            path: String::new(),
+            matches: Vec::new(),
+        }
+    }
+
     fn leaf(&mut self, matches: bool) {
+        self.found |= matches;
+        if !self.tracking {
+            return;
+        }
         // Another leaf at a path already seen replaces it, as in the diff's map.
         if let Some(seen) = self.matches.iter_mut().find(|(p, _)| *p == self.path) {
             seen.1 = matches;
@@ -68,14 +93,22 @@ impl LeafSearch<'_> {
 
     /// Starts the key of an object's entry: the separator `flatten` puts before it.
     fn push_separator(&mut self) {
-        if !self.path.is_empty() {
+        if self.tracking && !self.path.is_empty() {
             let separator = if self.path.ends_with(':') { ' ' } else { '.' };
             self.path.push(separator);
         }
     }
 
+    fn push_key(&mut self, key: &str) {
+        if self.tracking {
+            self.path.push_str(key);
+        }
+    }
+
     fn push_index(&mut self, index: usize) {
-        let _ = write!(self.path, "[{index}]");
+        if self.tracking {
+            let _ = write!(self.path, "[{index}]");
+        }
     }
 }
 
@@ -196,7 +229,7 @@ impl<'s, 'a> ser::Serializer for &'s mut LeafSearch<'a> {
         // `{variant: value}`
         let base = self.path.len();
         self.push_separator();
-        self.path.push_str(variant);
+        self.push_key(variant);
         value.serialize(&mut *self)?;
         self.path.truncate(base);
         Ok(())
@@ -226,7 +259,7 @@ impl<'s, 'a> ser::Serializer for &'s mut LeafSearch<'a> {
         // `{variant: [items]}`
         let outer = self.path.len();
         self.push_separator();
-        self.path.push_str(variant);
+        self.push_key(variant);
         Ok(Items {
             base: self.path.len(),
             outer,
@@ -256,7 +289,7 @@ impl<'s, 'a> ser::Serializer for &'s mut LeafSearch<'a> {
         // `{variant: {fields}}`
         let outer = self.path.len();
         self.push_separator();
-        self.path.push_str(variant);
+        self.push_key(variant);
         Ok(Entries {
             base: self.path.len(),
             outer,
@@ -352,7 +385,7 @@ struct Entries<'s, 'a> {
 impl Entries<'_, '_> {
     fn field<T: ?Sized + Serialize>(&mut self, key: &str, value: &T) -> Result {
         self.search.push_separator();
-        self.search.path.push_str(key);
+        self.search.push_key(key);
         self.value(value)
     }
 
@@ -377,6 +410,9 @@ impl ser::SerializeMap for Entries<'_, '_> {
     type Ok = ();
     type Error = SearchError;
     fn serialize_key<T: ?Sized + Serialize>(&mut self, key: &T) -> Result {
+        if !self.search.tracking {
+            return Ok(());
+        }
         self.search.push_separator();
         key.serialize(KeyText(&mut self.search.path))
     }

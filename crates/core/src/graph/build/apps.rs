@@ -6,7 +6,7 @@ use crate::graph::node::{Desired, NodeId, NodeKind};
 use crate::graph::{ids, ExternalAction, GraphError};
 use crate::render;
 use crate::topology::{expand_template, Cluster, Export, IngressSpec, Split, Workload};
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 /// Every application node of the topology, cluster by cluster.
 pub(super) fn add_applications(b: &mut Builder, clusters: &[&Cluster]) -> Result<(), GraphError> {
@@ -60,10 +60,12 @@ fn add_namespaces(b: &mut Builder) -> Result<(), GraphError> {
             id.clone(),
             NodeKind::Namespace,
             &cluster,
-            format!(
-                "namespace {namespace}{}",
-                if inject { " (meshed)" } else { "" }
-            ),
+            [
+                "namespace ",
+                &namespace,
+                if inject { " (meshed)" } else { "" },
+            ]
+            .concat(),
             vec![object],
         );
         b.edge(&id, &ids::cluster(&cluster), "created in the cluster");
@@ -88,7 +90,7 @@ fn add_workload(b: &mut Builder, cluster: &Cluster, workload: &Workload) {
         id.clone(),
         NodeKind::Workload,
         Some(name),
-        format!("workload {} from {source}", workload.name),
+        ["workload ", &workload.name, " from ", &source].concat(),
         Desired::Action(ExternalAction::Manifests {
             namespace: workload.namespace.clone(),
             context: cluster.context(),
@@ -130,7 +132,14 @@ fn depend_on_providers(
         b.edge(
             dependent,
             &provider,
-            format!("service {namespace}/{service} comes from this workload"),
+            [
+                "service ",
+                namespace,
+                "/",
+                service,
+                " comes from this workload",
+            ]
+            .concat(),
         );
     }
 }
@@ -143,10 +152,14 @@ fn add_export(b: &mut Builder, export: &Export) -> Result<(), GraphError> {
             id.clone(),
             NodeKind::ExportLabel,
             cluster,
-            format!(
-                "export {}/{} (mirror.linkerd.io/exported=true)",
-                export.namespace, export.service
-            ),
+            [
+                "export ",
+                &export.namespace,
+                "/",
+                &export.service,
+                " (mirror.linkerd.io/exported=true)",
+            ]
+            .concat(),
             vec![object],
         );
         b.edge(
@@ -203,7 +216,14 @@ fn add_split(b: &mut Builder, split: &Split) -> Result<(), GraphError> {
             b.edge(
                 &id,
                 &ids::link(cluster, &name),
-                format!("the mirror {}-{name} comes from this link", backend.service),
+                [
+                    "the mirror ",
+                    &backend.service,
+                    "-",
+                    &name,
+                    " comes from this link",
+                ]
+                .concat(),
             );
         }
         b.edge(

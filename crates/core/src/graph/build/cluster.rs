@@ -119,7 +119,7 @@ fn add_load_balancer(
             id.clone(),
             NodeKind::IpAddressPool,
             name,
-            format!("pool {} ({})", pool.name, addresses.join(", ")),
+            ["pool ", &pool.name, " (", &addresses.join(", "), ")"].concat(),
             vec![object],
         );
         b.edge(
@@ -163,10 +163,12 @@ pub(super) fn add_ingress_controller(b: &mut Builder, cluster: &Cluster, platfor
         id.clone(),
         NodeKind::IngressNginxRelease,
         Some(name),
-        format!(
-            "ingress-nginx (helm chart ingress-nginx/ingress-nginx{})",
-            if controller.inject { ", meshed" } else { "" }
-        ),
+        [
+            "ingress-nginx (helm chart ingress-nginx/ingress-nginx",
+            if controller.inject { ", meshed" } else { "" },
+            ")",
+        ]
+        .concat(),
         Desired::Action(ExternalAction::HelmRelease {
             release: "ingress-nginx".into(),
             namespace: "ingress-nginx".into(),

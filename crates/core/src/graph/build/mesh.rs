@@ -135,7 +135,7 @@ pub(super) fn add_linkerd(
         crds.clone(),
         NodeKind::LinkerdCrds,
         Some(name),
-        format!("Linkerd {} CRDs", linkerd.version),
+        ["Linkerd ", &linkerd.version, " CRDs"].concat(),
         render(&linkerd.version, LinkerdPiece::Crds),
     );
     b.edge(&crds, &platform.cluster, "installed into the cluster");
@@ -146,10 +146,14 @@ pub(super) fn add_linkerd(
         control_plane.clone(),
         NodeKind::LinkerdControlPlane,
         Some(name),
-        format!(
-            "Linkerd {} control plane (trust domain {})",
-            linkerd.version, linkerd.trust_domain
-        ),
+        [
+            "Linkerd ",
+            &linkerd.version,
+            " control plane (trust domain ",
+            &linkerd.trust_domain,
+            ")",
+        ]
+        .concat(),
         render(
             &linkerd.version,
             LinkerdPiece::ControlPlane {
@@ -197,7 +201,7 @@ pub(super) fn add_linkerd(
             id.clone(),
             NodeKind::LinkerdExtension,
             Some(name),
-            format!("Linkerd {extension} extension {version}"),
+            ["Linkerd ", extension, " extension ", &version].concat(),
             desired,
         );
         b.edge(&id, &control_plane, "extensions need the control plane");
@@ -277,10 +281,15 @@ pub(super) fn add_links(b: &mut Builder) -> Result<(), GraphError> {
             id.clone(),
             NodeKind::Link,
             Some(&link.source),
-            format!(
-                "link: mirror {}'s exported services into {} as <service>-{cluster_name}",
-                link.target, link.source
-            ),
+            [
+                "link: mirror ",
+                &link.target,
+                "'s exported services into ",
+                &link.source,
+                " as <service>-",
+                &cluster_name,
+            ]
+            .concat(),
             Desired::Action(ExternalAction::LinkerdLink {
                 target_context: target.context(),
                 source_context,

@@ -17,8 +17,8 @@ use super::paths::Paths;
 use super::{Graph, GraphError};
 use crate::render::DesiredObject;
 use crate::topology::{Cluster, Inventory, Topology};
+use foldhash::HashSet;
 use std::borrow::Cow;
-use std::collections::HashSet;
 
 /// The MetalLB chart repository.
 pub const METALLB_REPO: &str = "https://metallb.github.io/metallb";
