@@ -609,6 +609,27 @@ async fn timeline(n: usize) {
     }
 }
 
+/// `APPLY_BENCH_CPU=N`: full applies of N clusters with no injected latency, repeated
+/// (fresh servers each time), for a profiler: what is left is CPU. Prints each run's
+/// plan and apply walls.
+async fn cpu_only(n: usize) {
+    let runs: usize = std::env::var("APPLY_BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20);
+    for _ in 0..runs {
+        let s = setup_with_latency(n, 1, true, Duration::ZERO);
+        let run = timed_apply(&s, &s.opts, &NoProgress).await;
+        eprintln!(
+            "plan {} apply {} ({} requests){}",
+            ms(run.plan_wall),
+            ms(run.wall),
+            run.counts.total(),
+            if run.ok { "" } else { " FAILED" }
+        );
+    }
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; a filter argument is ignored.
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -621,6 +642,13 @@ fn main() {
         .and_then(|v| v.parse::<usize>().ok())
     {
         runtime.block_on(timeline(n));
+        return;
+    }
+    if let Some(n) = std::env::var("APPLY_BENCH_CPU")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        runtime.block_on(cpu_only(n));
         return;
     }
     let machine = machine();

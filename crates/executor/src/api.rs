@@ -3,7 +3,7 @@
 
 use crate::error::ApiError;
 use http_body_util::BodyExt;
-use kube::api::{DeleteParams, GetParams, ListParams, Patch, PatchParams};
+use kube::api::{DeleteParams, GetParams, ListParams, Patch, PatchParams, PostParams};
 use kube::core::{ApiResource, DynamicObject, Request, Resource};
 use serde_json::Value;
 use std::time::Duration;
@@ -114,6 +114,26 @@ impl ClusterApi {
         }
         let request = Request::new(DynamicObject::url_path(resource, namespace))
             .patch(name, &params, &Patch::Apply(body))
+            .map_err(|e| local_error(e.to_string()))?;
+        self.send(request).await
+    }
+
+    /// Creates an object (`POST`): a 409 (AlreadyExists) when it exists, whatever it
+    /// holds. Returns the object as stored.
+    pub async fn create(
+        &self,
+        resource: &ApiResource,
+        namespace: Option<&str>,
+        body: &Value,
+        manager: &str,
+    ) -> Result<Value, ApiError> {
+        let params = PostParams {
+            dry_run: false,
+            field_manager: Some(manager.to_string()),
+        };
+        let bytes = serde_json::to_vec(body).map_err(|e| local_error(e.to_string()))?;
+        let request = Request::new(DynamicObject::url_path(resource, namespace))
+            .create(&params, bytes)
             .map_err(|e| local_error(e.to_string()))?;
         self.send(request).await
     }

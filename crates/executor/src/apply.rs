@@ -364,8 +364,9 @@ type ListedKinds = Mutex<Option<BTreeSet<String>>>;
 
 /// The ApplySet parent of each cluster, brought up to date before a write of a kind it
 /// does not list yet (its member kinds must be a superset of what is applied, as kubectl
-/// requires). It costs one read per cluster, and a write only
-/// when the kinds change.
+/// requires). It costs one read per cluster, and a write only when the kinds change;
+/// where the plan found no parent, one create instead (a read and a write if that
+/// create finds one after all).
 #[derive(Default)]
 pub struct Inventory {
     /// What each cluster's parent lists, once read or written this run: one lock per
@@ -397,10 +398,48 @@ impl Inventory {
         kinds.insert(group_kind.to_string());
         if let Some(known) = listed.as_ref() {
             kinds.extend(known.iter().cloned());
+        } else if engine.planned_without_parent.contains(cluster)
+            && self.create(engine, api, cluster, &kinds).await?
+        {
+            *listed = Some(kinds);
+            return Ok(());
         }
         let now = self.write(engine, api, cluster, kinds, true).await?;
         *listed = Some(now);
         Ok(())
+    }
+
+    /// Creates the parent listing `kinds`, where the plan found none: `false` when it
+    /// exists after all (someone wrote it since the plan; the caller reads it then, and
+    /// keeps what it lists). One request instead of a read and a write; a create never
+    /// overwrites, so nothing another run listed can be lost.
+    async fn create(
+        &self,
+        engine: &Engine,
+        api: &ClusterApi,
+        cluster: &str,
+        kinds: &BTreeSet<String>,
+    ) -> Result<bool, ExecutorError> {
+        let parent = &engine.applyset.parent;
+        let (resource, _) = served(engine, api, parent).await?;
+        let body = engine.applyset.parent_body(kinds);
+        match api
+            .create(
+                &resource,
+                parent.namespace.as_deref(),
+                &body,
+                meshctl_core::live::FIELD_MANAGER,
+            )
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(e) if e.is_conflict() => Ok(false),
+            Err(source) => Err(ExecutorError::Api {
+                cluster: cluster.to_string(),
+                what: format!("create the ApplySet parent {parent}"),
+                source,
+            }),
+        }
     }
 
     /// Writes the parent listing `kinds` (with `keep_listed`, also what it lists now)

@@ -45,6 +45,9 @@ pub struct Engine {
     pub paths: Paths,
     /// Field managers of nodes that add to an object an earlier node applies.
     managers: HashMap<NodeId, String>,
+    /// Clusters where the plan found no ApplySet parent: apply creates it (one request,
+    /// which fails if someone created it since) instead of reading it first.
+    pub planned_without_parent: BTreeSet<String>,
     /// Per cluster, the objects a plan found that the graph does not declare (what tools
     /// and manifest files render at apply time), for [`Engine::desired_group_kinds`].
     planned: BTreeMap<String, Vec<ObjectRef>>,
@@ -107,6 +110,7 @@ impl Engine {
             selected: selected_nodes(graph, &opts.targets),
             paths: graph.paths().clone(),
             managers,
+            planned_without_parent: BTreeSet::new(),
             planned: BTreeMap::new(),
         }
     }
@@ -122,6 +126,16 @@ impl Engine {
         session: &Session,
     ) -> Engine {
         let mut engine = Engine::in_session(graph, opts, session);
+        engine.planned_without_parent = plan
+            .clusters
+            .iter()
+            .filter(|c| {
+                c.inventory
+                    .as_ref()
+                    .is_some_and(|i| i.action == meshctl_core::live::LiveAction::Create)
+            })
+            .map(|c| c.name.clone())
+            .collect();
         for node in &plan.nodes {
             let Some(cluster) = &node.cluster else {
                 continue;

@@ -166,3 +166,72 @@ async fn a_namespace_left_the_topology_is_kept_where_it_holds_someone_elses_obje
         .object("v1", "Service", Some("extra"), "keep-me")
         .is_some());
 }
+
+/// Requests for the ApplySet parent, as `METHOD path`.
+fn parent_requests(cluster: &meshctl_testkit::FakeCluster) -> Vec<String> {
+    cluster
+        .requests()
+        .iter()
+        .filter(|r| r.path.starts_with("/api/v1/namespaces/kube-system/secrets"))
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_parent_the_plan_did_not_find_is_created_in_one_request_or_kept_if_it_appeared() {
+    let f = Fixture::start(&["east", "west"]);
+    let opts = f.options();
+    let graph = f.graph(&topology(&["shop"], false));
+    let p = plan(&graph, &opts).await;
+    // Between the plan and the apply, another run of the topology created east's parent,
+    // listing a kind this one does not declare.
+    let east = f.cluster("east");
+    let id = "applyset-placeholder";
+    east.apply_as(
+        "meshctl",
+        json!({
+            "apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+            "metadata": {"name": "meshctl-exec-test", "namespace": "kube-system",
+                "labels": {"applyset.kubernetes.io/id": id},
+                "annotations": {"applyset.kubernetes.io/contains-group-kinds": "ConfigMap"}}
+        }),
+    )
+    .unwrap();
+    f.clear_requests();
+    assert!(apply(&graph, &p, &opts, &NoProgress).await.is_success());
+
+    let secrets = "/api/v1/namespaces/kube-system/secrets";
+    // West: created, one request.
+    assert_eq!(
+        parent_requests(f.cluster("west")),
+        [format!("POST {secrets}")]
+    );
+    let west_parent = f
+        .cluster("west")
+        .object("v1", "Secret", Some("kube-system"), "meshctl-exec-test")
+        .unwrap();
+    assert_eq!(
+        west_parent["metadata"]["annotations"]["applyset.kubernetes.io/contains-group-kinds"],
+        "Namespace"
+    );
+    // East: the create found it, so it was read and written keeping what it listed.
+    assert_eq!(
+        parent_requests(east),
+        [
+            format!("POST {secrets}"),
+            format!("GET {secrets}/meshctl-exec-test"),
+            format!("PATCH {secrets}/meshctl-exec-test"),
+        ]
+    );
+    let east_parent = east
+        .object("v1", "Secret", Some("kube-system"), "meshctl-exec-test")
+        .unwrap();
+    assert_eq!(
+        east_parent["metadata"]["annotations"]["applyset.kubernetes.io/contains-group-kinds"],
+        "ConfigMap,Namespace"
+    );
+    assert_ne!(
+        east_parent["metadata"]["labels"]["applyset.kubernetes.io/id"], id,
+        "labelled with this ApplySet's id"
+    );
+}
