@@ -36,21 +36,34 @@ pub(super) fn leaves_equal_to(desired: &Desired, text: &str) -> Vec<String> {
 /// Serializes `desired` into `search`, each object's leaves under its reference.
 fn walk(desired: &Desired, search: &mut LeafSearch<'_>) -> Result {
     match desired {
+        Desired::Objects(objects) if !search.tracking => {
+            // Bodies are JSON already: looked through directly, not via serde.
+            search.found |= objects.iter().any(|o| holds(&o.body, search.text));
+            Ok(())
+        }
         Desired::Objects(objects) => objects.iter().try_for_each(|object| {
-            if search.tracking {
-                search.path.clear();
-                search.path.push_str(&object.kind);
+            search.path.clear();
+            search.path.push_str(&object.kind);
+            search.path.push('/');
+            if let Some(namespace) = &object.namespace {
+                search.path.push_str(namespace);
                 search.path.push('/');
-                if let Some(namespace) = &object.namespace {
-                    search.path.push_str(namespace);
-                    search.path.push('/');
-                }
-                search.path.push_str(&object.name);
-                search.path.push(':');
             }
+            search.path.push_str(&object.name);
+            search.path.push(':');
             object.body.serialize(&mut *search)
         }),
         Desired::Action(action) => action.serialize(search),
+    }
+}
+
+/// Whether any string in `value` is `text`.
+fn holds(value: &serde_json::Value, text: &str) -> bool {
+    match value {
+        serde_json::Value::String(s) => s == text,
+        serde_json::Value::Array(items) => items.iter().any(|v| holds(v, text)),
+        serde_json::Value::Object(map) => map.values().any(|v| holds(v, text)),
+        _ => false,
     }
 }
 

@@ -68,7 +68,7 @@ fn add_namespaces(b: &mut Builder) -> Result<(), GraphError> {
             .concat(),
             vec![object],
         );
-        b.edge(&id, &ids::cluster(&cluster), "created in the cluster");
+        b.edge(&id, ids::cluster(&cluster), "created in the cluster");
     }
     Ok(())
 }
@@ -100,13 +100,13 @@ fn add_workload(b: &mut Builder, cluster: &Cluster, workload: &Workload) {
     );
     b.edge(
         &id,
-        &ids::namespace(name, &workload.namespace),
+        ids::namespace(name, &workload.namespace),
         "deployed into the namespace",
     );
     if workload.inject && b.topology.spec.mesh.linkerd.is_some() {
         b.edge(
             &id,
-            &ids::control_plane(name),
+            ids::control_plane(name),
             "the proxy injector must run before the pods start",
         );
     }
@@ -131,7 +131,7 @@ fn depend_on_providers(
     for provider in providers {
         b.edge(
             dependent,
-            &provider,
+            provider,
             [
                 "service ",
                 namespace,
@@ -164,7 +164,7 @@ fn add_export(b: &mut Builder, export: &Export) -> Result<(), GraphError> {
         );
         b.edge(
             &id,
-            &ids::extension(cluster, "multicluster"),
+            ids::extension(cluster, "multicluster"),
             "exports are mirrored by the multicluster extension",
         );
         depend_on_providers(b, &id, cluster, &export.namespace, &export.service);
@@ -196,12 +196,12 @@ fn add_split(b: &mut Builder, split: &Split) -> Result<(), GraphError> {
     );
     b.edge(
         &id,
-        &ids::extension(cluster, "smi"),
+        ids::extension(cluster, "smi"),
         "the TrafficSplit CRD and adaptor come with linkerd-smi",
     );
     b.edge(
         &id,
-        &ids::namespace(cluster, &split.namespace),
+        ids::namespace(cluster, &split.namespace),
         "lives in the namespace",
     );
     depend_on_providers(b, &id, cluster, &split.namespace, &split.service);
@@ -215,7 +215,7 @@ fn add_split(b: &mut Builder, split: &Split) -> Result<(), GraphError> {
             let name = link.cluster_name(topology);
             b.edge(
                 &id,
-                &ids::link(cluster, &name),
+                ids::link(cluster, &name),
                 [
                     "the mirror ",
                     &backend.service,
@@ -228,7 +228,7 @@ fn add_split(b: &mut Builder, split: &Split) -> Result<(), GraphError> {
         }
         b.edge(
             &id,
-            &ids::export(backend_cluster, &split.namespace, &backend.service),
+            ids::export(backend_cluster, &split.namespace, &backend.service),
             "only exported services are mirrored",
         );
     }
@@ -256,12 +256,12 @@ fn add_ingress(b: &mut Builder, ingress: &IngressSpec) -> Result<(), GraphError>
         );
         b.edge(
             &id,
-            &ids::ingress_nginx(name),
+            ids::ingress_nginx(name),
             "the nginx IngressClass comes with ingress-nginx",
         );
         b.edge(
             &id,
-            &ids::namespace(name, &ingress.namespace),
+            ids::namespace(name, &ingress.namespace),
             "lives in the namespace",
         );
         depend_on_providers(b, &id, name, &ingress.namespace, &ingress.service);

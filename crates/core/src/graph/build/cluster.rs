@@ -109,7 +109,7 @@ fn add_load_balancer(
             context: cluster.context(),
         }),
     );
-    b.edge(&release, cluster_id, "installed into the cluster");
+    b.edge(&release, cluster_id.clone(), "installed into the cluster");
     let advertisement = ids::l2(name, &load_balancer.l2_advertisement.name);
     for pool in &load_balancer.pools {
         let id = ids::pool(name, &pool.name);
@@ -124,10 +124,10 @@ fn add_load_balancer(
         );
         b.edge(
             &id,
-            &release,
+            release.clone(),
             "the IPAddressPool CRD and webhook come with MetalLB",
         );
-        b.edge(&advertisement, &id, "announces the pool's addresses");
+        b.edge(&advertisement, id.clone(), "announces the pool's addresses");
     }
     let object = render::metallb::l2_advertisement(load_balancer)?;
     b.objects(
@@ -139,7 +139,7 @@ fn add_load_balancer(
     );
     b.edge(
         &advertisement,
-        &release,
+        release.clone(),
         "the L2Advertisement CRD comes with MetalLB",
     );
     Ok(Some(advertisement))
@@ -184,18 +184,18 @@ pub(super) fn add_ingress_controller(b: &mut Builder, cluster: &Cluster, platfor
             context: cluster.context(),
         }),
     );
-    b.edge(&id, &platform.cluster, "installed into the cluster");
+    b.edge(&id, platform.cluster.clone(), "installed into the cluster");
     if controller.inject && b.topology.spec.mesh.linkerd.is_some() {
         b.edge(
             &id,
-            &ids::control_plane(name),
+            ids::control_plane(name),
             "the controller pods are meshed",
         );
     }
     if let Some(advertisement) = &platform.load_balancer_ready {
         b.edge(
             &id,
-            advertisement,
+            advertisement.clone(),
             "the controller's LoadBalancer Service needs an address",
         );
     }

@@ -138,7 +138,11 @@ pub(super) fn add_linkerd(
         ["Linkerd ", &linkerd.version, " CRDs"].concat(),
         render(&linkerd.version, LinkerdPiece::Crds),
     );
-    b.edge(&crds, &platform.cluster, "installed into the cluster");
+    b.edge(
+        &crds,
+        platform.cluster.clone(),
+        "installed into the cluster",
+    );
 
     let control_plane = ids::control_plane(name);
     let (trust_anchor, issuer) = trust_material(linkerd, b.paths)?;
@@ -168,12 +172,12 @@ pub(super) fn add_linkerd(
     );
     b.edge(
         &control_plane,
-        &crds,
+        crds.clone(),
         "linkerd install refuses to run before its CRDs exist",
     );
     b.edge(
         &control_plane,
-        &ids::certificates(),
+        ids::certificates(),
         "every cluster must trust the same anchor",
     );
 
@@ -204,7 +208,11 @@ pub(super) fn add_linkerd(
             ["Linkerd ", extension, " extension ", &version].concat(),
             desired,
         );
-        b.edge(&id, &control_plane, "extensions need the control plane");
+        b.edge(
+            &id,
+            control_plane.clone(),
+            "extensions need the control plane",
+        );
     }
 
     let is_target = b.link_targets.contains(name);
@@ -224,13 +232,13 @@ pub(super) fn add_linkerd(
         );
         b.edge(
             &gateway,
-            &ids::extension(name, "multicluster"),
+            ids::extension(name, "multicluster"),
             "the gateway comes with the multicluster extension",
         );
         if let Some(advertisement) = &platform.load_balancer_ready {
             b.edge(
                 &gateway,
-                advertisement,
+                advertisement.clone(),
                 "MetalLB assigns the gateway its address",
             );
         }
@@ -301,17 +309,17 @@ pub(super) fn add_links(b: &mut Builder) -> Result<(), GraphError> {
         );
         b.edge(
             &id,
-            &ids::extension(&link.source, "multicluster"),
+            ids::extension(&link.source, "multicluster"),
             "the service mirror runs in the source cluster",
         );
         b.edge(
             &id,
-            &ids::extension(&link.target, "multicluster"),
+            ids::extension(&link.target, "multicluster"),
             "the link's credentials come from the target's multicluster install",
         );
         b.edge(
             &id,
-            &ids::gateway(&link.target),
+            ids::gateway(&link.target),
             "the Link records the target gateway's address",
         );
     }

@@ -73,11 +73,11 @@ impl Builder<'_> {
     fn edge(
         &mut self,
         dependent: &NodeId,
-        dependency: &NodeId,
+        dependency: NodeId,
         reason: impl Into<Cow<'static, str>>,
     ) {
         self.edges
-            .push((dependency.clone(), dependent.clone(), reason.into()));
+            .push((dependency, dependent.clone(), reason.into()));
     }
 }
 
