@@ -6,7 +6,11 @@
 //! ([`super::yaml_scalar`]), so an ordinary file is parsed once. When that value might
 //! differ from what serde_yaml reads (tags, anchors and aliases, complex or non-string
 //! keys, a `<<` key, integers past 64 bits), the walk leaves the document out and the
-//! loader reads the text with serde_yaml as before.
+//! loader reads the text with serde_yaml as before. So it does where saphyr (YAML 1.2)
+//! and serde_yaml's libyaml (YAML 1.1) read text differently, or one refuses what the
+//! other reads: tabs, byte-order marks, Unicode line breaks, lone carriage returns,
+//! directives and `...` markers ([`lenient_spots`]), plain scalars starting with an
+//! indicator, and `:` in a plain scalar inside `[…]` or `{…}`.
 //!
 //! The walk also catches what serde would report poorly or not at all: several
 //! documents, duplicate keys, and an empty file. It never expands aliases, but counts
@@ -226,6 +230,8 @@ enum Frame {
     Map {
         /// Length of the mapping's own path in the path buffer.
         base: usize,
+        /// Written `{…}` rather than as indented lines.
+        flow: bool,
         key: PendingKey,
         entries: Map<String, Value>,
         /// The line of each key of `entries`, in order: where a duplicate's first is.
@@ -234,6 +240,8 @@ enum Frame {
     Seq {
         /// Length of the list's own path in the path buffer.
         base: usize,
+        /// Written `[…]` rather than as `- ` lines.
+        flow: bool,
         next: usize,
         items: Vec<Value>,
     },
@@ -322,6 +330,7 @@ impl Walker {
                 key: PendingKey::None,
                 entries,
                 key_lines,
+                ..
             } => {
                 let Some(name) = scalar else {
                     return Ok(Role::OtherKey);
@@ -391,6 +400,9 @@ impl Walker {
         {
             self.exact = false;
         }
+        if style == ScalarStyle::Plain {
+            self.check_plain(&name);
+        }
         if let Some(Frame::Map { key, .. }) = self.stack.last_mut() {
             *key = PendingKey::Named {
                 name: name.into_owned(),
@@ -399,11 +411,33 @@ impl Walker {
         }
     }
 
+    /// Whether the innermost open collection is written in flow style (`[…]`, `{…}`).
+    fn in_flow(&self) -> bool {
+        matches!(
+            self.stack.last(),
+            Some(Frame::Map { flow: true, .. } | Frame::Seq { flow: true, .. })
+        )
+    }
+
+    /// Leaves the document to serde_yaml when a plain scalar (key or value) is spelled in
+    /// a way libyaml refuses or reads otherwise than saphyr: starting with an indicator
+    /// (`[|a]`), or holding a `:` inside a flow collection (`[a:, b]`).
+    fn check_plain(&mut self, text: &str) {
+        let starts_with_indicator = text.starts_with([
+            '?', ':', ',', '[', ']', '{', '}', '#', '&', '*', '!', '|', '>', '\'', '"', '%', '@',
+            '`',
+        ]);
+        if starts_with_indicator || (text.contains(':') && self.in_flow()) {
+            self.exact = false;
+        }
+    }
+
     /// A scalar value as serde_yaml reads it when untagged.
     fn scalar(&mut self, value: Cow<'_, str>, style: ScalarStyle) -> Value {
         if style != ScalarStyle::Plain {
             return Value::String(value.into_owned());
         }
+        self.check_plain(&value);
         match yaml_scalar::resolve(&value) {
             Plain::Value(resolved) => resolved,
             Plain::String => Value::String(value.into_owned()),
@@ -413,6 +447,33 @@ impl Walker {
             }
         }
     }
+}
+
+/// Whether `text` holds what saphyr and libyaml read differently, or one of them refuses,
+/// outside of what the walk sees in its events: tabs (libyaml refuses most of those
+/// saphyr allows as separation), and in non-ASCII text a byte-order mark or the line
+/// breaks of YAML 1.1 (NEL, LS, PS); a carriage return not followed by a line feed;
+/// a directive (`%YAML`) or a document end marker (`...`) at the start of a line.
+fn lenient_spots(text: &str, ascii: bool) -> bool {
+    let bytes = text.as_bytes();
+    let line_starts_with = |marker: &[u8]| {
+        bytes.starts_with(marker)
+            || offsets_of(bytes, b'\n').any(|i| bytes[i + 1..].starts_with(marker))
+    };
+    bytes.contains(&b'\t')
+        || (!ascii && text.contains(['\u{feff}', '\u{85}', '\u{2028}', '\u{2029}']))
+        || offsets_of(bytes, b'\r').any(|i| bytes.get(i + 1) != Some(&b'\n'))
+        || line_starts_with(b"%")
+        || line_starts_with(b"...")
+}
+
+/// The offsets of every `byte` in `bytes`.
+fn offsets_of(bytes: &[u8], byte: u8) -> impl Iterator<Item = usize> + '_ {
+    bytes
+        .iter()
+        .enumerate()
+        .filter(move |(_, b)| **b == byte)
+        .map(|(i, _)| i)
 }
 
 /// Appends `[i]` to a path.
@@ -456,7 +517,7 @@ pub(super) fn walk(text: &str) -> Result<Walked, Diagnostic> {
         stack: Vec::new(),
         path: String::new(),
         root: None,
-        exact: true,
+        exact: !lenient_spots(text, offsets.ascii),
     };
     let mut documents = 0usize;
     let mut extra_document: Option<Location> = None;
@@ -548,9 +609,18 @@ pub(super) fn walk(text: &str) -> Result<Walked, Diagnostic> {
                     Role::Value { key } => {
                         walker.index.record(&walker.path, location, key);
                         let base = walker.path.len();
+                        let bracketed =
+                            matches!(text.as_bytes().get(location.offset), Some(b'[' | b'{'));
+                        // A mapping inside `[…]` without braces is a single pair
+                        // (`[a: b]`), which libyaml and saphyr split differently.
+                        if walker.in_flow() && !bracketed {
+                            walker.exact = false;
+                        }
+                        let flow = bracketed || walker.in_flow();
                         walker.stack.push(if is_map {
                             Frame::Map {
                                 base,
+                                flow,
                                 key: PendingKey::None,
                                 entries: Map::new(),
                                 key_lines: Vec::new(),
@@ -558,6 +628,7 @@ pub(super) fn walk(text: &str) -> Result<Walked, Diagnostic> {
                         } else {
                             Frame::Seq {
                                 base,
+                                flow,
                                 next: 0,
                                 items: Vec::new(),
                             }

@@ -15,6 +15,11 @@ enum Node {
     Inline(String),
     /// A literal (`|`) or folded (`>`) block scalar: indicator and lines.
     Block(&'static str, Vec<String>),
+    /// A plain (`""`), single- (`'`) or double-quoted (`"`) scalar over several lines:
+    /// the quote and the lines (folded into one value by the reader).
+    Lines(&'static str, Vec<String>),
+    /// A scalar written as in `Inline`, then a comment.
+    Commented(String),
     Map(Vec<(String, Node)>, bool),
     Seq(Vec<Node>, bool),
 }
@@ -175,6 +180,14 @@ fn block_scalar() -> impl Strategy<Value = Node> {
         })
 }
 
+fn multi_line() -> impl Strategy<Value = Node> {
+    (
+        prop::sample::select(&["", "'", "\""][..]),
+        prop::collection::vec("[a-z0-9][a-z0-9 .]{0,6}[a-z0-9]", 2..4),
+    )
+        .prop_map(|(quote, lines)| Node::Lines(quote, lines))
+}
+
 fn key() -> impl Strategy<Value = String> {
     prop_oneof![
         4 => "[a-zA-Z][a-zA-Z0-9_]{0,6}",
@@ -190,6 +203,8 @@ fn node() -> impl Strategy<Value = Node> {
         2 => single_quoted().prop_map(Node::Inline),
         2 => double_quoted().prop_map(Node::Inline),
         1 => block_scalar(),
+        1 => multi_line(),
+        1 => prop_oneof![plain(), single_quoted(), double_quoted()].prop_map(Node::Commented),
         1 => Just(Node::Inline(String::new())),
     ];
     leaf.prop_recursive(4, 48, 6, |inner| {
@@ -208,13 +223,24 @@ fn node() -> impl Strategy<Value = Node> {
     })
 }
 
-/// A document: a mapping at the root, like a topology.
+/// A document: a mapping at the root, like a topology; maybe with document markers, a
+/// leading comment, an empty trailing document, Windows line ends.
 fn document() -> impl Strategy<Value = String> {
-    prop::collection::vec((key(), node()), 1..6).prop_map(|entries| {
-        let mut out = String::new();
-        write_block(&Node::Map(entries, false), 0, &mut out);
-        out
-    })
+    (
+        prop::collection::vec((key(), node()), 1..6),
+        prop::sample::select(&["", "---\n", "# a topology\n", "--- # start\n"][..]),
+        prop::sample::select(&["", "...\n", "---\n", "# end\n"][..]),
+        prop::bool::weighted(0.2),
+    )
+        .prop_map(|(entries, before, after, crlf)| {
+            let mut out = String::from(before);
+            write_block(&Node::Map(entries, false), 0, &mut out);
+            out.push_str(after);
+            if crlf {
+                out = out.replace('\n', "\r\n");
+            }
+            out
+        })
 }
 
 /// Writes `node` in flow style (block scalars become double-quoted).
@@ -222,6 +248,8 @@ fn write_flow(node: &Node, out: &mut String) {
     match node {
         Node::Inline(text) => out.push_str(text),
         Node::Block(_, lines) => out.push_str(&format!("{:?}", lines.join("\n"))),
+        Node::Lines(_, lines) => out.push_str(&format!("{:?}", lines.join(" "))),
+        Node::Commented(text) => out.push_str(text),
         Node::Map(entries, _) => {
             out.push('{');
             for (i, (key, value)) in entries.iter().enumerate() {
@@ -256,6 +284,24 @@ fn write_after_indicator(node: &Node, indent: usize, out: &mut String) {
                 out.push(' ');
                 out.push_str(text);
             }
+            out.push('\n');
+        }
+        Node::Commented(text) => {
+            out.push(' ');
+            out.push_str(text);
+            out.push_str(" # a comment\n");
+        }
+        Node::Lines(quote, lines) => {
+            out.push(' ');
+            out.push_str(quote);
+            for (i, line) in lines.iter().enumerate() {
+                if i > 0 {
+                    out.push('\n');
+                    out.push_str(&" ".repeat(indent));
+                }
+                out.push_str(line);
+            }
+            out.push_str(quote);
             out.push('\n');
         }
         Node::Block(indicator, lines) => {
@@ -306,7 +352,9 @@ fn write_block(node: &Node, indent: usize, out: &mut String) {
                 write_after_indicator(item, indent + 2, out);
             }
         }
-        Node::Inline(_) | Node::Block(..) => write_after_indicator(node, indent + 2, out),
+        Node::Inline(_) | Node::Block(..) | Node::Lines(..) | Node::Commented(_) => {
+            write_after_indicator(node, indent + 2, out)
+        }
     }
 }
 
@@ -390,8 +438,118 @@ fn what_the_walk_cannot_build_exactly_is_left_to_serde_yaml() {
         "? [a, b]\n: c\n",
         "a: 18446744073709551616\n",
         "a: -9223372036854775809\n",
+        // Where saphyr and libyaml read the text differently or one refuses it.
+        "a:\n  -\tx\n",
+        "a: 'x\ty'\n",
+        "\u{feff}a: 1\n",
+        "a: x\u{2028}y\n",
+        "a: 1\rb: 2\n",
+        "%YAML 1.1\n---\na: 1\n",
+        "a: 1\n...\n",
+        "a: [x:, y]\n",
+        "a: [|x, y]\n",
+        "a: [b: c]\n",
     ] {
-        let walked = walk(text).unwrap();
-        assert!(walked.document.is_none(), "{text}");
+        let walked = walk(text).unwrap_or_else(|e| panic!("{text:?}: {e:?}"));
+        assert!(walked.document.is_none(), "{text:?}");
+    }
+}
+
+#[test]
+fn line_ends_markers_and_multi_line_scalars_match() {
+    for text in [
+        "a: 1\r\nb:\r\n  - x\r\n  - 'y'\r\n",
+        "---\na: one\n  two\n  three\n",
+        "a: \"one\n  two\\\n  three\"\nb: 'x\n\n  y'\n",
+        "a: |\r\n  line\r\n   more\r\nb: >-\r\n  folded\r\n  text\r\n",
+        "a: 1\n---\n",
+        "# leading\na: x # trailing\nb: 'q' # c\n",
+        "a: \"\\x41\\u00e9\\t\\/\\N\\_\\e\"\n",
+        "a: [1, 'b', \"c\", {d: e}]\nb: {}\nc: []\n",
+    ] {
+        let (ours, theirs) = both(text).unwrap_or_else(|| panic!("not built: {text:?}"));
+        assert_eq!(ours, theirs.unwrap(), "{text:?}");
+    }
+}
+
+/// The walkthrough's topology with a few random edits (indicators, tabs, markers, line
+/// breaks, odd characters): where saphyr and libyaml part ways, the walk must leave the
+/// document to serde_yaml rather than build one serde_yaml would refuse or read otherwise.
+#[test]
+fn edited_topologies_read_as_serde_yaml_reads_them() {
+    const EXAMPLE: &str = include_str!("../../../../topology.example.yaml");
+    const INSERTS: &[&str] = &[
+        " ",
+        ":",
+        "-",
+        "\n",
+        "\t",
+        "'",
+        "\"",
+        "#",
+        "[",
+        "]",
+        "{",
+        "}",
+        ",",
+        "",
+        "  ",
+        "? ",
+        "|",
+        ">",
+        "&a ",
+        "*a",
+        "!",
+        "%",
+        "@",
+        "`",
+        "\\",
+        "\r",
+        "...",
+        "---",
+        "\u{feff}",
+        "\u{2028}",
+        "\u{85}",
+        "%YAML 1.1\n",
+        "- ",
+        ": ",
+        "x:y",
+        "é",
+        "0x",
+        "1_0",
+        "~",
+        "<<: ",
+        "\\n",
+        "a: b, ",
+        "[a: b]",
+        "{a}",
+    ];
+    // (where, what to insert, how many bytes it replaces)
+    let edits = prop::collection::vec(
+        (0..EXAMPLE.len(), prop::sample::select(INSERTS), 0..3usize),
+        1..4,
+    );
+    let mut runner = TestRunner::new(Config {
+        cases: 1_500,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let result = runner.run(&edits, |edits| {
+        let mut text = EXAMPLE.to_string();
+        for (at, insert, replaced) in edits {
+            let mut at = at.min(text.len());
+            while !text.is_char_boundary(at) {
+                at -= 1;
+            }
+            let mut end = (at + replaced).min(text.len());
+            while !text.is_char_boundary(end) {
+                end += 1;
+            }
+            text.replace_range(at..end, insert);
+        }
+        assert_same(&text)
+    });
+    if let Err(error) = result {
+        panic!("{error}");
     }
 }
