@@ -31,6 +31,7 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 use petgraph::Direction;
 use std::borrow::Cow;
+use std::collections::hash_map::Entry;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -60,12 +61,11 @@ impl Graph {
         let mut graph = DiGraph::with_capacity(nodes.len(), edges.len());
         let mut index = HashMap::with_capacity(nodes.len());
         for node in nodes {
-            if index.contains_key(&node.id) {
-                return Err(GraphError::DuplicateNode(node.id));
-            }
-            let id = node.id.clone();
-            let ix = graph.add_node(Arc::new(node));
-            index.insert(id, ix);
+            let slot = match index.entry(node.id.clone()) {
+                Entry::Occupied(_) => return Err(GraphError::DuplicateNode(node.id)),
+                Entry::Vacant(slot) => slot,
+            };
+            slot.insert(graph.add_node(Arc::new(node)));
         }
         let mut seen = HashSet::with_capacity(edges.len());
         for (dependency, dependent, reason) in edges {

@@ -7,7 +7,6 @@ use k8s_openapi::api::networking::v1::{
     IngressServiceBackend, IngressSpec as K8sIngressSpec, ServiceBackendPort,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use std::collections::BTreeMap;
 
 /// Makes ingress-nginx send traffic to the Service IP instead of pod IPs, so Linkerd
 /// (not nginx) balances it — required for meshed upstreams and TrafficSplits.
@@ -17,7 +16,7 @@ pub const SERVICE_UPSTREAM: &str = "nginx.ingress.kubernetes.io/service-upstream
 pub fn ingress(spec: &IngressSpec, cluster: &Cluster) -> Result<DesiredObject, RenderError> {
     let annotations = spec
         .service_upstream
-        .then(|| BTreeMap::from([(SERVICE_UPSTREAM.to_string(), "true".to_string())]));
+        .then(|| super::one_entry(SERVICE_UPSTREAM, "true"));
     DesiredObject::from_typed(&Ingress {
         metadata: ObjectMeta {
             name: Some(spec.name.clone()),

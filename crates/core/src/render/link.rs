@@ -8,7 +8,6 @@ use super::{DesiredObject, RenderError, Unknown};
 use crate::topology::{Link, Topology};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use serde::Serialize;
-use std::collections::BTreeMap;
 
 /// Where `linkerd multicluster install` puts the gateway and the Links.
 pub const MULTICLUSTER_NAMESPACE: &str = "linkerd-multicluster";
@@ -77,10 +76,7 @@ pub fn expected_link(topology: &Topology, link: &Link) -> Result<DesiredObject, 
                 period: "3s".to_string(),
             },
             selector: LabelSelector {
-                match_labels: Some(BTreeMap::from([(
-                    super::namespaces::EXPORT_LABEL.to_string(),
-                    "true".to_string(),
-                )])),
+                match_labels: Some(super::one_entry(super::namespaces::EXPORT_LABEL, "true")),
                 match_expressions: None,
             },
         },

@@ -29,6 +29,14 @@ pub struct DesiredObject {
     pub body: Value,
 }
 
+/// A map of one entry (labels, annotations): `BTreeMap::from([…])` sorts its array
+/// first, a cost paid once per rendered object.
+pub(crate) fn one_entry(key: &str, value: &str) -> std::collections::BTreeMap<String, String> {
+    let mut map = std::collections::BTreeMap::new();
+    map.insert(key.to_string(), value.to_string());
+    map
+}
+
 /// A value only apply can know, shown as Terraform does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Unknown;

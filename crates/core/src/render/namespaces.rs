@@ -4,7 +4,6 @@
 use super::{DesiredObject, RenderError};
 use k8s_openapi::api::core::v1::{Namespace, Service};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use std::collections::BTreeMap;
 
 /// The annotation that meshes a namespace.
 pub const INJECT_ANNOTATION: &str = "linkerd.io/inject";
@@ -13,8 +12,7 @@ pub const EXPORT_LABEL: &str = "mirror.linkerd.io/exported";
 
 /// The Namespace `name`, annotated for injection when `inject`.
 pub fn namespace(name: &str, inject: bool) -> Result<DesiredObject, RenderError> {
-    let annotations =
-        inject.then(|| BTreeMap::from([(INJECT_ANNOTATION.to_string(), "enabled".to_string())]));
+    let annotations = inject.then(|| super::one_entry(INJECT_ANNOTATION, "enabled"));
     DesiredObject::from_typed(&Namespace {
         metadata: ObjectMeta {
             name: Some(name.to_string()),
@@ -32,10 +30,7 @@ pub fn export_label(namespace: &str, service: &str) -> Result<DesiredObject, Ren
         metadata: ObjectMeta {
             name: Some(service.to_string()),
             namespace: Some(namespace.to_string()),
-            labels: Some(BTreeMap::from([(
-                EXPORT_LABEL.to_string(),
-                "true".to_string(),
-            )])),
+            labels: Some(super::one_entry(EXPORT_LABEL, "true")),
             ..ObjectMeta::default()
         },
         ..Service::default()

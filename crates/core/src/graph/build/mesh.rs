@@ -145,7 +145,20 @@ pub(super) fn add_linkerd(
     );
 
     let control_plane = ids::control_plane(name);
-    let (trust_anchor, issuer) = trust_material(linkerd, b.paths)?;
+    // The same files for every cluster: resolved once.
+    let (trust_anchor, issuer_certificate, issuer_key) = match &b.trust_files {
+        Some(files) => files.clone(),
+        None => {
+            let (anchor, issuer) = trust_material(linkerd, b.paths)?;
+            let files = (
+                anchor.cert().clone(),
+                issuer.cert().clone(),
+                issuer.key().clone(),
+            );
+            b.trust_files = Some(files.clone());
+            files
+        }
+    };
     b.node(
         control_plane.clone(),
         NodeKind::LinkerdControlPlane,
@@ -162,9 +175,9 @@ pub(super) fn add_linkerd(
             &linkerd.version,
             LinkerdPiece::ControlPlane {
                 trust_domain: linkerd.trust_domain.clone(),
-                trust_anchor: trust_anchor.cert().clone(),
-                issuer_certificate: issuer.cert().clone(),
-                issuer_key: issuer.key().clone(),
+                trust_anchor,
+                issuer_certificate,
+                issuer_key,
                 webhook_values: b.paths.webhook_values_file(name, CONTROL_PLANE_VALUES_FILE),
                 heartbeat_schedule: heartbeat_schedule(name),
             },

@@ -19,6 +19,7 @@ use crate::render::DesiredObject;
 use crate::topology::{Cluster, Inventory, Topology};
 use foldhash::HashSet;
 use std::borrow::Cow;
+use std::path::PathBuf;
 
 /// The MetalLB chart repository.
 pub const METALLB_REPO: &str = "https://metallb.github.io/metallb";
@@ -34,6 +35,9 @@ struct Builder<'t> {
     link_targets: HashSet<&'t str>,
     /// Each cluster's kubeconfig context by name (every node of a cluster carries it).
     contexts: foldhash::HashMap<&'t str, String>,
+    /// The trust anchor's certificate, the issuer's certificate and key, once resolved
+    /// (every control plane names them).
+    trust_files: Option<(PathBuf, PathBuf, PathBuf)>,
     nodes: Vec<Node>,
     edges: Vec<(NodeId, NodeId, Cow<'static, str>)>,
 }
@@ -95,6 +99,7 @@ pub fn build(topology: &Topology, paths: &Paths) -> Result<Graph, GraphError> {
             .map(|l| l.target.as_str())
             .collect(),
         contexts: foldhash::HashMap::default(),
+        trust_files: None,
         nodes: Vec::new(),
         edges: Vec::new(),
     };
