@@ -423,11 +423,29 @@ impl Walker {
     /// a way libyaml refuses or reads otherwise than saphyr: starting with an indicator
     /// (`[|a]`), or holding a `:` inside a flow collection (`[a:, b]`).
     fn check_plain(&mut self, text: &str) {
-        let starts_with_indicator = text.starts_with([
-            '?', ':', ',', '[', ']', '{', '}', '#', '&', '*', '!', '|', '>', '\'', '"', '%', '@',
-            '`',
-        ]);
-        if starts_with_indicator || (text.contains(':') && self.in_flow()) {
+        let starts_with_indicator = matches!(
+            text.as_bytes().first(),
+            Some(
+                b'?' | b':'
+                    | b','
+                    | b'['
+                    | b']'
+                    | b'{'
+                    | b'}'
+                    | b'#'
+                    | b'&'
+                    | b'*'
+                    | b'!'
+                    | b'|'
+                    | b'>'
+                    | b'\''
+                    | b'"'
+                    | b'%'
+                    | b'@'
+                    | b'`'
+            )
+        );
+        if starts_with_indicator || (self.in_flow() && text.contains(':')) {
             self.exact = false;
         }
     }
@@ -455,25 +473,27 @@ impl Walker {
 /// breaks of YAML 1.1 (NEL, LS, PS); a carriage return not followed by a line feed;
 /// a directive (`%YAML`) or a document end marker (`...`) at the start of a line.
 fn lenient_spots(text: &str, ascii: bool) -> bool {
-    let bytes = text.as_bytes();
-    let line_starts_with = |marker: &[u8]| {
-        bytes.starts_with(marker)
-            || offsets_of(bytes, b'\n').any(|i| bytes[i + 1..].starts_with(marker))
-    };
-    bytes.contains(&b'\t')
+    // Searches that skip through the text (memchr-like), not a loop over every byte:
+    // this runs on every file.
+    let line_starts_with =
+        |marker: &str| text.starts_with(marker) || text.contains(&*format!("\n{marker}"));
+    text.contains('\t')
         || (!ascii && text.contains(['\u{feff}', '\u{85}', '\u{2028}', '\u{2029}']))
-        || offsets_of(bytes, b'\r').any(|i| bytes.get(i + 1) != Some(&b'\n'))
-        || line_starts_with(b"%")
-        || line_starts_with(b"...")
+        || has_lone_carriage_return(text)
+        || line_starts_with("%")
+        || line_starts_with("...")
 }
 
-/// The offsets of every `byte` in `bytes`.
-fn offsets_of(bytes: &[u8], byte: u8) -> impl Iterator<Item = usize> + '_ {
-    bytes
-        .iter()
-        .enumerate()
-        .filter(move |(_, b)| **b == byte)
-        .map(|(i, _)| i)
+/// Whether a `\r` in `text` is not the first half of a `\r\n`.
+fn has_lone_carriage_return(text: &str) -> bool {
+    let mut rest = text;
+    while let Some(at) = rest.find('\r') {
+        if rest.as_bytes().get(at + 1) != Some(&b'\n') {
+            return true;
+        }
+        rest = &rest[at + 1..];
+    }
+    false
 }
 
 /// Appends `[i]` to a path.
