@@ -7,9 +7,13 @@
 //! keys joined with `.` (with a space after an object's `Kind/ns/name:` prefix), array
 //! items as `[i]`, empty objects and arrays as leaves.
 
-use crate::graph::Desired;
+use crate::graph::{
+    Desired, ExternalAction, LinkerdPiece, PoolRanges, ResolvedCertificate, Unknown,
+};
+use crate::render::DesiredObject;
 use serde::ser::{self, Serialize};
 use std::fmt::{self, Write};
+use std::path::Path;
 
 /// The paths of the leaves of `desired` that are the string `text`, sorted (a path
 /// written twice keeps its last leaf, as in the diff's map of leaves).
@@ -53,8 +57,146 @@ fn walk(desired: &Desired, search: &mut LeafSearch<'_>) -> Result {
             search.path.push(':');
             object.body.serialize(&mut *search)
         }),
+        Desired::Action(action) if !search.tracking && !could_be_a_tag(search.text) => {
+            search.found |= action_holds(action, search.text);
+            Ok(())
+        }
         Desired::Action(action) => action.serialize(search),
     }
+}
+
+/// Whether `text` could be the value of an enum tag (a camelCase identifier).
+fn could_be_a_tag(text: &str) -> bool {
+    text.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+/// Whether a string leaf of `action` may be `text`, read from its typed fields: a walk
+/// through serde costs ten times more, and every plan entry asks. Each variant's fields are
+/// listed without `..`, so a field added later cannot be missed. The enum tags (`type`,
+/// `piece`, `source`) are identifiers: for a `text` that could be one, the caller walks
+/// through serde instead.
+fn action_holds(action: &ExternalAction, text: &str) -> bool {
+    let is = |s: &str| s == text;
+    let path = |p: &Path| p.to_str() == Some(text);
+    let certificate = |c: &ResolvedCertificate| match c {
+        ResolvedCertificate::Generate {
+            common_name,
+            validity,
+            cert,
+            key,
+        } => is(common_name) || is(validity) || path(cert) || path(key),
+        ResolvedCertificate::Files { cert, key } => path(cert) || path(key),
+    };
+    match action {
+        ExternalAction::KindCluster { name, config } => is(name) || holds(config, text),
+        ExternalAction::UseExistingCluster { context } => is(context),
+        ExternalAction::Certificates {
+            trust_domain,
+            state_dir,
+            trust_anchor,
+            issuer,
+        } => {
+            is(trust_domain) || path(state_dir) || certificate(trust_anchor) || certificate(issuer)
+        }
+        ExternalAction::HelmRelease {
+            release,
+            namespace,
+            chart,
+            repo,
+            version,
+            values,
+            context,
+        } => {
+            is(release)
+                || is(namespace)
+                || is(chart)
+                || is(repo)
+                || version.as_deref().is_some_and(is)
+                || values.iter().any(|(k, v)| is(k) || is(v))
+                || is(context)
+        }
+        ExternalAction::LinkerdRender {
+            version,
+            context,
+            what,
+        } => {
+            is(version)
+                || is(context)
+                || match what {
+                    LinkerdPiece::Crds | LinkerdPiece::Multicluster => false,
+                    LinkerdPiece::ControlPlane {
+                        trust_domain,
+                        trust_anchor,
+                        issuer_certificate,
+                        issuer_key,
+                        webhook_values,
+                        heartbeat_schedule,
+                    } => {
+                        is(trust_domain)
+                            || path(trust_anchor)
+                            || path(issuer_certificate)
+                            || path(issuer_key)
+                            || path(webhook_values)
+                            || is(heartbeat_schedule)
+                    }
+                    LinkerdPiece::Viz { webhook_values } => path(webhook_values),
+                    LinkerdPiece::Smi { version } => is(version),
+                }
+        }
+        ExternalAction::WaitForLoadBalancer {
+            namespace,
+            service,
+            pools,
+            address: Unknown,
+        } => {
+            is(namespace)
+                || is(service)
+                || pools
+                    .iter()
+                    .any(|PoolRanges { name, ranges }| is(name) || ranges.iter().any(|r| is(r)))
+                || is(Unknown::TEXT)
+        }
+        ExternalAction::LinkerdLink {
+            target_context,
+            source_context,
+            cluster_name,
+            api_server_address,
+            expected,
+        } => {
+            is(target_context)
+                || is(source_context)
+                || is(cluster_name)
+                || api_server_address.as_deref().is_some_and(is)
+                || object_holds(expected, text)
+        }
+        ExternalAction::Manifests {
+            namespace,
+            context,
+            kustomize,
+            files,
+        } => {
+            is(namespace)
+                || is(context)
+                || kustomize.as_deref().is_some_and(path)
+                || files.iter().any(|f| path(f))
+        }
+    }
+}
+
+/// Whether a string leaf of `object` (its reference fields or its body) is `text`.
+fn object_holds(object: &DesiredObject, text: &str) -> bool {
+    let DesiredObject {
+        api_version,
+        kind,
+        namespace,
+        name,
+        body,
+    } = object;
+    api_version == text
+        || kind == text
+        || namespace.as_deref() == Some(text)
+        || name == text
+        || holds(body, text)
 }
 
 /// Whether any string in `value` is `text`.
@@ -653,6 +795,47 @@ mod tests {
                 "ConfigMap/ns/b: data.z",
             ]
         );
+    }
+
+    #[test]
+    fn the_typed_probe_sees_every_string_leaf_serde_sees() {
+        let text = include_str!("../../../../topology.example.yaml");
+        let topology = crate::topology::load_str(text).expect("loads").topology;
+        let paths = crate::graph::Paths {
+            topology_dir: "t".into(),
+            state_dir: "t/.meshctl/example".into(),
+        };
+        let graph = crate::graph::build(&topology, &paths).expect("builds");
+        let mut actions = 0;
+        for node in graph.nodes() {
+            let crate::graph::Desired::Action(action) = &node.desired else {
+                continue;
+            };
+            actions += 1;
+            let json = serde_json::to_value(action).unwrap();
+            let mut strings = Vec::new();
+            collect_strings(&json, &mut strings);
+            for leaf in strings.iter().filter(|s| !super::could_be_a_tag(s)) {
+                assert!(super::action_holds(action, leaf), "{}: {leaf}", node.id);
+            }
+            assert_eq!(
+                super::action_holds(action, Unknown::TEXT),
+                strings.iter().any(|s| s == Unknown::TEXT),
+                "{}",
+                node.id
+            );
+            assert!(!super::action_holds(action, "not in any action"));
+        }
+        assert!(actions > 10, "the example has actions of every kind");
+    }
+
+    fn collect_strings(value: &serde_json::Value, out: &mut Vec<String>) {
+        match value {
+            serde_json::Value::String(s) => out.push(s.clone()),
+            serde_json::Value::Array(items) => items.iter().for_each(|v| collect_strings(v, out)),
+            serde_json::Value::Object(map) => map.values().for_each(|v| collect_strings(v, out)),
+            _ => {}
+        }
     }
 
     #[test]
