@@ -1,8 +1,9 @@
 //! A plan as pretty JSON: byte for byte what `serde_json::to_writer_pretty` writes (two
 //! spaces per level), with fewer and larger writes. serde_json's pretty formatter writes
 //! a line's indentation one level at a time and a key's quotes and colon apart; a plan
-//! of a large topology is a million lines, so the line break and indentation go out as
-//! one slice here, and a key's closing quote with its `: `.
+//! of a large topology is a million lines, so the line break, the indentation and what
+//! follows them on the line (a key's opening quote, a closing bracket) go out as one
+//! slice here, and a key's closing quote with its `: `.
 
 use serde::Serialize;
 use serde_json::ser::Formatter;
@@ -13,18 +14,41 @@ pub(super) fn write_pretty<W: Write, T: ?Sized + Serialize>(
     writer: W,
     value: &T,
 ) -> io::Result<()> {
-    let mut serializer = serde_json::Serializer::with_formatter(writer, PlanFormatter::default());
+    let mut serializer = serde_json::Serializer::with_formatter(writer, PlanFormatter::new());
     value.serialize(&mut serializer).map_err(io::Error::from)
 }
 
-/// `,\n` then enough spaces for most lines: a line's start is one slice of it.
-const LINE_STARTS: &[u8] = b",\n                                                                                                                                ";
-
 /// Spaces per level, as `serde_json::to_writer_pretty`.
-const INDENT: usize = 2;
+const INDENT: &[u8] = b"  ";
+
+/// Depths whose line starts are written ahead (a plan nests about ten deep).
+const TABLE_DEPTHS: usize = 32;
+
+/// What goes out with a line's start, in the same write.
+#[derive(Debug, Clone, Copy)]
+enum Tail {
+    Nothing = 0,
+    /// A key's opening quote.
+    Quote = 1,
+    /// The end of an object.
+    Brace = 2,
+    /// The end of an array.
+    Bracket = 3,
+}
+
+impl Tail {
+    fn bytes(self) -> &'static [u8] {
+        match self {
+            Tail::Nothing => b"",
+            Tail::Quote => b"\"",
+            Tail::Brace => b"}",
+            Tail::Bracket => b"]",
+        }
+    }
+}
 
 /// serde_json's `PrettyFormatter` with whole-line writes.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct PlanFormatter {
     /// Nesting depth.
     depth: usize,
@@ -35,10 +59,35 @@ struct PlanFormatter {
     key_quote_written: bool,
     /// Inside a key: its closing quote goes out with the `: ` that follows.
     in_key: bool,
+    /// `,\n`, a depth's indentation and a tail, by tail and depth (the slice from 1 is
+    /// the first line of a container, without the comma).
+    lines: Vec<Vec<u8>>,
 }
 
 impl PlanFormatter {
-    /// A line break (after a comma unless `first`) and the indentation of `depth`, then
+    fn new() -> PlanFormatter {
+        let tails = [Tail::Nothing, Tail::Quote, Tail::Brace, Tail::Bracket];
+        let lines = tails
+            .iter()
+            .flat_map(|tail| {
+                (0..TABLE_DEPTHS).map(move |depth| {
+                    let mut line = b",\n".to_vec();
+                    line.extend(INDENT.repeat(depth));
+                    line.extend_from_slice(tail.bytes());
+                    line
+                })
+            })
+            .collect();
+        PlanFormatter {
+            depth: 0,
+            has_value: false,
+            key_quote_written: false,
+            in_key: false,
+            lines,
+        }
+    }
+
+    /// A line break (after a comma unless `first`), the indentation of `depth`, then
     /// `tail`.
     #[inline]
     fn line<W: ?Sized + Write>(
@@ -46,19 +95,17 @@ impl PlanFormatter {
         writer: &mut W,
         first: bool,
         depth: usize,
-        tail: &[u8],
+        tail: Tail,
     ) -> io::Result<()> {
         let start = usize::from(first);
-        let end = 2 + depth * INDENT;
-        if end <= LINE_STARTS.len() {
-            writer.write_all(&LINE_STARTS[start..end])?;
-        } else {
-            writer.write_all(&LINE_STARTS[start..2])?;
-            for _ in 0..depth {
-                writer.write_all(b"  ")?;
-            }
+        if depth < TABLE_DEPTHS {
+            return writer.write_all(&self.lines[tail as usize * TABLE_DEPTHS + depth][start..]);
         }
-        writer.write_all(tail)
+        writer.write_all(&b",\n"[start..])?;
+        for _ in 0..depth {
+            writer.write_all(INDENT)?;
+        }
+        writer.write_all(tail.bytes())
     }
 }
 
@@ -74,7 +121,7 @@ impl Formatter for PlanFormatter {
     fn end_array<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
         self.depth -= 1;
         if self.has_value {
-            self.line(writer, true, self.depth, b"]")
+            self.line(writer, true, self.depth, Tail::Bracket)
         } else {
             writer.write_all(b"]")
         }
@@ -86,7 +133,7 @@ impl Formatter for PlanFormatter {
         writer: &mut W,
         first: bool,
     ) -> io::Result<()> {
-        self.line(writer, first, self.depth, b"")
+        self.line(writer, first, self.depth, Tail::Nothing)
     }
 
     #[inline]
@@ -106,7 +153,7 @@ impl Formatter for PlanFormatter {
     fn end_object<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
         self.depth -= 1;
         if self.has_value {
-            self.line(writer, true, self.depth, b"}")
+            self.line(writer, true, self.depth, Tail::Brace)
         } else {
             writer.write_all(b"}")
         }
@@ -122,7 +169,7 @@ impl Formatter for PlanFormatter {
         // can go out now.
         self.key_quote_written = true;
         self.in_key = true;
-        self.line(writer, first, self.depth, b"\"")
+        self.line(writer, first, self.depth, Tail::Quote)
     }
 
     #[inline]
