@@ -2,7 +2,8 @@
 //! fixed latency injected into every request, for N = 2, 10 and 50 `provider: existing`
 //! clusters (no external tools). Measures a full apply from empty, a no-op apply, and the
 //! full apply one node at a time; counts requests by verb; and computes the critical-path
-//! lower bound from the graph and the requests each node made. Prints a Markdown report
+//! lower bound from the graph and the requests each node made. Full applies are repeated
+//! (median of `REPEAT`, fresh servers each time): the machine is shared. Prints a Markdown report
 //! on stdout (scripts/bench-apply.sh writes it to docs/benchmarks-apply.md).
 //!
 //! Critical-path model: a node's requests are issued one after another (the executor has
@@ -432,7 +433,10 @@ async fn timed_apply(s: &Setup, opts: &ExecutorOptions, sink: &dyn ProgressSink)
 struct SizeResult {
     n: usize,
     nodes: usize,
+    /// The median of REPEAT full applies.
     full: Run,
+    /// The fastest and slowest of those.
+    full_range: (Duration, Duration),
     noop: Run,
     /// The full apply with parallelism = the node count (no cap).
     unbounded: Run,
@@ -466,24 +470,40 @@ impl SizeResult {
     }
 }
 
+/// Full applies repeated to take the median: the machine is shared, one run is noise.
+const REPEAT: usize = 5;
+
+/// The run with the median apply wall of [`REPEAT`] full applies, each on fresh
+/// servers, and the fastest and slowest walls. `unbounded`: parallelism = node count.
+async fn median_full(n: usize, latency: Duration, unbounded: bool) -> (Run, Duration, Duration) {
+    let mut runs = Vec::new();
+    for _ in 0..REPEAT {
+        let s = setup_with_latency(n, 1, true, latency);
+        let mut opts = s.opts.clone();
+        if unbounded {
+            opts.parallelism = s.graph.nodes().count().max(1);
+        }
+        runs.push(timed_apply(&s, &opts, &NoProgress).await);
+    }
+    runs.sort_by_key(|r| r.wall);
+    let (fastest, slowest) = (runs[0].wall, runs[runs.len() - 1].wall);
+    (runs.swap_remove(runs.len() / 2), fastest, slowest)
+}
+
 async fn bench_size(n: usize) -> SizeResult {
-    // Full apply, parallel.
+    // Full apply, parallel: the median of REPEAT.
+    let (full, fastest, slowest) = median_full(n, LATENCY, false).await;
+    // A no-op apply after a full one.
     let s = setup(n, 1, true);
-    let full = timed_apply(&s, &s.opts, &NoProgress).await;
+    timed_apply(&s, &s.opts, &NoProgress).await;
     let noop = timed_apply(&s, &s.opts, &NoProgress).await;
     drop(s);
 
-    // The full apply with no cap on parallelism, on fresh servers.
-    let s = setup(n, 1, true);
-    let mut unbounded_opts = s.opts.clone();
-    unbounded_opts.parallelism = s.graph.nodes().count().max(1);
-    let unbounded = timed_apply(&s, &unbounded_opts, &NoProgress).await;
-    drop(s);
+    // The full apply with no cap on parallelism.
+    let (unbounded, _, _) = median_full(n, LATENCY, true).await;
 
     // The full apply without injected latency: what the client, servers and CPU cost.
-    let s = setup_with_latency(n, 1, true, Duration::ZERO);
-    let no_latency = timed_apply(&s, &s.opts, &NoProgress).await;
-    drop(s);
+    let (no_latency, _, _) = median_full(n, Duration::ZERO, false).await;
 
     // The same full apply one node at a time, on fresh servers, recording per node.
     let s = setup(n, 1, true);
@@ -525,6 +545,7 @@ async fn bench_size(n: usize) -> SizeResult {
         n,
         nodes: s.graph.nodes().count(),
         full,
+        full_range: (fastest, slowest),
         noop,
         unbounded,
         no_latency,
@@ -702,7 +723,7 @@ fn main() {
     let _ = writeln!(out, "Machine: {machine}.\n");
     let _ = writeln!(
         out,
-        "Injected latency: {} per request (every request, every fake server). Parallelism {PARALLELISM} (per cluster) unless noted; plan and apply share one session, as in `meshctl apply`.\n",
+        "Injected latency: {} per request (every request, every fake server). Parallelism {PARALLELISM} (per cluster) unless noted; plan and apply share one session, as in `meshctl apply`. Full applies (parallelism {PARALLELISM}, = nodes, no injected latency): the median of {REPEAT} runs on fresh servers; the other rows: one run.\n",
         ms(LATENCY)
     );
     let _ = writeln!(
@@ -714,7 +735,7 @@ fn main() {
     let _ = writeln!(out, "### Headline\n");
     let _ = writeln!(
         out,
-        "| N | nodes | full apply (parallelism {PARALLELISM}) | critical path (requests) | wall / critical path | bound at parallelism {PARALLELISM} (max of critical path, busiest cluster's requests / {PARALLELISM}) | wall / that bound | full apply, parallelism = nodes | its wall / critical path | parallelism 1 (one node per cluster at a time) | speed-up (parallelism {PARALLELISM} vs 1) | chain of measured node times | wall / that chain | critical path at the delivered round trip | wall / that |"
+        "| N | nodes | full apply (parallelism {PARALLELISM}; median of {REPEAT}, fastest–slowest) | critical path (requests) | wall / critical path | bound at parallelism {PARALLELISM} (max of critical path, busiest cluster's requests / {PARALLELISM}) | wall / that bound | full apply, parallelism = nodes | its wall / critical path | parallelism 1 (one node per cluster at a time) | speed-up (parallelism {PARALLELISM} vs 1) | chain of measured node times | wall / that chain | critical path at the delivered round trip | wall / that |"
     );
     let _ = writeln!(
         out,
@@ -724,10 +745,12 @@ fn main() {
         let lb = r.lower_bound();
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} ({} req) | {:.2}× | {} | {:.2}× | {} | {:.2}× | {} | {:.2}× | {} | {:.2}× | {} | {:.2}× |",
+            "| {} | {} | {} ({}–{}) | {} ({} req) | {:.2}× | {} | {:.2}× | {} | {:.2}× | {} | {:.2}× | {} | {:.2}× | {} | {:.2}× |",
             r.n,
             r.nodes,
             ms(r.full.wall),
+            ms(r.full_range.0),
+            ms(r.full_range.1),
             ms(lb),
             r.chain_requests + r.prefix + r.suffix,
             r.full.wall.as_secs_f64() / lb.as_secs_f64().max(1e-9),
