@@ -85,6 +85,18 @@ impl Builder<'_> {
     }
 }
 
+/// About how many nodes `topology` makes (a dozen per cluster for the platform and the
+/// mesh, then the rest), so that the node list is not copied as it grows.
+fn expected_nodes(topology: &Topology) -> usize {
+    let spec = &topology.spec;
+    1 + 12 * spec.clusters.len()
+        + spec.links.len()
+        + spec.workloads.len()
+        + spec.exports.len()
+        + spec.splits.len()
+        + spec.ingresses.len()
+}
+
 /// Builds the graph of a validated topology. Paths the topology names are resolved
 /// against `paths` (the topology file's directory, the state directory).
 pub fn build(topology: &Topology, paths: &Paths) -> Result<Graph, GraphError> {
@@ -100,8 +112,8 @@ pub fn build(topology: &Topology, paths: &Paths) -> Result<Graph, GraphError> {
             .collect(),
         contexts: foldhash::HashMap::default(),
         trust_files: None,
-        nodes: Vec::new(),
-        edges: Vec::new(),
+        nodes: Vec::with_capacity(expected_nodes(topology)),
+        edges: Vec::with_capacity(2 * expected_nodes(topology)),
     };
     for cluster in &topology.spec.clusters {
         // The first cluster of a name, as `Topology::cluster` finds it.
