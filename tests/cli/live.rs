@@ -625,13 +625,13 @@ fn an_interrupted_apply_finishes_what_runs_says_so_and_the_next_run_converges() 
     };
     let child = start();
     // Wait until demo's namespace node has written the cluster's inventory (the ApplySet
-    // parent, written just before the Namespace itself), so the Namespace write is in
-    // flight, then interrupt.
+    // parent, created or patched just before the Namespace itself), so the Namespace
+    // write is in flight, then interrupt.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     while !demo
         .requests()
         .iter()
-        .any(|r| r.is_write() && r.path.contains("/secrets/meshctl-"))
+        .any(|r| r.is_write() && r.path.contains("/namespaces/kube-system/secrets"))
     {
         assert!(
             std::time::Instant::now() < deadline,
