@@ -197,7 +197,7 @@ async fn handle(
             Some(json_response(409, &err.to_status(), None))
         }
         Some(FaultEffect::Delay(d)) => {
-            tokio::time::sleep(d).await;
+            crate::faults::delay(d).await;
             None
         }
         None => None,
