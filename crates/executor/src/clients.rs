@@ -52,6 +52,22 @@ pub fn kubeconfig_paths(explicit: Option<&Path>) -> Vec<PathBuf> {
     vec![home.join(".kube").join("config")]
 }
 
+/// Pauses before reading the kubeconfig again when a context is missing from it or it
+/// does not parse (see [`Clients::api`]): 350 ms in all, only on that path.
+const KUBECONFIG_REREAD_PAUSES: [Duration; 3] = [
+    Duration::from_millis(50),
+    Duration::from_millis(100),
+    Duration::from_millis(200),
+];
+
+/// What [`Clients::kubeconfig_with`] found for a context.
+enum Found {
+    Api(ClusterApi),
+    Config(Kubeconfig),
+    /// Not there; the contexts the kubeconfig has.
+    Missing(Vec<String>),
+}
+
 /// Clients for every context used in a run.
 pub struct Clients {
     paths: Vec<PathBuf>,
@@ -93,28 +109,26 @@ impl Clients {
     /// certificates), so it is built outside the lock and on the blocking pool: the
     /// clients of many clusters are built at once instead of one after another.
     pub async fn api(&self, cluster: &str, context: &str) -> Result<ClusterApi, ExecutorError> {
-        let kubeconfig = {
-            let mut state = self.state.lock().await;
-            if let Some(api) = state.apis.get(context) {
-                return Ok(api.clone());
-            }
-            let has_context = |kc: &Kubeconfig| kc.contexts.iter().any(|c| c.name == context);
-            if !state.kubeconfig.as_ref().is_some_and(has_context) {
-                // First use, or the context may have appeared since (kind create).
-                state.kubeconfig = Some(self.read_kubeconfig()?);
-            }
-            match state.kubeconfig.as_ref() {
-                Some(kc) if has_context(kc) => kc.clone(),
-                other => {
+        // kind writes the kubeconfig in place (truncate, then write) while another
+        // cluster's node may be reading it: a read in between sees an empty or cut file.
+        // So a missing context or an unreadable file is read again a few times before
+        // it is reported.
+        let mut pauses = KUBECONFIG_REREAD_PAUSES.iter();
+        let kubeconfig = loop {
+            let found = self.kubeconfig_with(context).await;
+            match (found, pauses.next()) {
+                (Ok(Found::Api(api)), _) => return Ok(api),
+                (Ok(Found::Config(kubeconfig)), _) => break kubeconfig,
+                (Ok(Found::Missing(_)) | Err(_), Some(pause)) => tokio::time::sleep(*pause).await,
+                (Ok(Found::Missing(known)), None) => {
                     return Err(ExecutorError::ContextMissing {
                         cluster: cluster.to_string(),
                         context: context.to_string(),
                         kubeconfig: self.kubeconfig_display(),
-                        known: other
-                            .map(|kc| kc.contexts.iter().map(|c| c.name.clone()).collect())
-                            .unwrap_or_default(),
+                        known,
                     })
                 }
+                (Err(e), None) => return Err(e),
             }
         };
         let options = KubeConfigOptions {
@@ -198,6 +212,28 @@ impl Clients {
         state.kubeconfig = None;
     }
 
+    /// The cached client for `context`, else the kubeconfig that has it (read again
+    /// when the cached one does not), else the contexts there are.
+    async fn kubeconfig_with(&self, context: &str) -> Result<Found, ExecutorError> {
+        let mut state = self.state.lock().await;
+        if let Some(api) = state.apis.get(context) {
+            return Ok(Found::Api(api.clone()));
+        }
+        let has_context = |kc: &Kubeconfig| kc.contexts.iter().any(|c| c.name == context);
+        if !state.kubeconfig.as_ref().is_some_and(has_context) {
+            // First use, or the context may have appeared since (kind create).
+            state.kubeconfig = Some(self.read_kubeconfig()?);
+        }
+        Ok(match state.kubeconfig.as_ref() {
+            Some(kc) if has_context(kc) => Found::Config(kc.clone()),
+            other => Found::Missing(
+                other
+                    .map(|kc| kc.contexts.iter().map(|c| c.name.clone()).collect())
+                    .unwrap_or_default(),
+            ),
+        })
+    }
+
     fn read_kubeconfig(&self) -> Result<Kubeconfig, ExecutorError> {
         let mut merged: Option<Kubeconfig> = None;
         for path in &self.paths {
@@ -221,5 +257,61 @@ impl Clients {
             });
         }
         Ok(merged.unwrap_or_default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Clients, ConnectTimeouts};
+    use crate::error::ExecutorError;
+
+    const KUBECONFIG: &str = "apiVersion: v1
+kind: Config
+clusters:
+- name: kind-demo
+  cluster: {server: 'http://127.0.0.1:9'}
+contexts:
+- name: kind-demo
+  context: {cluster: kind-demo, user: kind-demo}
+users:
+- name: kind-demo
+  user: {token: not-a-secret}
+current-context: kind-demo
+";
+
+    #[tokio::test]
+    async fn a_kubeconfig_caught_while_kind_rewrites_it_is_read_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kubeconfig");
+        // What a reader sees between kind's truncate and its write.
+        std::fs::write(&path, "").unwrap();
+        let clients = Clients::new(Some(&path), ConnectTimeouts::default());
+        let writer = {
+            let path = path.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(std::time::Duration::from_millis(80)).await;
+                std::fs::write(&path, KUBECONFIG).unwrap();
+            })
+        };
+        let api = clients.api("demo", "kind-demo").await;
+        writer.await.unwrap();
+        assert!(api.is_ok(), "the context written 80 ms later is found");
+        assert_eq!(clients.built().await, 1);
+    }
+
+    #[tokio::test]
+    async fn a_context_that_never_appears_is_reported_with_the_ones_there_are() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kubeconfig");
+        std::fs::write(&path, KUBECONFIG).unwrap();
+        let clients = Clients::new(Some(&path), ConnectTimeouts::default());
+        match clients.api("demo3", "kind-demo3").await {
+            Err(ExecutorError::ContextMissing { context, known, .. }) => {
+                assert_eq!(context, "kind-demo3");
+                assert_eq!(known, vec!["kind-demo".to_string()]);
+            }
+            Err(other) => panic!("expected ContextMissing, got {other}"),
+            Ok(_) => panic!("kind-demo3 is not in the kubeconfig"),
+        }
     }
 }
