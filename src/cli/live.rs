@@ -21,7 +21,7 @@ pub struct ClusterArgs {
     /// How many nodes run at once in each cluster (each cluster's API server answers its
     /// own requests, so clusters do not share the cap), and how many external tool
     /// processes (kind, helm, linkerd, kubectl) run at once in all (they share this
-    /// machine's CPU).
+    /// machine's CPU). At most 256 nodes run at once in all clusters together.
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..))]
     pub parallelism: u16,
     /// Time limit of one request to a cluster (connect and read).

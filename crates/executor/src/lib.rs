@@ -310,6 +310,7 @@ pub async fn apply_with(
             .filter(|n| engine.selected.contains(&n.id))
             .filter_map(|n| n.cluster.clone().map(|c| (n.id.clone(), c)))
             .collect(),
+        max_running: None,
     };
     // A lost Lease stops the run like an interrupt, without cancelling the caller's token.
     let run_cancel = cancel.child_token();

@@ -104,7 +104,15 @@ pub struct Schedule {
     /// The lane of each node (its cluster): `parallelism` is per lane. Nodes not listed
     /// share one lane.
     pub lanes: BTreeMap<NodeId, String>,
+    /// At most this many nodes at once in all lanes together (at least `parallelism`);
+    /// `None` is [`MAX_RUNNING`].
+    pub max_running: Option<usize>,
 }
+
+/// The default ceiling on nodes running at once in all lanes: each running node holds
+/// a connection to its cluster, and a fleet of hundreds of clusters × `parallelism`
+/// would otherwise pass the usual open-file limit (1,024).
+pub const MAX_RUNNING: usize = 256;
 
 impl Schedule {
     fn lane(&self, id: &NodeId) -> &str {
@@ -125,6 +133,7 @@ pub async fn run(
     cancel: &CancellationToken,
 ) -> BTreeMap<NodeId, NodeOutcome> {
     let parallelism = parallelism.max(1);
+    let max_running = schedule.max_running.unwrap_or(MAX_RUNNING).max(parallelism);
     let mut waiting: BTreeMap<NodeId, usize> = schedule
         .dependencies
         .iter()
@@ -157,7 +166,7 @@ pub async fn run(
     let mut running: BTreeMap<&str, usize> = BTreeMap::new();
     let mut told = false;
     loop {
-        while !cancel.is_cancelled() {
+        while !cancel.is_cancelled() && jobs.len() < max_running {
             // The longest-ready node whose lane has room (`ready` pops from the end).
             let Some(at) = ready
                 .iter()
@@ -379,6 +388,7 @@ mod tests {
                 .map(|(n, deps)| (id(n), deps.iter().map(|d| id(d)).collect()))
                 .collect(),
             lanes: BTreeMap::new(),
+            max_running: None,
         }
     }
 
@@ -559,6 +569,7 @@ mod tests {
         let sched = Schedule {
             dependencies: names.iter().map(|n| (id(n), BTreeSet::new())).collect(),
             lanes: BTreeMap::new(),
+            max_running: None,
         };
         let mut script = Script::new();
         for n in &names {
@@ -614,6 +625,34 @@ mod tests {
             );
         }
         assert_eq!(peak_running(&log, |_| true), 6, "{log:?}");
+    }
+
+    #[tokio::test]
+    async fn lanes_together_stay_under_the_ceiling() {
+        // Six clusters of two nodes, parallelism 2, but at most 3 nodes in all.
+        let mut sched = Schedule {
+            max_running: Some(3),
+            ..Schedule::default()
+        };
+        for cluster in ["a", "b", "c", "d", "e", "f"] {
+            for i in 0..2 {
+                let name = id(&format!("{cluster}{i}"));
+                sched.dependencies.insert(name.clone(), BTreeSet::new());
+                sched.lanes.insert(name, cluster.to_string());
+            }
+        }
+        let mut script = Script::new();
+        for name in sched.dependencies.keys() {
+            script.delay_ms.insert(name.0.clone(), 30);
+        }
+        let script = Arc::new(script);
+        let outcomes = go(&sched, Arc::clone(&script), 2).await;
+        assert_eq!(outcomes.len(), 12);
+        assert!(outcomes
+            .values()
+            .all(|o| matches!(o, NodeOutcome::Done { .. })));
+        let log = script.log.lock().unwrap().clone();
+        assert_eq!(peak_running(&log, |_| true), 3, "{log:?}");
     }
 
     #[test]
