@@ -2,13 +2,14 @@
 //! `serde_yaml::from_str::<serde_json::Value>` (serde_yaml 0.9) reads it, so the one
 //! event walk of the source index can build the document serde_yaml would have.
 //!
-//! The rules are serde_yaml's own (`visit_untagged_scalar` and the `parse_*` helpers of
-//! its `de.rs`), copied rather than approximated: `null`/`~`/empty are null,
-//! `true`/`True`/`TRUE` (not `yes`) are booleans, integers may be signed and written in
-//! hex/octal/binary, leading zeros make a string, floats go through Rust's parser and
-//! `.inf`/`.nan` (which JSON cannot hold) become null. An integer beyond 64 bits is left
-//! to serde_yaml itself ([`Plain::Unsupported`]): serde_json's own handling of 128-bit
-//! numbers decides what happens to it.
+//! The rules are serde_yaml's (its `visit_untagged_scalar`), written again here and
+//! checked against serde_yaml itself (the tests below and `walk_equivalence`):
+//! `null`/`Null`/`NULL`/`~`/empty are null, `true`/`True`/`TRUE` (not `yes`) are
+//! booleans, integers may be signed and written in hex/octal/binary, digits with a
+//! leading zero are a string, floats go through Rust's parser, and `.inf`/`.nan` (which
+//! JSON cannot hold) become null. An integer beyond 64 bits is left to serde_yaml itself
+//! ([`Plain::Unsupported`]): serde_json's own handling of 128-bit numbers decides what
+//! happens to it.
 
 use serde_json::{Number, Value};
 use std::num::ParseIntError;
@@ -27,157 +28,118 @@ pub(super) enum Plain {
 /// Resolves a plain scalar the way serde_yaml's `visit_untagged_scalar` does.
 pub(super) fn resolve(v: &str) -> Plain {
     // Every non-string spelling is a null or boolean word, or starts with a digit, a sign
-    // or a dot (integers, and the finite floats and `.inf`/`.nan` of `parse_f64`): the
+    // or a dot (integers, floats, `.inf`/`.nan`): the
     // usual names, addresses and versions skip the number parsers.
     match v.as_bytes().first() {
         None => return Plain::Value(Value::Null),
         Some(b'0'..=b'9' | b'+' | b'-' | b'.') => {}
-        Some(b'n' | b'N' | b'~' | b't' | b'T' | b'f' | b'F') => {
-            if parse_null(v.as_bytes()).is_some() {
-                return Plain::Value(Value::Null);
+        Some(_) => {
+            return match v {
+                "null" | "Null" | "NULL" | "~" => Plain::Value(Value::Null),
+                "true" | "True" | "TRUE" => Plain::Value(Value::Bool(true)),
+                "false" | "False" | "FALSE" => Plain::Value(Value::Bool(false)),
+                _ => Plain::String,
             }
-            return match parse_bool(v) {
-                Some(boolean) => Plain::Value(Value::Bool(boolean)),
-                None => Plain::String,
-            };
         }
-        Some(_) => return Plain::String,
     }
-    if let Some(int) = parse_unsigned_int(v, u64::from_str_radix) {
+    if let Some(int) = unsigned_int(v, u64::from_str_radix) {
         return Plain::Value(Value::from(int));
     }
-    if let Some(int) = parse_negative_int(v, i64::from_str_radix) {
+    if let Some(int) = negative_int(v, i64::from_str_radix) {
         return Plain::Value(Value::from(int));
     }
-    if parse_unsigned_int(v, u128::from_str_radix).is_some()
-        || parse_negative_int(v, i128::from_str_radix).is_some()
+    if unsigned_int(v, u128::from_str_radix).is_some()
+        || negative_int(v, i128::from_str_radix).is_some()
     {
         return Plain::Unsupported;
     }
-    if !digits_but_not_number(v) {
-        if let Some(float) = parse_f64(v) {
-            // serde_json's visitor: a float JSON cannot hold (infinite, NaN) is null.
-            return Plain::Value(Number::from_f64(float).map_or(Value::Null, Value::Number));
-        }
+    if zero_padded_digits(v) {
+        return Plain::String;
     }
-    Plain::String
-}
-
-// From here on, serde_yaml 0.9.34's src/de.rs (MIT OR Apache-2.0), unchanged but for
-// `parse_signed_int`, which untagged scalars never reach.
-
-fn parse_null(scalar: &[u8]) -> Option<()> {
-    match scalar {
-        b"null" | b"Null" | b"NULL" | b"~" => Some(()),
-        _ => None,
+    match float(v) {
+        // serde_json's visitor: a float JSON cannot hold (infinite, NaN) is null.
+        Some(Float::Finite(f)) => {
+            Plain::Value(Number::from_f64(f).map_or(Value::Null, Value::Number))
+        }
+        Some(Float::NotFinite) => Plain::Value(Value::Null),
+        None => Plain::String,
     }
 }
 
-fn parse_bool(scalar: &str) -> Option<bool> {
-    match scalar {
-        "true" | "True" | "TRUE" => Some(true),
-        "false" | "False" | "FALSE" => Some(false),
-        _ => None,
-    }
-}
+/// The radix prefixes an integer may have, after its sign.
+const RADIX_PREFIXES: [(&str, u32); 3] = [("0x", 16), ("0o", 8), ("0b", 2)];
 
-fn parse_unsigned_int<T>(
-    scalar: &str,
-    from_str_radix: fn(&str, radix: u32) -> Result<T, ParseIntError>,
-) -> Option<T> {
-    let unpositive = scalar.strip_prefix('+').unwrap_or(scalar);
-    if let Some(rest) = unpositive.strip_prefix("0x") {
-        if rest.starts_with(['+', '-']) {
-            return None;
-        }
-        if let Ok(int) = from_str_radix(rest, 16) {
-            return Some(int);
-        }
-    }
-    if let Some(rest) = unpositive.strip_prefix("0o") {
-        if rest.starts_with(['+', '-']) {
-            return None;
-        }
-        if let Ok(int) = from_str_radix(rest, 8) {
-            return Some(int);
+type FromStrRadix<T> = fn(&str, u32) -> Result<T, ParseIntError>;
+
+/// A non-negative integer: `+` allowed, a radix prefix allowed (with no second sign
+/// after it, which `from_str_radix` would otherwise accept), no leading zero in decimal.
+fn unsigned_int<T>(scalar: &str, from_str_radix: FromStrRadix<T>) -> Option<T> {
+    let body = scalar.strip_prefix('+').unwrap_or(scalar);
+    for (prefix, radix) in RADIX_PREFIXES {
+        if let Some(digits) = body.strip_prefix(prefix) {
+            if digits.starts_with(['+', '-']) {
+                return None;
+            }
+            if let Ok(int) = from_str_radix(digits, radix) {
+                return Some(int);
+            }
         }
     }
-    if let Some(rest) = unpositive.strip_prefix("0b") {
-        if rest.starts_with(['+', '-']) {
-            return None;
-        }
-        if let Ok(int) = from_str_radix(rest, 2) {
-            return Some(int);
-        }
-    }
-    if unpositive.starts_with(['+', '-']) {
+    if body.starts_with(['+', '-']) || zero_padded_digits(scalar) {
         return None;
     }
-    if digits_but_not_number(scalar) {
-        return None;
-    }
-    from_str_radix(unpositive, 10).ok()
+    from_str_radix(body, 10).ok()
 }
 
-fn parse_negative_int<T>(
-    scalar: &str,
-    from_str_radix: fn(&str, radix: u32) -> Result<T, ParseIntError>,
-) -> Option<T> {
-    if let Some(rest) = scalar.strip_prefix("-0x") {
-        let negative = format!("-{}", rest);
-        if let Ok(int) = from_str_radix(&negative, 16) {
-            return Some(int);
+/// A negative integer (or, in decimal, any the type holds): `-0x10` is -16.
+fn negative_int<T>(scalar: &str, from_str_radix: FromStrRadix<T>) -> Option<T> {
+    if let Some(body) = scalar.strip_prefix('-') {
+        for (prefix, radix) in RADIX_PREFIXES {
+            if let Some(digits) = body.strip_prefix(prefix) {
+                if let Ok(int) = from_str_radix(&format!("-{digits}"), radix) {
+                    return Some(int);
+                }
+            }
         }
     }
-    if let Some(rest) = scalar.strip_prefix("-0o") {
-        let negative = format!("-{}", rest);
-        if let Ok(int) = from_str_radix(&negative, 8) {
-            return Some(int);
-        }
-    }
-    if let Some(rest) = scalar.strip_prefix("-0b") {
-        let negative = format!("-{}", rest);
-        if let Ok(int) = from_str_radix(&negative, 2) {
-            return Some(int);
-        }
-    }
-    if digits_but_not_number(scalar) {
+    if zero_padded_digits(scalar) {
         return None;
     }
     from_str_radix(scalar, 10).ok()
 }
 
-fn parse_f64(scalar: &str) -> Option<f64> {
-    let unpositive = if let Some(unpositive) = scalar.strip_prefix('+') {
-        if unpositive.starts_with(['+', '-']) {
-            return None;
-        }
-        unpositive
-    } else {
-        scalar
-    };
-    if let ".inf" | ".Inf" | ".INF" = unpositive {
-        return Some(f64::INFINITY);
-    }
-    if let "-.inf" | "-.Inf" | "-.INF" = scalar {
-        return Some(f64::NEG_INFINITY);
-    }
-    if let ".nan" | ".NaN" | ".NAN" = scalar {
-        return Some(f64::NAN.copysign(1.0));
-    }
-    if let Ok(float) = unpositive.parse::<f64>() {
-        if float.is_finite() {
-            return Some(float);
-        }
-    }
-    None
+enum Float {
+    Finite(f64),
+    /// `.inf`, `-.inf`, `.nan` in their three spellings.
+    NotFinite,
 }
 
-fn digits_but_not_number(scalar: &str) -> bool {
-    // Leading zero(s) followed by numeric characters is a string according to
-    // the YAML 1.2 spec. https://yaml.org/spec/1.2/spec.html#id2761292
-    let scalar = scalar.strip_prefix(['-', '+']).unwrap_or(scalar);
-    scalar.len() > 1 && scalar.starts_with('0') && scalar[1..].bytes().all(|b| b.is_ascii_digit())
+/// A float: Rust's syntax (finite values only, one optional `+`), or YAML's infinities
+/// and NaN.
+fn float(scalar: &str) -> Option<Float> {
+    let body = match scalar.strip_prefix('+') {
+        Some(rest) if rest.starts_with(['+', '-']) => return None,
+        Some(rest) => rest,
+        None => scalar,
+    };
+    let infinite = matches!(body, ".inf" | ".Inf" | ".INF")
+        || matches!(
+            scalar,
+            "-.inf" | "-.Inf" | "-.INF" | ".nan" | ".NaN" | ".NAN"
+        );
+    if infinite {
+        return Some(Float::NotFinite);
+    }
+    body.parse::<f64>()
+        .ok()
+        .filter(|f| f.is_finite())
+        .map(Float::Finite)
+}
+
+/// Digits with a leading zero (`007`, `-01`): a string in YAML 1.2, not a number.
+fn zero_padded_digits(scalar: &str) -> bool {
+    let digits = scalar.strip_prefix(['-', '+']).unwrap_or(scalar);
+    digits.len() > 1 && digits.starts_with('0') && digits.bytes().all(|b| b.is_ascii_digit())
 }
 
 #[cfg(test)]
