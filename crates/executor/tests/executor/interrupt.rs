@@ -1,11 +1,12 @@
 //! Interrupting an apply: the node in flight finishes its write, no other node starts
 //! (not one request for it), the summary lists them, the Leases are released, and the
-//! next apply converges.
+//! next apply converges. Interrupting a destroy: the deletion in flight finishes, the
+//! rest (and the ApplySet parent that lists it) stays for the next destroy.
 
 use crate::common::{lease, lease_writes, topology, Fixture};
 use meshctl_executor::{
-    apply, apply_until, plan, CancellationToken, NoProgress, NodeResult, ProgressEvent,
-    ProgressSink,
+    apply, apply_until, destroy, destroy_until, plan, CancellationToken, NoProgress, NodeResult,
+    ProgressEvent, ProgressSink,
 };
 use meshctl_testkit::{FaultEffect, FaultRule, Faults};
 use std::sync::Mutex;
@@ -168,5 +169,114 @@ async fn an_apply_interrupted_before_it_began_writes_nothing() {
     );
     for c in &f.clusters {
         assert_eq!(c.write_requests(), 0, "{}: {:?}", c.name(), c.requests());
+    }
+}
+
+/// The namespace DELETEs a cluster's server saw.
+fn namespace_deletes(f: &Fixture, cluster: &str) -> Vec<String> {
+    f.cluster(cluster)
+        .requests()
+        .iter()
+        .filter(|r| r.method == "DELETE" && r.path.starts_with("/api/v1/namespaces/"))
+        .map(|r| r.path.clone())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_destroy_finishes_its_deletion_keeps_the_rest_and_the_next_one_ends_it() {
+    let f = Fixture::start(&["east", "west"]);
+    let opts = f.options();
+    let graph = f.graph(&topology(&["shop", "tools", "web"], false));
+    let p = plan(&graph, &opts).await;
+    assert!(apply(&graph, &p, &opts, &NoProgress).await.is_success());
+    // Every namespace deletion takes 1.5 s; the interrupt comes 0.6 s in, while each
+    // cluster's first one is in flight (what comes before it takes milliseconds).
+    for c in &f.clusters {
+        c.set_faults(Faults {
+            seed: 1,
+            rules: vec![FaultRule::always(
+                Some("DELETE"),
+                Some("/api/v1/namespaces/"),
+                FaultEffect::Delay(Duration::from_millis(1500)),
+            )],
+        });
+    }
+    f.clear_requests();
+    let token = CancellationToken::new();
+    let timer = {
+        let token = token.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(600)).await;
+            token.cancel();
+        })
+    };
+    let summary = destroy_until(&graph, &opts, &NoProgress, &token).await;
+    timer.await.unwrap();
+    assert!(!summary.is_success(), "{summary:#?}");
+
+    for cluster in ["east", "west"] {
+        // The deletion in flight finished; no other was sent.
+        let deletes = namespace_deletes(&f, cluster);
+        assert_eq!(deletes.len(), 1, "{cluster}: {deletes:?}");
+        assert_eq!(
+            summary
+                .deleted
+                .iter()
+                .filter(|d| d.cluster == cluster)
+                .count(),
+            1,
+            "{summary:#?}"
+        );
+        // The ApplySet parent stays: it lists what is left for the next destroy.
+        assert!(f
+            .cluster(cluster)
+            .object("v1", "Secret", Some("kube-system"), "meshctl-exec-test")
+            .is_some());
+        let writes = lease_writes(f.cluster(cluster));
+        assert_eq!(writes.last(), Some(&"release"), "{cluster}: {writes:?}");
+    }
+    // Listed as not started: two namespaces per cluster, and each cluster's own node
+    // (it comes last in reverse order).
+    let not_started: Vec<&str> = summary
+        .nodes
+        .iter()
+        .filter(|n| matches!(n, NodeResult::NotStarted { .. }))
+        .map(|n| n.id().0.as_str())
+        .collect();
+    assert_eq!(
+        not_started
+            .iter()
+            .filter(|id| id.contains("/Namespace/"))
+            .count(),
+        4,
+        "{summary:#?}"
+    );
+    assert!(
+        not_started.contains(&"east/cluster") && not_started.contains(&"west/cluster"),
+        "{summary:#?}"
+    );
+    assert_eq!(not_started.len(), 6, "{summary:#?}");
+
+    // The next destroy deletes the rest and the parent.
+    for c in &f.clusters {
+        c.clear_faults();
+    }
+    f.clear_requests();
+    let rest = destroy(&graph, &opts, &NoProgress).await;
+    assert!(rest.is_success(), "{rest:#?}");
+    for cluster in ["east", "west"] {
+        // The two it had not started (the first may still be terminating, and a DELETE
+        // of it again is harmless).
+        let deletes = namespace_deletes(&f, cluster);
+        for namespace in ["shop", "tools"] {
+            assert!(
+                deletes.contains(&format!("/api/v1/namespaces/{namespace}")),
+                "{cluster}: {deletes:?}"
+            );
+        }
+        assert!(f
+            .cluster(cluster)
+            .object("v1", "Secret", Some("kube-system"), "meshctl-exec-test")
+            .is_none());
     }
 }
