@@ -52,13 +52,26 @@ pub fn kubeconfig_paths(explicit: Option<&Path>) -> Vec<PathBuf> {
     vec![home.join(".kube").join("config")]
 }
 
-/// Pauses before reading the kubeconfig again when a context is missing from it or it
-/// does not parse (see [`Clients::api`]): 350 ms in all, only on that path.
-const KUBECONFIG_REREAD_PAUSES: [Duration; 3] = [
-    Duration::from_millis(50),
-    Duration::from_millis(100),
-    Duration::from_millis(200),
-];
+/// How long a kubeconfig's writer lock (`<file>.lock`) is waited for before the file is
+/// read anyway: kind and client-go hold it for milliseconds, and one left behind by a
+/// writer that crashed must not stop meshctl.
+const KUBECONFIG_LOCK_WAIT: Duration = Duration::from_secs(1);
+
+/// Waits while a kubeconfig file is being written. kind (like client-go) writes it in
+/// place — truncate, then write — holding `<file>.lock` meanwhile; a node reading it in
+/// between (another cluster's kind create runs at the same time) would see an empty file
+/// and report its context missing.
+async fn wait_for_kubeconfig_writers(paths: &[PathBuf]) {
+    let started = Instant::now();
+    for path in paths {
+        let mut lock = path.clone().into_os_string();
+        lock.push(".lock");
+        let lock = PathBuf::from(lock);
+        while lock.exists() && started.elapsed() < KUBECONFIG_LOCK_WAIT {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
 
 /// What [`Clients::kubeconfig_with`] found for a context.
 enum Found {
@@ -109,26 +122,17 @@ impl Clients {
     /// certificates), so it is built outside the lock and on the blocking pool: the
     /// clients of many clusters are built at once instead of one after another.
     pub async fn api(&self, cluster: &str, context: &str) -> Result<ClusterApi, ExecutorError> {
-        // kind writes the kubeconfig in place (truncate, then write) while another
-        // cluster's node may be reading it: a read in between sees an empty or cut file.
-        // So a missing context or an unreadable file is read again a few times before
-        // it is reported.
-        let mut pauses = KUBECONFIG_REREAD_PAUSES.iter();
-        let kubeconfig = loop {
-            let found = self.kubeconfig_with(context).await;
-            match (found, pauses.next()) {
-                (Ok(Found::Api(api)), _) => return Ok(api),
-                (Ok(Found::Config(kubeconfig)), _) => break kubeconfig,
-                (Ok(Found::Missing(_)) | Err(_), Some(pause)) => tokio::time::sleep(*pause).await,
-                (Ok(Found::Missing(known)), None) => {
-                    return Err(ExecutorError::ContextMissing {
-                        cluster: cluster.to_string(),
-                        context: context.to_string(),
-                        kubeconfig: self.kubeconfig_display(),
-                        known,
-                    })
-                }
-                (Err(e), None) => return Err(e),
+        wait_for_kubeconfig_writers(&self.paths).await;
+        let kubeconfig = match self.kubeconfig_with(context).await? {
+            Found::Api(api) => return Ok(api),
+            Found::Config(kubeconfig) => kubeconfig,
+            Found::Missing(known) => {
+                return Err(ExecutorError::ContextMissing {
+                    cluster: cluster.to_string(),
+                    context: context.to_string(),
+                    kubeconfig: self.kubeconfig_display(),
+                    known,
+                })
             }
         };
         let options = KubeConfigOptions {
@@ -279,11 +283,19 @@ users:
 current-context: kind-demo
 ";
 
+    /// `<path>.lock`, as kind and client-go name their writer lock.
+    fn lock_of(path: &std::path::Path) -> std::path::PathBuf {
+        let mut lock = path.to_path_buf().into_os_string();
+        lock.push(".lock");
+        lock.into()
+    }
+
     #[tokio::test]
-    async fn a_kubeconfig_caught_while_kind_rewrites_it_is_read_again() {
+    async fn a_kubeconfig_being_written_is_read_once_its_writer_is_done() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("kubeconfig");
-        // What a reader sees between kind's truncate and its write.
+        // What a reader sees between kind's truncate and its write, under its lock.
+        std::fs::write(lock_of(&path), "").unwrap();
         std::fs::write(&path, "").unwrap();
         let clients = Clients::new(Some(&path), ConnectTimeouts::default());
         let writer = {
@@ -291,12 +303,29 @@ current-context: kind-demo
             tokio::spawn(async move {
                 tokio::time::sleep(std::time::Duration::from_millis(80)).await;
                 std::fs::write(&path, KUBECONFIG).unwrap();
+                std::fs::remove_file(lock_of(&path)).unwrap();
             })
         };
         let api = clients.api("demo", "kind-demo").await;
         writer.await.unwrap();
-        assert!(api.is_ok(), "the context written 80 ms later is found");
+        assert!(api.is_ok(), "the context written under the lock is found");
         assert_eq!(clients.built().await, 1);
+    }
+
+    #[tokio::test]
+    async fn a_lock_left_behind_is_waited_for_only_a_moment() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kubeconfig");
+        std::fs::write(lock_of(&path), "").unwrap();
+        std::fs::write(&path, KUBECONFIG).unwrap();
+        let clients = Clients::new(Some(&path), ConnectTimeouts::default());
+        let started = std::time::Instant::now();
+        assert!(clients.api("demo", "kind-demo").await.is_ok());
+        let waited = started.elapsed();
+        assert!(
+            waited >= super::KUBECONFIG_LOCK_WAIT && waited < 3 * super::KUBECONFIG_LOCK_WAIT,
+            "{waited:?}"
+        );
     }
 
     #[tokio::test]

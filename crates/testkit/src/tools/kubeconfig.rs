@@ -164,8 +164,34 @@ pub(crate) fn kind_config(cluster: &str, server: &str) -> Value {
     })
 }
 
+/// kind's writer lock on a kubeconfig (`<file>.lock`, client-go's name), held while it
+/// reads, merges and rewrites the file in place; removed when dropped.
+struct WriterLock(PathBuf);
+
+impl WriterLock {
+    fn take(file: &Path) -> Result<WriterLock, String> {
+        let mut lock = file.to_path_buf().into_os_string();
+        lock.push(".lock");
+        let lock = PathBuf::from(lock);
+        if let Some(dir) = lock.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("failed to create {}: {e}", dir.display()))?;
+        }
+        std::fs::write(&lock, "")
+            .map_err(|e| format!("failed to lock kubeconfig {}: {e}", file.display()))?;
+        Ok(WriterLock(lock))
+    }
+}
+
+impl Drop for WriterLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
 /// Adds (or replaces) `kind-<cluster>` in `file` and makes it the current context.
 pub(crate) fn kind_merge(file: &Path, cluster: &str, server: &str) -> Result<(), String> {
+    let _lock = WriterLock::take(file)?;
     let mut config = read_for_edit(file)?;
     let fresh = kind_config(cluster, server);
     for section in ["clusters", "contexts", "users"] {
@@ -189,6 +215,7 @@ pub(crate) fn kind_remove(file: &Path, cluster: &str) -> Result<(), String> {
     if !file.exists() {
         return Ok(());
     }
+    let _lock = WriterLock::take(file)?;
     let mut config = read_for_edit(file)?;
     let name = format!("kind-{cluster}");
     for section in ["clusters", "contexts", "users"] {
