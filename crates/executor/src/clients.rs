@@ -73,14 +73,6 @@ async fn wait_for_kubeconfig_writers(paths: &[PathBuf]) {
     }
 }
 
-/// What [`Clients::kubeconfig_with`] found for a context.
-enum Found {
-    Api(ClusterApi),
-    Config(Kubeconfig),
-    /// Not there; the contexts the kubeconfig has.
-    Missing(Vec<String>),
-}
-
 /// Clients for every context used in a run.
 pub struct Clients {
     paths: Vec<PathBuf>,
@@ -122,17 +114,29 @@ impl Clients {
     /// certificates), so it is built outside the lock and on the blocking pool: the
     /// clients of many clusters are built at once instead of one after another.
     pub async fn api(&self, cluster: &str, context: &str) -> Result<ClusterApi, ExecutorError> {
-        wait_for_kubeconfig_writers(&self.paths).await;
-        let kubeconfig = match self.kubeconfig_with(context).await? {
-            Found::Api(api) => return Ok(api),
-            Found::Config(kubeconfig) => kubeconfig,
-            Found::Missing(known) => {
-                return Err(ExecutorError::ContextMissing {
-                    cluster: cluster.to_string(),
-                    context: context.to_string(),
-                    kubeconfig: self.kubeconfig_display(),
-                    known,
-                })
+        let kubeconfig = {
+            let mut state = self.state.lock().await;
+            if let Some(api) = state.apis.get(context) {
+                return Ok(api.clone());
+            }
+            let has_context = |kc: &Kubeconfig| kc.contexts.iter().any(|c| c.name == context);
+            if !state.kubeconfig.as_ref().is_some_and(has_context) {
+                // First use, or the context may have appeared since (kind create).
+                wait_for_kubeconfig_writers(&self.paths).await;
+                state.kubeconfig = Some(self.read_kubeconfig()?);
+            }
+            match state.kubeconfig.as_ref() {
+                Some(kc) if has_context(kc) => kc.clone(),
+                other => {
+                    return Err(ExecutorError::ContextMissing {
+                        cluster: cluster.to_string(),
+                        context: context.to_string(),
+                        kubeconfig: self.kubeconfig_display(),
+                        known: other
+                            .map(|kc| kc.contexts.iter().map(|c| c.name.clone()).collect())
+                            .unwrap_or_default(),
+                    })
+                }
             }
         };
         let options = KubeConfigOptions {
@@ -214,28 +218,6 @@ impl Clients {
         state.apis.remove(context);
         state.reachable.remove(context);
         state.kubeconfig = None;
-    }
-
-    /// The cached client for `context`, else the kubeconfig that has it (read again
-    /// when the cached one does not), else the contexts there are.
-    async fn kubeconfig_with(&self, context: &str) -> Result<Found, ExecutorError> {
-        let mut state = self.state.lock().await;
-        if let Some(api) = state.apis.get(context) {
-            return Ok(Found::Api(api.clone()));
-        }
-        let has_context = |kc: &Kubeconfig| kc.contexts.iter().any(|c| c.name == context);
-        if !state.kubeconfig.as_ref().is_some_and(has_context) {
-            // First use, or the context may have appeared since (kind create).
-            state.kubeconfig = Some(self.read_kubeconfig()?);
-        }
-        Ok(match state.kubeconfig.as_ref() {
-            Some(kc) if has_context(kc) => Found::Config(kc.clone()),
-            other => Found::Missing(
-                other
-                    .map(|kc| kc.contexts.iter().map(|c| c.name.clone()).collect())
-                    .unwrap_or_default(),
-            ),
-        })
     }
 
     fn read_kubeconfig(&self) -> Result<Kubeconfig, ExecutorError> {
