@@ -32,7 +32,7 @@ use crate::api::ClusterApi;
 use crate::discovery::api_error;
 use crate::engine::{ClusterRef, Engine};
 use crate::error::ExecutorError;
-use crate::progress::{ProgressEvent, ProgressSink};
+use crate::progress::{ProgressEvent, ProgressSink, QueuedProgress};
 use crate::scheduler::{NodeFuture, NodeRunner};
 use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
@@ -582,6 +582,9 @@ pub struct LeasedRunner {
     /// The cluster each node writes to, for nodes that need the Lease.
     pub clusters: HashMap<NodeId, ClusterRef>,
     pub cancel: CancellationToken,
+    /// Where taking a Lease tells the user something (waiting for a holder, taking
+    /// over an expired Lease): the run forwards it to its sink.
+    pub(crate) progress: QueuedProgress,
 }
 
 impl LeasedRunner {
@@ -660,14 +663,13 @@ impl NodeRunner for LeasedRunner {
         let leases = Arc::clone(&self.leases);
         let engine = Arc::clone(&self.engine);
         let cancel = self.cancel.clone();
+        let progress = self.progress.clone();
         Box::pin(async move {
             let api = engine
                 .clients
                 .reachable(&cluster.name, &cluster.context)
                 .await?;
-            leases
-                .ensure(&api, &crate::progress::NoProgress, &cancel)
-                .await?;
+            leases.ensure(&api, &progress, &cancel).await?;
             inner.await
         })
     }

@@ -356,14 +356,18 @@ pub async fn apply_with(
             .collect(),
         inventory: Arc::clone(&inventory),
     };
+    // Nodes that take their cluster's Lease queue what they have to say; it reaches
+    // `sink` from here, while the run goes on.
+    let (lease_progress, mut lease_notices) = progress::QueuedProgress::new();
     let runner = lease::LeasedRunner {
         clusters: lease::LeasedRunner::clusters_of(graph, plan, &engine),
         inner: Arc::new(runner),
         leases: Arc::clone(&leases),
         engine: Arc::clone(&engine),
         cancel: run_cancel.clone(),
+        progress: lease_progress,
     };
-    let outcomes = scheduler::run(
+    let run = scheduler::run(
         &schedule,
         opts.parallelism,
         opts.retry,
@@ -371,8 +375,8 @@ pub async fn apply_with(
         Arc::new(runner),
         sink,
         &run_cancel,
-    )
-    .await;
+    );
+    let outcomes = progress::forward_while(run, &mut lease_notices, sink).await;
     let mut summary = ApplySummary {
         nodes: results_in_order(graph, &engine, &outcomes),
         ..Default::default()

@@ -58,6 +58,51 @@ impl ProgressSink for NoProgress {
     fn event(&self, _: &ProgressEvent) {}
 }
 
+/// A sink for code that cannot borrow the run's sink (a node's future is `'static`):
+/// it queues the events, and [`forward_while`] hands them to the run's sink, on the
+/// run's own task.
+#[derive(Clone)]
+pub(crate) struct QueuedProgress(tokio::sync::mpsc::UnboundedSender<ProgressEvent>);
+
+/// The receiving end of a [`QueuedProgress`].
+pub(crate) type ProgressQueue = tokio::sync::mpsc::UnboundedReceiver<ProgressEvent>;
+
+impl QueuedProgress {
+    pub(crate) fn new() -> (QueuedProgress, ProgressQueue) {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        (QueuedProgress(tx), rx)
+    }
+}
+
+impl ProgressSink for QueuedProgress {
+    fn event(&self, event: &ProgressEvent) {
+        // Closed only once the run is over: nobody is left to tell.
+        let _ = self.0.send(event.clone());
+    }
+}
+
+/// Drives `work` to its end while handing what `queue` receives to `sink` as it comes
+/// (so a notice shows while the run goes on), then whatever is still queued.
+pub(crate) async fn forward_while<T>(
+    work: impl std::future::Future<Output = T>,
+    queue: &mut ProgressQueue,
+    sink: &dyn ProgressSink,
+) -> T {
+    let mut work = std::pin::pin!(work);
+    let out = loop {
+        tokio::select! {
+            // Queued events first: they happened before whatever ends the work.
+            biased;
+            Some(event) = queue.recv() => sink.event(&event),
+            out = &mut work => break out,
+        }
+    };
+    while let Ok(event) = queue.try_recv() {
+        sink.event(&event);
+    }
+    out
+}
+
 /// One plain line per event, for logs: `demo/linkerd/crds: applied (2 created)`.
 pub struct PlainProgress<W: Write + Send> {
     out: Mutex<W>,

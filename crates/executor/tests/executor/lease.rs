@@ -3,7 +3,7 @@
 //! breaks a live one, and a long run renews its Lease.
 
 use crate::common::{lease, lease_writes, object_writes, topology, Fixture, Recorder};
-use meshctl_executor::{apply, plan, NoProgress};
+use meshctl_executor::{apply, plan, NoProgress, ProgressEvent};
 use meshctl_testkit::{FaultEffect, FaultRule, Faults};
 use serde_json::json;
 use std::time::{Duration, Instant};
@@ -303,4 +303,71 @@ async fn a_lease_where_the_plan_saw_no_parent_costs_one_request_and_a_wrong_gues
         assert_eq!(holder(c), None, "{}: released", c.name());
         assert!(object_writes(c) > 0, "{}: applied", c.name());
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lease_taken_by_a_node_tells_the_run_what_it_took_over() {
+    let f = Fixture::start(&["east", "west"]);
+    let opts = f.options();
+    let graph = f.graph(&topology(&["shop"], false));
+    let east = f.cluster("east");
+    east.apply_as(
+        "meshctl",
+        held_lease(
+            "meshctl apply by carol@gone pid 1 run 1",
+            "2026-01-01T10:00:00.000000Z",
+            60,
+        ),
+    )
+    .unwrap();
+    let p = plan(&graph, &opts).await;
+    // east does not answer the probe before the run (one 503 on `GET /version`), so its
+    // Lease is left to its first node, which finds east up and takes the Lease over.
+    east.set_faults(Faults {
+        seed: 1,
+        rules: vec![FaultRule {
+            remaining: Some(1),
+            ..FaultRule::always(Some("GET"), Some("/version"), FaultEffect::Status(503))
+        }],
+    });
+    f.clear_requests();
+    let told = Recorder::default();
+    let summary = apply(&graph, &p, &opts, &told).await;
+    assert!(summary.is_success(), "{summary:#?}");
+    let versions = east
+        .requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path == "/version")
+        .map(|r| r.status)
+        .collect::<Vec<_>>();
+    assert_eq!(
+        versions,
+        [503, 200],
+        "east was probed up front, then by its node"
+    );
+    let notices = told.notices();
+    assert!(
+        notices.iter().any(|n| n.contains("cluster east")
+            && n.contains("took over the expired Lease")
+            && n.contains("carol@gone")),
+        "{notices:?}"
+    );
+    // Told while the run went on: before the node that took it (east's first write)
+    // finished.
+    let events = told.events.lock().unwrap();
+    let notice_at = events
+        .iter()
+        .position(
+            |e| matches!(e, ProgressEvent::Notice { message } if message.contains("took over")),
+        )
+        .unwrap();
+    let finished_at = events
+        .iter()
+        .position(
+            |e| matches!(e, ProgressEvent::Finished { id, .. } if id.0 == "east/Namespace/shop"),
+        )
+        .unwrap();
+    assert!(notice_at < finished_at, "{events:#?}");
+    assert_eq!(lease_writes(east), ["acquire", "release"]);
+    assert_eq!(holder(east), None);
 }
