@@ -19,9 +19,11 @@
 
 use super::yaml_scalar::{self, Plain};
 use crate::diagnostics::{Diagnostic, Location};
+use hashbrown::HashTable;
 use saphyr_parser::{Event, Marker, Parser, ScalarStyle, Span};
 use serde_json::{Map, Value};
 use std::borrow::Cow;
+use std::hash::BuildHasher;
 
 /// Where one YAML path is written: its value, and for a mapping entry its key.
 #[derive(Debug, Default, Clone, Copy)]
@@ -33,20 +35,41 @@ struct Place {
 /// Where each YAML path of one file starts: the value, and for mapping entries the key.
 #[derive(Debug, Default, Clone)]
 pub struct SourceIndex {
+    /// Every recorded path, one after another: entries point into it, so a file of tens
+    /// of thousands of paths costs one growing buffer rather than an allocation per path.
+    paths: String,
+    /// One entry per path, found by the path's hash.
+    entries: HashTable<Entry>,
     /// Seeded hashing: the paths are the file's keys, and the file may come from a pull
     /// request.
-    places: foldhash::HashMap<Box<str>, Place>,
+    hasher: foldhash::fast::RandomState,
     /// Where an empty trailing document (`---` with nothing after it) starts, so the
     /// typed parse can leave it out.
     trailing_document: Option<usize>,
 }
 
+/// One path of the index: its text in [`SourceIndex::paths`], and where it is written.
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    start: usize,
+    end: usize,
+    place: Place,
+}
+
 impl SourceIndex {
+    /// An empty index with room for about `paths` paths.
+    fn with_capacity(paths: usize) -> SourceIndex {
+        SourceIndex {
+            entries: HashTable::with_capacity(paths),
+            ..SourceIndex::default()
+        }
+    }
+
     /// The location of the value at `path`, else of the nearest ancestor that exists.
     pub fn locate(&self, path: &str) -> Option<Location> {
         let mut path = path;
         loop {
-            if let Some(loc) = self.places.get(path).and_then(|place| place.value) {
+            if let Some(loc) = self.place(path).and_then(|place| place.value) {
                 return Some(loc);
             }
             path = parent_path(path)?;
@@ -55,13 +78,12 @@ impl SourceIndex {
 
     /// Whether `path` itself is written in the file (not only an ancestor).
     pub fn has(&self, path: &str) -> bool {
-        self.places.contains_key(path)
+        self.place(path).is_some()
     }
 
     /// The location of the key of the mapping entry at `path` (falls back like `locate`).
     pub fn locate_key(&self, path: &str) -> Option<Location> {
-        self.places
-            .get(path)
+        self.place(path)
             .and_then(|place| place.key)
             .or_else(|| self.locate(path))
     }
@@ -74,22 +96,48 @@ impl SourceIndex {
         }
     }
 
+    fn place(&self, path: &str) -> Option<&Place> {
+        let paths = &self.paths;
+        self.entries
+            .find(self.hasher.hash_one(path), |entry| {
+                paths.get(entry.start..entry.end) == Some(path)
+            })
+            .map(|entry| &entry.place)
+    }
+
     /// Records the value at `path` (and the key of its mapping entry). A path written
-    /// twice (`a.b: 1` and `a: {b: 2}`) keeps the later place.
+    /// twice (`a.b: 1` and `a: {b: 2}`) keeps the later place, and its earlier key when
+    /// this node has none (a list item or the value of a complex key).
     fn record(&mut self, path: &str, value: Location, key: Option<Location>) {
-        let place = Place {
-            value: Some(value),
-            key,
-        };
-        // One lookup for the usual new path; a repeated one keeps its earlier key when
-        // this node has none (a list item or the value of a complex key).
-        if let Some(earlier) = self.places.insert(Box::from(path), place) {
-            if key.is_none() {
-                if let Some(place) = self.places.get_mut(path) {
-                    place.key = earlier.key;
-                }
+        let hash = self.hasher.hash_one(path);
+        let SourceIndex {
+            paths,
+            entries,
+            hasher,
+            ..
+        } = self;
+        let same = |entry: &Entry| paths.get(entry.start..entry.end) == Some(path);
+        if let Some(earlier) = entries.find_mut(hash, same) {
+            earlier.place.value = Some(value);
+            if key.is_some() {
+                earlier.place.key = key;
             }
+            return;
         }
+        let start = paths.len();
+        paths.push_str(path);
+        let entry = Entry {
+            start,
+            end: paths.len(),
+            place: Place {
+                value: Some(value),
+                key,
+            },
+        };
+        let paths = &*paths;
+        entries.insert_unique(hash, entry, |entry| {
+            hasher.hash_one(paths.get(entry.start..entry.end).unwrap_or_default())
+        });
     }
 }
 
@@ -532,8 +580,12 @@ pub(super) fn index(text: &str) -> Result<SourceIndex, Diagnostic> {
 /// returns the first structural problem as a diagnostic.
 pub(super) fn walk(text: &str) -> Result<Walked, Diagnostic> {
     let offsets = Offsets::new(text);
+    // About one path per line: reserving that up front spares the table its growth
+    // (each step a fresh, larger allocation and a rehash of every path). Capped, so that a
+    // file of blank lines reserves little; a table past the cap grows as usual.
+    let lines = (text.bytes().filter(|&b| b == b'\n').count() + 1).min(1 << 18);
     let mut walker = Walker {
-        index: SourceIndex::default(),
+        index: SourceIndex::with_capacity(lines),
         stack: Vec::new(),
         path: String::new(),
         root: None,

@@ -59,8 +59,9 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
         );
     }
 
-    let mut names: HashMap<&str, usize> = HashMap::new();
-    let mut contexts: HashMap<String, usize> = HashMap::new();
+    // Sized up front: at thousands of clusters, growing is most of these maps' cost.
+    let mut names: HashMap<&str, usize> = HashMap::with_capacity(t.spec.clusters.len());
+    let mut contexts: HashMap<String, usize> = HashMap::with_capacity(t.spec.clusters.len());
     for (i, cluster) in t.spec.clusters.iter().enumerate() {
         let path = format!("spec.clusters[{i}]");
         label(
@@ -183,7 +184,7 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
             "namespace",
         );
     }
-    let mut workloads: HashMap<&str, usize> = HashMap::new();
+    let mut workloads: HashMap<&str, usize> = HashMap::with_capacity(t.spec.workloads.len());
     for (i, w) in t.spec.workloads.iter().enumerate() {
         let path = format!("spec.workloads[{i}]");
         label(out, format_args!("{path}.name"), &w.name, "workload name");
@@ -224,8 +225,10 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
             "service name",
         );
     }
-    let mut splits: HashMap<(&str, &str, &str), usize> = HashMap::new();
-    let mut apexes: HashMap<(&str, &str, &str), usize> = HashMap::new();
+    let mut splits: HashMap<(&str, &str, &str), usize> =
+        HashMap::with_capacity(t.spec.splits.len());
+    let mut apexes: HashMap<(&str, &str, &str), usize> =
+        HashMap::with_capacity(t.spec.splits.len());
     for (i, s) in t.spec.splits.iter().enumerate() {
         let path = format!("spec.splits[{i}]");
         label(
@@ -279,7 +282,8 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
             );
         }
     }
-    let mut ingresses: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut ingresses: HashMap<(&str, &str), usize> =
+        HashMap::with_capacity(t.spec.ingresses.len());
     for (i, ing) in t.spec.ingresses.iter().enumerate() {
         let path = format!("spec.ingresses[{i}]");
         subdomain(out, format_args!("{path}.name"), &ing.name, "Ingress name");
@@ -310,7 +314,7 @@ pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
 /// into one cluster with the same cluster name would make the same mirrors (and the same
 /// `Link` object) twice.
 fn link_cluster_names(t: &Topology, out: &mut Vec<Diagnostic>) {
-    let mut seen: HashMap<(&str, String), usize> = HashMap::new();
+    let mut seen: HashMap<(&str, String), usize> = HashMap::with_capacity(t.spec.links.len());
     for (i, link) in t.spec.links.iter().enumerate() {
         let name = link.cluster_name(t);
         let Some(first) = seen.insert((link.source.as_str(), name.clone()), i) else {
