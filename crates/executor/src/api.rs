@@ -22,11 +22,13 @@ pub struct ApplyMode<'a> {
 /// Requests to one cluster.
 #[derive(Clone)]
 pub struct ClusterApi {
+    /// The topology's name for the cluster, for errors.
     pub cluster: String,
     client: kube::Client,
 }
 
 impl ClusterApi {
+    /// Requests through `client`, reported as `cluster`'s.
     pub fn new(cluster: String, client: kube::Client) -> ClusterApi {
         ClusterApi { cluster, client }
     }

@@ -24,10 +24,14 @@ use std::sync::Arc;
 use tokio::sync::Mutex;
 
 /// Runs graph nodes against their clusters.
-pub struct GraphRunner {
+pub(crate) struct GraphRunner {
+    /// The run's clients, options and desired objects.
     pub engine: Arc<Engine>,
+    /// The selected nodes, by id.
     pub nodes: HashMap<NodeId, Node>,
+    /// What the plan decided per node; trusted on a node's first attempt only.
     pub plans: HashMap<NodeId, NodePlan>,
+    /// The ApplySet parents' member kinds, shared by the run's nodes.
     pub inventory: Arc<Inventory>,
 }
 
@@ -498,6 +502,7 @@ impl Inventory {
 /// What pruning a cluster did.
 #[derive(Debug, Default)]
 pub struct Pruned {
+    /// The objects deleted, in deletion order.
     pub deleted: Vec<ObjectRef>,
     /// Why a Namespace the plan would delete was kept (someone else's objects appeared in
     /// it since the plan).

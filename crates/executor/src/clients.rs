@@ -16,9 +16,11 @@ use tokio::sync::Mutex;
 /// Connection timeouts put on every client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConnectTimeouts {
+    /// How long opening a connection (TCP and TLS) may take.
     pub connect: Duration,
     /// How long one response may take to arrive.
     pub read: Duration,
+    /// How long sending one request may take.
     pub write: Duration,
 }
 
@@ -92,6 +94,8 @@ struct State {
 }
 
 impl Clients {
+    /// No client built yet; the kubeconfig is `kubeconfig`, else `KUBECONFIG`'s files,
+    /// else `~/.kube/config`, read on the first use.
     pub fn new(kubeconfig: Option<&Path>, timeouts: ConnectTimeouts) -> Clients {
         Clients {
             paths: kubeconfig_paths(kubeconfig),

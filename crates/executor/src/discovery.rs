@@ -16,10 +16,14 @@ use std::sync::{Arc, Mutex};
 /// How a kind is served.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Resolved {
+    /// The cluster serves the kind.
     Served {
+        /// Its resource (plural name, group, version) for request paths.
         resource: ApiResource,
+        /// Whether its objects live in a namespace.
         namespaced: bool,
     },
+    /// The cluster does not serve it (its CRD is not installed yet, say).
     NotServed,
 }
 
@@ -34,6 +38,7 @@ pub struct Discovery {
 }
 
 impl Discovery {
+    /// An empty cache.
     pub fn new() -> Discovery {
         Discovery::default()
     }

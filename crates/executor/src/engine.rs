@@ -20,20 +20,26 @@ use tokio::sync::Semaphore;
 /// A cluster of the graph.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ClusterRef {
+    /// The topology's name for it.
     pub name: String,
+    /// Its kubeconfig context.
     pub context: String,
 }
 
 /// Shared state of one plan, apply, status or destroy.
 pub struct Engine {
+    /// One client per context (the session's).
     pub clients: Arc<Clients>,
+    /// Which resource serves each kind, per cluster (the session's).
     pub discovery: Arc<Discovery>,
     /// External tool processes (kind, helm, linkerd, kubectl) running at once in the
     /// whole run: `--parallelism` of them. They use this machine's CPU, unlike API
     /// requests, which each cluster's server answers (those are capped per cluster, by
     /// the scheduler).
     pub tool_slots: Semaphore,
+    /// The topology's ApplySet: its parent and the id its members are labelled with.
     pub applyset: ApplySet,
+    /// The options of the run.
     pub opts: ExecutorOptions,
     /// Clusters by name.
     pub clusters: BTreeMap<String, ClusterRef>,

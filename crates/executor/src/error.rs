@@ -8,57 +8,93 @@ use std::time::Duration;
 /// Anything that can go wrong while reading or changing a cluster.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ExecutorError {
+    /// A kubeconfig file could not be read or parsed.
     #[error("cannot read kubeconfig {path}: {message}")]
-    Kubeconfig { path: PathBuf, message: String },
+    Kubeconfig {
+        /// The file.
+        path: PathBuf,
+        /// Why (the I/O or YAML error).
+        message: String,
+    },
 
     #[error("cluster {cluster}: context {context:?} is not in kubeconfig {kubeconfig}{}", known_contexts(.known))]
+    /// A cluster's `context` is not in the kubeconfig.
     ContextMissing {
+        /// The topology's name for the cluster.
         cluster: String,
+        /// The context the topology names for it.
         context: String,
+        /// The kubeconfig read (its files joined as in `KUBECONFIG` when several).
         kubeconfig: PathBuf,
         /// The contexts the kubeconfig has, to say which one was probably meant.
         known: Vec<String>,
     },
 
     #[error("cluster {cluster} is unreachable (context {context:?} in {kubeconfig}): {message}")]
+    /// No client could be built for the context, or the cluster did not answer
+    /// `GET /version`. Transient: retried.
     Unreachable {
+        /// The topology's name for the cluster.
         cluster: String,
+        /// The kubeconfig context used.
         context: String,
+        /// The kubeconfig read (its files joined as in `KUBECONFIG` when several).
         kubeconfig: PathBuf,
+        /// The connection or configuration error.
         message: String,
     },
 
     #[error("cluster {cluster}: {what}: {source}")]
+    /// A request the API server refused, or that got no response.
     Api {
+        /// The topology's name for the cluster.
         cluster: String,
         /// What was being done (`apply Secret/linkerd/creds`).
         what: String,
+        /// The failed request, classified.
         #[source]
         source: ApiError,
     },
 
     #[error("cluster {cluster}: {object}: {conflict}; rerun with --force-conflicts to take these fields over")]
+    /// A server-side apply conflict: another field manager owns fields meshctl would
+    /// set, and `--force-conflicts` was not given.
     Conflict {
+        /// The topology's name for the cluster.
         cluster: String,
+        /// The object (`Deployment/shop/web`).
         object: String,
+        /// Which managers own which of the fields.
         conflict: Conflict,
     },
 
     #[error("cluster {cluster}: {what} did not happen within {}s", .after.as_secs())]
+    /// A wait (CRD established, rollout, address) or a whole node ran out of time.
+    /// Transient: retried while the node's budget lasts.
     Timeout {
+        /// The topology's name for the cluster; empty for a node's budget, which
+        /// `what` names.
         cluster: String,
+        /// What was waited for (`rollout of Deployment/linkerd/linkerd-destination`,
+        /// `node east/linkerd/control-plane`).
         what: String,
+        /// The limit that ran out.
         after: Duration,
     },
 
     /// Another run holds the cluster's Lease (see `lease`).
     #[error("cluster {cluster}: Lease {lease} is held by {holder:?} for another {}s (waited {}s); wait for that run to finish, pass --lock-timeout to wait longer, or --force-unlock if it is gone", .expires_in.as_secs(), .waited.as_secs())]
     LeaseHeld {
+        /// The topology's name for the cluster.
         cluster: String,
         /// `namespace/name`.
         lease: String,
+        /// The other run's `holderIdentity` (`meshctl apply by alice@laptop pid 4242
+        /// run …`).
         holder: String,
+        /// How long its Lease stays live without a renewal.
         expires_in: Duration,
+        /// How long this run waited for it (`--lock-timeout`).
         waited: Duration,
     },
 
@@ -66,9 +102,15 @@ pub enum ExecutorError {
     #[error("interrupted: {0}")]
     Interrupted(String),
 
+    /// An external tool (kind, helm, linkerd, kubectl) could not be run, failed, or
+    /// printed something unusable; or a local file it needs could not be read or
+    /// written. The message names the command or file.
     #[error("{0}")]
     Tool(String),
 
+    /// The graph or the cluster asks for something the executor cannot do (a node
+    /// naming no cluster, a kind the cluster does not serve): a bug or a topology
+    /// mistake, never retried.
     #[error("{0}")]
     Invalid(String),
 }
@@ -123,14 +165,19 @@ pub struct ApiError {
     pub message: String,
     /// The Status object, when the server sent one.
     pub status: Option<Box<serde_json::Value>>,
+    /// How long the server asked to wait: the `Retry-After` header, else the Status's
+    /// `details.retryAfterSeconds`.
     pub retry_after: Option<Duration>,
 }
 
 impl ApiError {
+    /// 404.
     pub fn is_not_found(&self) -> bool {
         self.code == Some(404)
     }
 
+    /// 409: a stale resourceVersion, an object that already exists, or an apply
+    /// conflict.
     pub fn is_conflict(&self) -> bool {
         self.code == Some(409)
     }

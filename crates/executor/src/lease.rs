@@ -7,7 +7,7 @@
 //!   leased: a no-op apply writes nothing), by destroy for each existing cluster.
 //! - Taken before the first node runs, for every such cluster that answers then; a cluster
 //!   that does not answer yet (a kind cluster a node is about to create) is leased by
-//!   the first node that writes to it ([`LeasedRunner`]).
+//!   the first node that writes to it (`LeasedRunner`).
 //! - Another holder's live Lease (renewed less than `leaseDurationSeconds` ago, by this
 //!   machine's clock) is waited for up to `--lock-timeout`, then the run refuses naming
 //!   the holder. An expired one is taken over, and the run says so. `--force-unlock`
@@ -575,12 +575,16 @@ impl Drop for RenewalGuard {
 /// Runs nodes after making sure the run holds their cluster's Lease (for clusters
 /// that did not answer when the run began). The node that creates a cluster runs
 /// without: there is nothing to lease before it ran.
-pub struct LeasedRunner {
+pub(crate) struct LeasedRunner {
+    /// What runs the node once the Lease is held.
     pub inner: Arc<dyn NodeRunner>,
+    /// The run's Leases.
     pub leases: Arc<Leases>,
+    /// For the clients of the clusters to lease.
     pub engine: Arc<Engine>,
     /// The cluster each node writes to, for nodes that need the Lease.
     pub clusters: HashMap<NodeId, ClusterRef>,
+    /// The run's interrupt: stops waiting for another holder's Lease.
     pub cancel: CancellationToken,
     /// Where taking a Lease tells the user something (waiting for a holder, taking
     /// over an expired Lease): the run forwards it to its sink.

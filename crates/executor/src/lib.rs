@@ -23,6 +23,8 @@
 //! certificate is an ordinary change. Before a new trust anchor is generated, [`trust`]
 //! makes sure no cluster already trusts another one.
 
+#![deny(missing_docs)]
+
 pub mod actions;
 pub mod api;
 pub mod apply;
@@ -100,7 +102,9 @@ pub struct ExecutorOptions {
     pub force_conflicts: bool,
     /// `metadata.name` of the topology: names its ApplySet (`kube-system/meshctl-<name>`).
     pub topology_name: String,
+    /// Time limits (`--request-timeout`, `--wait-timeout`).
     pub timeouts: Timeouts,
+    /// How transient failures of a node are retried.
     pub retry: RetryPolicy,
     /// Wait for Deployments and DaemonSets meshctl writes to roll out.
     pub wait_for_rollouts: bool,
@@ -157,30 +161,41 @@ pub async fn plan_with(session: &Session, graph: &Graph, opts: &ExecutorOptions)
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase", tag = "result")]
 pub enum NodeResult {
-    /// Something was written; what (`1 created, 2 unchanged`).
+    /// Something was written or deleted.
     Applied {
+        /// The node.
         id: NodeId,
+        /// What (`1 created, 2 unchanged`; destroy: `3 deleted`).
         detail: String,
     },
+    /// Already as declared (destroy: nothing of it was left).
     Unchanged {
+        /// The node.
         id: NodeId,
     },
+    /// Failed for good (retries included).
     Failed {
+        /// The node.
         id: NodeId,
+        /// The last attempt's error (it names the cluster and object where it has one).
         error: String,
     },
     /// Not run because `failed_dependency` failed.
     Skipped {
+        /// The node.
         id: NodeId,
+        /// The failed node it depends on, directly or not.
         failed_dependency: NodeId,
     },
     /// Never started: the run was interrupted first.
     NotStarted {
+        /// The node.
         id: NodeId,
     },
 }
 
 impl NodeResult {
+    /// The node this is the result of.
     pub fn id(&self) -> &NodeId {
         match self {
             NodeResult::Applied { id, .. }
@@ -195,7 +210,9 @@ impl NodeResult {
 /// An object deleted by pruning or destroy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DeletedObject {
+    /// The topology's name for the cluster it was in.
     pub cluster: String,
+    /// The object.
     pub object: ObjectRef,
 }
 
@@ -204,6 +221,7 @@ pub struct DeletedObject {
 pub struct ApplySummary {
     /// Every selected node, in apply order (destroy: reverse order).
     pub nodes: Vec<NodeResult>,
+    /// Objects deleted by pruning (apply) or destroy, in deletion order per cluster.
     pub deleted: Vec<DeletedObject>,
     /// Failures outside any node (pruning, a cluster that could not be destroyed).
     pub errors: Vec<String>,
@@ -255,7 +273,7 @@ pub async fn apply(
     apply_until(graph, plan, opts, sink, &CancellationToken::new()).await
 }
 
-/// [`apply`], interruptible: once `cancel` is cancelled no new node starts, the nodes
+/// [`apply()`], interruptible: once `cancel` is cancelled no new node starts, the nodes
 /// in flight finish (or time out), the others are [`NodeResult::NotStarted`], nothing
 /// is pruned, and the Leases are released.
 pub async fn apply_until(
@@ -482,6 +500,7 @@ fn results_in_order(
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum NodeStatus {
+    /// Every object exists as declared (and is ready).
     InSync,
     /// Exists, but a field meshctl declares differs.
     Drifted,
@@ -496,8 +515,12 @@ pub enum NodeStatus {
 /// One node's status with a word on why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NodeState {
+    /// The node.
     pub id: NodeId,
+    /// Its state.
     pub status: NodeStatus,
+    /// Why, for humans: the missing objects, the drifted fields per object, what is
+    /// not ready, or why it is unknown; empty when in sync.
     pub detail: String,
 }
 
@@ -505,6 +528,7 @@ pub struct NodeState {
 /// that look different, so server defaults are not drift).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StatusReport {
+    /// Every selected node, in the plan's order.
     pub nodes: Vec<NodeState>,
     /// Clusters that could not be read, with why.
     pub unreachable: Vec<(String, String)>,
@@ -607,7 +631,7 @@ fn not_ready(
 /// clusters its ApplySet members are deleted in reverse dependency order, its helm
 /// releases uninstalled, then the ApplySet parent. Objects meshctl does not own are
 /// never touched. Holds the Lease of every existing cluster it deletes in (not of kind
-/// clusters deleted whole), as [`apply`] does.
+/// clusters deleted whole), as [`apply()`] does.
 pub async fn destroy(
     graph: &Graph,
     opts: &ExecutorOptions,

@@ -18,6 +18,8 @@ pub const PARENT_NAMESPACE: &str = "kube-system";
 /// One topology's ApplySet in one cluster.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApplySet {
+    /// The ApplySet id (`applyset-<base64url(sha256)>-v1`): the value of every member's
+    /// `applyset.kubernetes.io/part-of` label.
     pub id: String,
     /// The parent Secret.
     pub parent: ObjectRef,

@@ -24,10 +24,13 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 /// What planning a cluster saw, kept for status (readiness from the same read).
-pub struct ClusterObservation {
-    pub plan: ClusterPlan,
-    pub nodes: Vec<NodePlan>,
-    pub observed: HashMap<ObjectRef, Observed>,
+struct ClusterObservation {
+    /// The cluster's part of the plan (its error, inventory, what to prune).
+    plan: ClusterPlan,
+    /// The plans of its nodes.
+    nodes: Vec<NodePlan>,
+    /// Every object read, as found.
+    observed: HashMap<ObjectRef, Observed>,
 }
 
 /// Plans every selected node of the graph.

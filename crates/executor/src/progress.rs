@@ -10,37 +10,52 @@ use std::time::Duration;
 /// One thing that happened to a node.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ProgressEvent {
+    /// The node's first attempt began.
     Started {
+        /// The node.
         id: NodeId,
     },
     /// A transient failure; the node runs again after `delay`.
     Retrying {
+        /// The node.
         id: NodeId,
+        /// The attempt that failed (1-based).
         attempt: u32,
+        /// The pause before the next attempt.
         delay: Duration,
+        /// Why the attempt failed.
         error: String,
     },
     /// Done; `detail` says what was written (`2 created, 1 updated`) or `unchanged`.
     Finished {
+        /// The node.
         id: NodeId,
+        /// What was written, for humans.
         detail: String,
     },
+    /// Failed for good: not transient, or out of attempts or time.
     Failed {
+        /// The node.
         id: NodeId,
+        /// Why the last attempt failed.
         error: String,
     },
     /// Not run because a dependency failed.
     Skipped {
+        /// The node.
         id: NodeId,
+        /// The failed node it depends on, directly or not.
         failed_dependency: NodeId,
     },
     /// Never started because the run was interrupted.
     NotStarted {
+        /// The node.
         id: NodeId,
     },
     /// Something about the run as a whole: waiting for or taking over a Lease, an
     /// interruption.
     Notice {
+        /// One line, naming the cluster where there is one (`cluster east: ...`).
         message: String,
     },
 }
@@ -48,6 +63,7 @@ pub enum ProgressEvent {
 /// Receives node events as they happen (from one task: implementations need no
 /// ordering of their own).
 pub trait ProgressSink: Send + Sync {
+    /// Shows or records one event; must not block for long (the run waits for it).
     fn event(&self, event: &ProgressEvent);
 }
 
@@ -109,6 +125,8 @@ pub struct PlainProgress<W: Write + Send> {
 }
 
 impl<W: Write + Send> PlainProgress<W> {
+    /// Writes to `out` (stderr for the CLI, a buffer in tests); write errors are
+    /// ignored.
     pub fn new(out: W) -> Self {
         PlainProgress {
             out: Mutex::new(out),

@@ -31,6 +31,8 @@ pub struct RetryPolicy {
     pub attempts: u32,
     /// Delay before the second run; doubled each time, with jitter.
     pub base_delay: Duration,
+    /// The longest delay between two runs, before jitter (a server's Retry-After may
+    /// ask for longer, and is honoured).
     pub max_delay: Duration,
 }
 
@@ -73,15 +75,24 @@ pub struct NodeReport {
 /// The result of one node in a run.
 #[derive(Debug, Clone)]
 pub enum NodeOutcome {
+    /// Succeeded.
     Done {
+        /// What the successful run did.
         report: NodeReport,
+        /// Runs it took, the successful one included.
         attempts: u32,
     },
+    /// Failed for good: not transient, or out of attempts, budget, or (interrupted)
+    /// permission to retry.
     Failed {
+        /// The last run's error.
         error: ExecutorError,
+        /// Runs made.
         attempts: u32,
     },
+    /// Not run because a dependency failed.
     Skipped {
+        /// The failed node it depends on, directly or not.
         failed_dependency: NodeId,
     },
     /// Never started: the run was interrupted first.
@@ -94,12 +105,15 @@ pub type NodeFuture = Pin<Box<dyn Future<Output = Result<NodeReport, ExecutorErr
 /// Runs one node; `attempt` is 1 on the first run (later runs should re-observe rather
 /// than trust the plan).
 pub trait NodeRunner: Send + Sync + 'static {
+    /// A future running node `id` once; the scheduler bounds it by the node's budget.
     fn run(&self, id: &NodeId, attempt: u32) -> NodeFuture;
 }
 
 /// The nodes to run and, for each, the nodes it waits for (restricted to those run).
 #[derive(Debug, Clone, Default)]
 pub struct Schedule {
+    /// Every node to run, with the nodes it waits for; a dependency not listed as a
+    /// node itself is not waited for.
     pub dependencies: BTreeMap<NodeId, BTreeSet<NodeId>>,
     /// The lane of each node (its cluster): `parallelism` is per lane. Nodes not listed
     /// share one lane.

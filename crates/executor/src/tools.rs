@@ -10,8 +10,11 @@ use tokio::io::AsyncReadExt;
 /// What a finished command printed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ToolOutput {
+    /// The exit code; -1 when the process was killed by a signal.
     pub status: i32,
+    /// Standard output, as printed (lossy UTF-8).
     pub stdout: String,
+    /// Standard error, with the run's secrets blanked.
     pub stderr: String,
 }
 
