@@ -68,12 +68,12 @@ pub enum ExecutorError {
         conflict: Conflict,
     },
 
-    #[error("cluster {cluster}: {what} did not happen within {}s", .after.as_secs())]
+    #[error("{}{what} did not happen within {}s", cluster_prefix(.cluster), .after.as_secs())]
     /// A wait (CRD established, rollout, address) or a whole node ran out of time.
     /// Transient: retried while the node's budget lasts.
     Timeout {
-        /// The topology's name for the cluster; empty for a node's budget, which
-        /// `what` names.
+        /// The topology's name for the cluster; empty for a topology-wide node (the
+        /// trust certificates), whose id `what` names.
         cluster: String,
         /// What was waited for (`rollout of Deployment/linkerd/linkerd-destination`,
         /// `node east/linkerd/control-plane`).
@@ -116,6 +116,15 @@ pub enum ExecutorError {
 }
 
 /// ` (it has: a, b, c)`, or a note that it has none; at most 10 names.
+/// `cluster east: `, or nothing for what belongs to no cluster.
+fn cluster_prefix(cluster: &str) -> String {
+    if cluster.is_empty() {
+        String::new()
+    } else {
+        format!("cluster {cluster}: ")
+    }
+}
+
 fn known_contexts(known: &[String]) -> String {
     const SHOWN: usize = 10;
     if known.is_empty() {

@@ -650,7 +650,11 @@ pub async fn destroy_until(
 ) -> ApplySummary {
     let engine = Arc::new(Engine::new(graph, opts));
     let mut summary = ApplySummary::default();
-    let leases = lease::Leases::new(&engine, &opts.lease, cancel.child_token());
+    let leases = Arc::new(lease::Leases::new(
+        &engine,
+        &opts.lease,
+        cancel.child_token(),
+    ));
     let deleted_whole = |c: &engine::ClusterRef| {
         graph.nodes().any(|n| {
             n.cluster.as_deref() == Some(c.name.as_str())
@@ -691,6 +695,9 @@ pub async fn destroy_until(
             }
         })
         .collect();
+    // A cluster that missed the probe above takes its Lease before its first deletion;
+    // what that says (a wait, a take-over) reaches `sink` while the run goes on.
+    let (lease_progress, mut lease_notices) = progress::QueuedProgress::new();
     let mut jobs = tokio::task::JoinSet::new();
     for cluster in engine.clusters.values().cloned() {
         let engine = Arc::clone(&engine);
@@ -700,19 +707,27 @@ pub async fn destroy_until(
             .filter(|n| n.cluster.as_deref() == Some(cluster.name.as_str()))
             .cloned()
             .collect();
+        let lease = ClusterLease {
+            leases: Arc::clone(&leases),
+            progress: lease_progress.clone(),
+        };
         let cancel = cancel.clone();
-        jobs.spawn(async move { destroy_cluster(&engine, &cluster, nodes, &cancel).await });
+        jobs.spawn(async move { destroy_cluster(&engine, &cluster, nodes, &lease, &cancel).await });
     }
+    drop(lease_progress);
     let mut results: HashMap<NodeId, NodeResult> = HashMap::new();
-    while let Some(joined) = jobs.join_next().await {
-        let Ok(done) = joined else { continue };
-        for event in &done.events {
-            sink.event(event);
+    let joining = async {
+        while let Some(joined) = jobs.join_next().await {
+            let Ok(done) = joined else { continue };
+            for event in &done.events {
+                sink.event(event);
+            }
+            summary.deleted.extend(done.deleted);
+            summary.errors.extend(done.errors);
+            results.extend(done.results.into_iter().map(|r| (r.id().clone(), r)));
         }
-        summary.deleted.extend(done.deleted);
-        summary.errors.extend(done.errors);
-        results.extend(done.results.into_iter().map(|r| (r.id().clone(), r)));
-    }
+    };
+    progress::forward_while(joining, &mut lease_notices, sink).await;
     summary.nodes = order
         .iter()
         .rev()
@@ -720,6 +735,12 @@ pub async fn destroy_until(
         .collect();
     summary.errors.extend(leases.release_all().await);
     summary
+}
+
+/// What a cluster's destroy needs to take its Lease itself.
+struct ClusterLease {
+    leases: Arc<lease::Leases>,
+    progress: progress::QueuedProgress,
 }
 
 struct DestroyedCluster {
@@ -742,6 +763,7 @@ async fn destroy_cluster(
     engine: &Engine,
     cluster: &engine::ClusterRef,
     nodes: Vec<DestroyNode>,
+    lease: &ClusterLease,
     cancel: &CancellationToken,
 ) -> DestroyedCluster {
     let mut out = DestroyedCluster {
@@ -794,6 +816,12 @@ async fn destroy_cluster(
             return out;
         }
     };
+    // Held already when the cluster answered before the run; else taken now, so no
+    // deletion runs beside another run on this cluster.
+    if let Err(e) = lease.leases.ensure(&api, &lease.progress, cancel).await {
+        out.errors.push(e.to_string());
+        return out;
+    }
     let (mut kinds, versions) = engine.desired_group_kinds(&cluster.name);
     let parent = engine.applyset.parent.clone();
     if let Ok(discovery::Resolved::Served { resource, .. }) = engine

@@ -192,10 +192,11 @@ pub async fn run(
             *running.entry(schedule.lane(&id)).or_default() += 1;
             sink.event(&ProgressEvent::Started { id: id.clone() });
             started.insert(id.clone(), Instant::now());
+            let lane = schedule.lane(&id).to_string();
             spawn(
                 &mut jobs,
                 &runner,
-                id,
+                (id, lane),
                 1,
                 Duration::ZERO,
                 node_budget,
@@ -241,7 +242,16 @@ pub async fn run(
                     error: error.to_string(),
                 });
                 let left = node_budget.saturating_sub(elapsed + delay);
-                spawn(&mut jobs, &runner, id, attempt + 1, delay, left, cancel);
+                let lane = schedule.lane(&id).to_string();
+                spawn(
+                    &mut jobs,
+                    &runner,
+                    (id, lane),
+                    attempt + 1,
+                    delay,
+                    left,
+                    cancel,
+                );
                 continue;
             }
         }
@@ -301,10 +311,11 @@ pub async fn run(
     outcomes
 }
 
+/// Starts `attempt` of the node `id` in its lane (its cluster, named in a timeout).
 fn spawn(
     jobs: &mut JoinSet<(NodeId, u32, Result<NodeReport, ExecutorError>)>,
     runner: &Arc<dyn NodeRunner>,
-    id: NodeId,
+    (id, lane): (NodeId, String),
     attempt: u32,
     delay: Duration,
     budget: Duration,
@@ -328,8 +339,8 @@ fn spawn(
         let result = match tokio::time::timeout(budget, runner.run(&id, attempt)).await {
             Ok(result) => result,
             Err(_) => Err(ExecutorError::Timeout {
-                cluster: String::new(),
-                what: format!("node {id}"),
+                cluster: lane,
+                what: format!("node {id} (retries included)"),
                 after: budget,
             }),
         };
@@ -575,6 +586,31 @@ mod tests {
             outcomes[&id("forbidden")],
             NodeOutcome::Failed { attempts: 1, .. }
         ));
+    }
+
+    #[tokio::test]
+    async fn a_node_past_its_budget_fails_naming_its_cluster() {
+        let mut sched = schedule(&[("east/slow", &[])]);
+        sched.lanes.insert(id("east/slow"), "east".into());
+        let mut script = Script::new();
+        script.delay_ms.insert("east/slow".into(), 5_000);
+        let outcomes = run(
+            &sched,
+            8,
+            quick(),
+            Duration::from_millis(50),
+            Arc::new(Arc::new(script)),
+            &NoProgress,
+            &CancellationToken::new(),
+        )
+        .await;
+        let NodeOutcome::Failed { error, .. } = &outcomes[&id("east/slow")] else {
+            panic!("the node must fail: {:?}", outcomes[&id("east/slow")]);
+        };
+        assert_eq!(
+            error.to_string(),
+            "cluster east: node east/slow (retries included) did not happen within 0s"
+        );
     }
 
     #[tokio::test]

@@ -371,3 +371,40 @@ async fn a_lease_taken_by_a_node_tells_the_run_what_it_took_over() {
     assert_eq!(lease_writes(east), ["acquire", "release"]);
     assert_eq!(holder(east), None);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_destroy_takes_the_lease_of_a_cluster_that_missed_the_probe_before_deleting() {
+    let f = Fixture::start(&["east", "west"]);
+    let opts = f.options();
+    let graph = f.graph(&topology(&["shop"], false));
+    let p = plan(&graph, &opts).await;
+    assert!(apply(&graph, &p, &opts, &NoProgress).await.is_success());
+    let east = f.cluster("east");
+    let now = k8s_openapi::jiff::Timestamp::now().to_string();
+    // The apply left a released Lease; dave's run takes it.
+    east.force_apply_as("meshctl", held_lease("dave's apply", &now, 300))
+        .unwrap();
+    // east misses the probe before the run (one 503 on `GET /version`), so its Lease is
+    // not taken up front: the destroy must still find dave's and leave east alone.
+    east.set_faults(Faults {
+        seed: 1,
+        rules: vec![FaultRule {
+            remaining: Some(1),
+            ..FaultRule::always(Some("GET"), Some("/version"), FaultEffect::Status(503))
+        }],
+    });
+    f.clear_requests();
+    let summary = meshctl_executor::destroy(&graph, &opts, &NoProgress).await;
+    let error = summary.errors.join("\n");
+    assert!(
+        error.contains("cluster east") && error.contains("dave's apply"),
+        "{error}"
+    );
+    assert_eq!(object_writes(east), 0, "nothing deleted beside dave's run");
+    assert!(east.object("v1", "Namespace", None, "shop").is_some());
+    assert_eq!(holder(east).as_deref(), Some("dave's apply"), "left alone");
+    // west answered, was leased and destroyed, and its Lease given back.
+    let west = f.cluster("west");
+    assert!(west.object("v1", "Namespace", None, "shop").is_none());
+    assert_eq!(holder(west), None);
+}
