@@ -22,7 +22,13 @@ pub fn compare(topology: &str, old: &Graph, new: &Graph, max_weight_change: Opti
                 entries.push(entry_at(new, ix, wave, Action::Create));
             }
             Some(before) => {
-                let changes = field_changes(&before.desired, &node.desired);
+                // Most nodes of a revision are unchanged: a structural comparison finds
+                // that without flattening both sides into path → leaf maps.
+                let changes = if before.desired == node.desired {
+                    Vec::new()
+                } else {
+                    field_changes(&before.desired, &node.desired)
+                };
                 if changes.is_empty() {
                     entries.push(entry_at(new, ix, wave, Action::Unchanged));
                 } else {

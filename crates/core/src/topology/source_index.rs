@@ -38,8 +38,11 @@ pub struct SourceIndex {
     /// Every recorded path, one after another: entries point into it, so a file of tens
     /// of thousands of paths costs one growing buffer rather than an allocation per path.
     paths: String,
-    /// One entry per path, found by the path's hash.
-    entries: HashTable<Entry>,
+    /// One entry per path, in the order the walk met them.
+    entries: Vec<Entry>,
+    /// The position in `entries` of each path, found by the path's hash. Four bytes a
+    /// path, so the table a lookup probes stays in cache for large files.
+    by_path: HashTable<u32>,
     /// Seeded hashing: the paths are the file's keys, and the file may come from a pull
     /// request.
     hasher: foldhash::fast::RandomState,
@@ -60,7 +63,8 @@ impl SourceIndex {
     /// An empty index with room for about `paths` paths.
     fn with_capacity(paths: usize) -> SourceIndex {
         SourceIndex {
-            entries: HashTable::with_capacity(paths),
+            entries: Vec::with_capacity(paths),
+            by_path: HashTable::with_capacity(paths),
             ..SourceIndex::default()
         }
     }
@@ -97,12 +101,16 @@ impl SourceIndex {
     }
 
     fn place(&self, path: &str) -> Option<&Place> {
-        let paths = &self.paths;
-        self.entries
-            .find(self.hasher.hash_one(path), |entry| {
-                paths.get(entry.start..entry.end) == Some(path)
-            })
-            .map(|entry| &entry.place)
+        let at = self.by_path.find(self.hasher.hash_one(path), |&at| {
+            self.path_at(at) == Some(path)
+        })?;
+        self.entries.get(*at as usize).map(|entry| &entry.place)
+    }
+
+    /// The path of `entries[at]`.
+    fn path_at(&self, at: u32) -> Option<&str> {
+        let entry = self.entries.get(at as usize)?;
+        self.paths.get(entry.start..entry.end)
     }
 
     /// Records the value at `path` (and the key of its mapping entry). A path written
@@ -110,33 +118,45 @@ impl SourceIndex {
     /// this node has none (a list item or the value of a complex key).
     fn record(&mut self, path: &str, value: Location, key: Option<Location>) {
         let hash = self.hasher.hash_one(path);
-        let SourceIndex {
-            paths,
-            entries,
-            hasher,
-            ..
-        } = self;
-        let same = |entry: &Entry| paths.get(entry.start..entry.end) == Some(path);
-        if let Some(earlier) = entries.find_mut(hash, same) {
-            earlier.place.value = Some(value);
-            if key.is_some() {
-                earlier.place.key = key;
+        if let Some(&at) = self
+            .by_path
+            .find(hash, |&at| self.path_at(at) == Some(path))
+        {
+            if let Some(earlier) = self.entries.get_mut(at as usize) {
+                earlier.place.value = Some(value);
+                if key.is_some() {
+                    earlier.place.key = key;
+                }
             }
             return;
         }
-        let start = paths.len();
-        paths.push_str(path);
-        let entry = Entry {
+        // Past four billion paths (a file of many gigabytes) the rest go unindexed: their
+        // diagnostics point at an ancestor instead.
+        let Ok(at) = u32::try_from(self.entries.len()) else {
+            return;
+        };
+        let start = self.paths.len();
+        self.paths.push_str(path);
+        self.entries.push(Entry {
             start,
-            end: paths.len(),
+            end: self.paths.len(),
             place: Place {
                 value: Some(value),
                 key,
             },
-        };
-        let paths = &*paths;
-        entries.insert_unique(hash, entry, |entry| {
-            hasher.hash_one(paths.get(entry.start..entry.end).unwrap_or_default())
+        });
+        let SourceIndex {
+            paths,
+            entries,
+            by_path,
+            hasher,
+            ..
+        } = self;
+        by_path.insert_unique(hash, at, |&at| {
+            let path = entries
+                .get(at as usize)
+                .and_then(|entry| paths.get(entry.start..entry.end));
+            hasher.hash_one(path.unwrap_or_default())
         });
     }
 }
@@ -888,6 +908,39 @@ mod tests {
         );
         // Missing paths fall back to the nearest ancestor.
         assert_eq!(idx.locate("a.b[1].z").map(|l| l.line), Some(4));
+    }
+
+    #[test]
+    fn a_path_written_twice_keeps_the_later_value_and_a_key() {
+        // `a.b` as one key, then `a: {b: …}`: both are the path `a.b`.
+        let idx = index("a.b: 1\na:\n  b: 2\n").unwrap();
+        assert_eq!(idx.locate("a.b").map(|l| (l.line, l.column)), Some((3, 6)));
+        assert_eq!(
+            idx.locate_key("a.b").map(|l| (l.line, l.column)),
+            Some((3, 3))
+        );
+        // A list item has no key: the item at `x[0]` keeps none, and `locate_key` falls
+        // back to its value.
+        let idx = index("x:\n  - 1\n").unwrap();
+        assert_eq!(idx.locate_key("x[0]").map(|l| l.line), Some(2));
+    }
+
+    #[test]
+    fn every_path_of_a_file_longer_than_its_lines_is_found() {
+        // Flow lists put thousands of paths on one line, past the room reserved by lines.
+        let items: Vec<String> = (0..5_000).map(|i| format!("v{i}")).collect();
+        let text = format!("a: [{}]\nb: 1\n", items.join(", "));
+        let idx = index(&text).unwrap();
+        for i in [0usize, 1, 2_500, 4_999] {
+            let location = idx.locate(&format!("a[{i}]")).unwrap();
+            assert_eq!(location.line, 1);
+            assert_eq!(
+                &text[location.offset..][..format!("v{i}").len()],
+                format!("v{i}")
+            );
+        }
+        assert!(idx.has("a[4999]") && !idx.has("a[5000]"));
+        assert_eq!(idx.locate("b").map(|l| l.line), Some(2));
     }
 
     #[test]
