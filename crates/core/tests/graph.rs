@@ -534,6 +534,45 @@ fn only_kind_clusters_are_replaced_when_they_change() {
     }
     assert_eq!(p.summary.replace, in_demo3 + 1);
 
+    // Both clusters replaced: everything is, each node with its own cluster; a Link (in
+    // its source cluster, into the other) with the first replaced cluster in plan order.
+    t.spec.clusters[0].nodes.workers = 3;
+    let both = build(&t).expect("graph");
+    let p = plan::compare("x", &before, &both, None);
+    assert!(
+        p.entries
+            .iter()
+            .all(|e| e.action == Action::Replace || e.cluster.is_none()),
+        "{:#?}",
+        p.entries
+            .iter()
+            .map(|e| (&e.id, e.action))
+            .collect::<Vec<_>>()
+    );
+    let first = p
+        .entries
+        .iter()
+        .find(|e| e.replaced_with.is_none() && e.id.0.ends_with("/cluster"))
+        .map(|e| e.id.clone())
+        .expect("a replaced cluster");
+    for e in &p.entries {
+        let Some(cluster) = e.cluster.as_deref() else {
+            continue;
+        };
+        if e.id.0.ends_with("/cluster") {
+            assert_eq!(e.replaced_with, None, "{}", e.id);
+        } else if e.kind == graph::NodeKind::Link {
+            assert_eq!(e.replaced_with.as_ref(), Some(&first), "{}", e.id);
+        } else {
+            assert_eq!(
+                e.replaced_with,
+                Some(id(&format!("{cluster}/cluster"))),
+                "{}",
+                e.id
+            );
+        }
+    }
+
     // An existing cluster whose context changes is re-pointed, not rebuilt.
     let head = "apiVersion: meshctl.io/v1alpha1\nkind: Topology\nmetadata: {name: t}\nspec:\n  clusters:\n";
     let a = topology(&format!("{head}  - {{name: a, provider: existing, context: one, podSubnet: 10.0.0.0/16, serviceSubnet: 10.1.0.0/16}}\n"));

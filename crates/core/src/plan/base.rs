@@ -6,6 +6,7 @@ use super::diff::field_changes;
 use super::policy::{must_replace, recreated_with, weight_warnings};
 use super::{entry_at, Action, Plan, PlanEntry, PlanMode};
 use crate::graph::{Graph, NodeId, NodeKind};
+use foldhash::HashMap;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What changes from `old` to `new`. `max_weight_change` (percentage points) comes from
@@ -59,13 +60,23 @@ pub fn compare(topology: &str, old: &Graph, new: &Graph, max_weight_change: Opti
         .filter(|e| e.action == Action::Replace)
         .map(|e| e.id.clone())
         .collect();
+    // By id: a fleet whose clusters are all replaced would otherwise scan every entry
+    // once per cluster.
+    let position: HashMap<NodeId, usize> = entries
+        .iter()
+        .enumerate()
+        .map(|(at, e)| (e.id.clone(), at))
+        .collect();
     for cluster in replaced {
-        let recreated = recreated_with(new, &cluster);
-        for e in &mut entries {
-            if recreated.contains(&e.id) && matches!(e.action, Action::Unchanged | Action::Change) {
+        for id in recreated_with(new, &cluster) {
+            let Some(e) = position.get(&id).and_then(|&at| entries.get_mut(at)) else {
+                continue;
+            };
+            // A node two replaced clusters recreate names the first.
+            if matches!(e.action, Action::Unchanged | Action::Change) {
                 e.action = Action::Replace;
                 e.replaced_with = Some(cluster.clone());
-                changed.insert(e.id.clone());
+                changed.insert(id);
             }
         }
     }
