@@ -25,6 +25,10 @@ for n in 1000 3000; do
     "$target/release/examples/generate" --clusters "$n" --shape hub >"$work/hub-$n.yaml"
 done
 "$target/release/examples/generate" --clusters 100 --shape mesh >"$work/mesh-100.yaml"
+# For `plan --base`: the same fleet with every kind cluster changed (one more worker), so
+# every cluster and all it holds is replaced.
+sed 's/workers: 2/workers: 3/' "$work/hub-1000.yaml" >"$work/hub-1000-workers.yaml"
+grep -q 'workers: 3' "$work/hub-1000-workers.yaml" || { echo "bench.sh: the generator no longer writes 'workers: 2'" >&2; exit 1; }
 # The workload's kustomize directories (overlays/{context}) must exist for the CLI.
 python3 - "$work" <<'PY'
 import os, sys
@@ -127,6 +131,10 @@ for label, args in [
     ("validate hub-3000.yaml", ["validate", f"{work}/hub-3000.yaml"]),
     ("plan --offline -o json hub-3000.yaml", ["plan", "--offline", "-o", "json", f"{work}/hub-3000.yaml"]),
     ("plan --offline -o json mesh-100.yaml", ["plan", "--offline", "-o", "json", f"{work}/mesh-100.yaml"]),
+    ("plan --base hub-1000.yaml -o json hub-1000.yaml (nothing changed)",
+     ["plan", "--base", f"{work}/hub-1000.yaml", "-o", "json", f"{work}/hub-1000.yaml"]),
+    ("plan --base hub-1000.yaml -o json hub-1000-workers.yaml (every cluster replaced)",
+     ["plan", "--base", f"{work}/hub-1000.yaml", "-o", "json", f"{work}/hub-1000-workers.yaml"]),
 ]:
     checked = subprocess.run([binary] + args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     if checked.returncode != 0:

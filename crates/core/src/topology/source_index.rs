@@ -25,11 +25,35 @@ use serde_json::{Map, Value};
 use std::borrow::Cow;
 use std::hash::BuildHasher;
 
-/// Where one YAML path is written: its value, and for a mapping entry its key.
+/// A [`Location`] in 24 bytes instead of 32: lines, columns and the length underlined
+/// fit in 32 bits in any file meshctl can hold in memory (past that they saturate).
 #[derive(Debug, Default, Clone, Copy)]
-struct Place {
-    value: Option<Location>,
-    key: Option<Location>,
+struct Spot {
+    offset: usize,
+    line: u32,
+    column: u32,
+    len: u32,
+}
+
+impl Spot {
+    fn of(location: Location) -> Spot {
+        let narrow = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        Spot {
+            offset: location.offset,
+            line: narrow(location.line),
+            column: narrow(location.column),
+            len: narrow(location.len),
+        }
+    }
+
+    fn location(self) -> Location {
+        Location {
+            line: self.line as usize,
+            column: self.column as usize,
+            offset: self.offset,
+            len: self.len as usize,
+        }
+    }
 }
 
 /// Where each YAML path of one file starts: the value, and for mapping entries the key.
@@ -51,12 +75,23 @@ pub struct SourceIndex {
     trailing_document: Option<usize>,
 }
 
-/// One path of the index: its text in [`SourceIndex::paths`], and where it is written.
+/// One path of the index: its text in [`SourceIndex::paths`], where its value is
+/// written, and for a mapping entry where its key is (64 bytes: the entries of a large
+/// file are walked in order, and their size is most of the index's memory).
 #[derive(Debug, Clone, Copy)]
 struct Entry {
     start: usize,
-    end: usize,
-    place: Place,
+    /// The path's length (at most [`MAX_PATH_LEN`]).
+    len: u32,
+    has_key: bool,
+    value: Spot,
+    key: Spot,
+}
+
+impl Entry {
+    fn key(&self) -> Option<Location> {
+        self.has_key.then(|| self.key.location())
+    }
 }
 
 impl SourceIndex {
@@ -73,8 +108,8 @@ impl SourceIndex {
     pub fn locate(&self, path: &str) -> Option<Location> {
         let mut path = path;
         loop {
-            if let Some(loc) = self.place(path).and_then(|place| place.value) {
-                return Some(loc);
+            if let Some(entry) = self.entry(path) {
+                return Some(entry.value.location());
             }
             path = parent_path(path)?;
         }
@@ -82,13 +117,13 @@ impl SourceIndex {
 
     /// Whether `path` itself is written in the file (not only an ancestor).
     pub fn has(&self, path: &str) -> bool {
-        self.place(path).is_some()
+        self.entry(path).is_some()
     }
 
     /// The location of the key of the mapping entry at `path` (falls back like `locate`).
     pub fn locate_key(&self, path: &str) -> Option<Location> {
-        self.place(path)
-            .and_then(|place| place.key)
+        self.entry(path)
+            .and_then(Entry::key)
             .or_else(|| self.locate(path))
     }
 
@@ -100,17 +135,16 @@ impl SourceIndex {
         }
     }
 
-    fn place(&self, path: &str) -> Option<&Place> {
+    fn entry(&self, path: &str) -> Option<&Entry> {
         let at = self.by_path.find(self.hasher.hash_one(path), |&at| {
             self.path_at(at) == Some(path)
         })?;
-        self.entries.get(*at as usize).map(|entry| &entry.place)
+        self.entries.get(*at as usize)
     }
 
     /// The path of `entries[at]`.
     fn path_at(&self, at: u32) -> Option<&str> {
-        let entry = self.entries.get(at as usize)?;
-        self.paths.get(entry.start..entry.end)
+        path_of(&self.paths, self.entries.get(at as usize)?)
     }
 
     /// Records the value at `path` (and the key of its mapping entry). A path written
@@ -123,27 +157,28 @@ impl SourceIndex {
             .find(hash, |&at| self.path_at(at) == Some(path))
         {
             if let Some(earlier) = self.entries.get_mut(at as usize) {
-                earlier.place.value = Some(value);
-                if key.is_some() {
-                    earlier.place.key = key;
+                earlier.value = Spot::of(value);
+                if let Some(key) = key {
+                    earlier.key = Spot::of(key);
+                    earlier.has_key = true;
                 }
             }
             return;
         }
         // Past four billion paths (a file of many gigabytes) the rest go unindexed: their
-        // diagnostics point at an ancestor instead.
-        let Ok(at) = u32::try_from(self.entries.len()) else {
+        // diagnostics point at an ancestor instead. Paths are at most MAX_PATH_LEN long.
+        let (Ok(at), Ok(len)) = (u32::try_from(self.entries.len()), u32::try_from(path.len()))
+        else {
             return;
         };
         let start = self.paths.len();
         self.paths.push_str(path);
         self.entries.push(Entry {
             start,
-            end: self.paths.len(),
-            place: Place {
-                value: Some(value),
-                key,
-            },
+            len,
+            has_key: key.is_some(),
+            value: Spot::of(value),
+            key: key.map(Spot::of).unwrap_or_default(),
         });
         let SourceIndex {
             paths,
@@ -155,10 +190,15 @@ impl SourceIndex {
         by_path.insert_unique(hash, at, |&at| {
             let path = entries
                 .get(at as usize)
-                .and_then(|entry| paths.get(entry.start..entry.end));
+                .and_then(|entry| path_of(paths, entry));
             hasher.hash_one(path.unwrap_or_default())
         });
     }
+}
+
+/// The path of `entry` in the index's path buffer.
+fn path_of<'p>(paths: &'p str, entry: &Entry) -> Option<&'p str> {
+    paths.get(entry.start..entry.start + entry.len as usize)
 }
 
 /// `a.b[2].c` → `a.b[2]` → `a.b` → `a` → `` → None.
