@@ -36,6 +36,32 @@ fn held_lease(holder: &str, renewed: &str, seconds: u32) -> serde_json::Value {
     })
 }
 
+/// An expired Lease in `cluster`, left by a run killed long ago (60 s, renewed in January).
+fn left_by_a_killed_run(cluster: &meshctl_testkit::FakeCluster) {
+    cluster
+        .apply_as(
+            "meshctl",
+            held_lease(
+                "meshctl apply by carol@gone pid 1 run 1",
+                "2026-01-01T10:00:00.000000Z",
+                60,
+            ),
+        )
+        .unwrap();
+}
+
+/// `cluster` fails its first `GET /version` (503): the probe before a run, so that its
+/// Lease is left to its first node (apply) or its own deletions (destroy).
+fn misses_the_upfront_probe(cluster: &meshctl_testkit::FakeCluster) {
+    cluster.set_faults(Faults {
+        seed: 1,
+        rules: vec![FaultRule {
+            remaining: Some(1),
+            ..FaultRule::always(Some("GET"), Some("/version"), FaultEffect::Status(503))
+        }],
+    });
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_concurrent_apply_refuses_naming_the_holder_or_waits_for_it() {
     let f = Fixture::start(&["east", "west"]);
@@ -111,16 +137,7 @@ async fn an_expired_lease_is_taken_over_and_the_run_says_so() {
     let opts = f.options();
     let graph = f.graph(&topology(&["shop"], false));
     let east = f.cluster("east");
-    // Left by a run killed an hour ago: 60 s lease, renewed long since.
-    east.apply_as(
-        "meshctl",
-        held_lease(
-            "meshctl apply by carol@gone pid 1 run 1",
-            "2026-01-01T10:00:00.000000Z",
-            60,
-        ),
-    )
-    .unwrap();
+    left_by_a_killed_run(east);
     let p = plan(&graph, &opts).await;
     f.clear_requests();
     let told = Recorder::default();
@@ -311,25 +328,11 @@ async fn a_lease_taken_by_a_node_tells_the_run_what_it_took_over() {
     let opts = f.options();
     let graph = f.graph(&topology(&["shop"], false));
     let east = f.cluster("east");
-    east.apply_as(
-        "meshctl",
-        held_lease(
-            "meshctl apply by carol@gone pid 1 run 1",
-            "2026-01-01T10:00:00.000000Z",
-            60,
-        ),
-    )
-    .unwrap();
+    left_by_a_killed_run(east);
     let p = plan(&graph, &opts).await;
     // east does not answer the probe before the run (one 503 on `GET /version`), so its
     // Lease is left to its first node, which finds east up and takes the Lease over.
-    east.set_faults(Faults {
-        seed: 1,
-        rules: vec![FaultRule {
-            remaining: Some(1),
-            ..FaultRule::always(Some("GET"), Some("/version"), FaultEffect::Status(503))
-        }],
-    });
+    misses_the_upfront_probe(east);
     f.clear_requests();
     let told = Recorder::default();
     let summary = apply(&graph, &p, &opts, &told).await;
@@ -386,13 +389,7 @@ async fn a_destroy_takes_the_lease_of_a_cluster_that_missed_the_probe_before_del
         .unwrap();
     // east misses the probe before the run (one 503 on `GET /version`), so its Lease is
     // not taken up front: the destroy must still find dave's and leave east alone.
-    east.set_faults(Faults {
-        seed: 1,
-        rules: vec![FaultRule {
-            remaining: Some(1),
-            ..FaultRule::always(Some("GET"), Some("/version"), FaultEffect::Status(503))
-        }],
-    });
+    misses_the_upfront_probe(east);
     f.clear_requests();
     let summary = meshctl_executor::destroy(&graph, &opts, &NoProgress).await;
     let error = summary.errors.join("\n");
