@@ -138,6 +138,8 @@ async fn run_objects(
     } else {
         observe(&api, &engine.discovery, &unsettled, true).await?
     };
+    // Deployments and DaemonSets to see rolled out once every object of the node is written.
+    let mut rollouts: Vec<(ApiResource, ObjectRef)> = Vec::new();
     for object in objects {
         let reference = ObjectRef::of(object);
         let observed = fresh.get(&reference);
@@ -158,7 +160,7 @@ async fn run_objects(
                 if decision.action == LiveAction::Unchanged && !known_unchanged {
                     let (resource, namespaced) = served(engine, &api, &reference).await?;
                     let reference = in_namespace(reference, namespaced);
-                    wait_for(engine, &api, &resource, &reference).await?;
+                    wait_now_or_at_end(engine, &api, resource, reference, &mut rollouts).await?;
                 }
                 continue;
             }
@@ -185,9 +187,35 @@ async fn run_objects(
         } else {
             tally.updated += 1;
         }
-        wait_for(engine, &api, &resource, &reference).await?;
+        wait_now_or_at_end(engine, &api, resource, reference, &mut rollouts).await?;
     }
+    // Together, as `helm --wait` does: one Deployment's pods may need another's to start
+    // (Linkerd's need its identity service), and waiting for each before writing the next
+    // would add their rollout times up.
+    futures_util::future::try_join_all(
+        rollouts
+            .iter()
+            .map(|(resource, reference)| wait_for(engine, &api, resource, reference)),
+    )
+    .await?;
     Ok(tally.report())
+}
+
+/// Waits for what the node's next objects may need of `reference` (a CRD Established:
+/// they may be its custom resources) now; leaves a rollout to the end of the node.
+async fn wait_now_or_at_end(
+    engine: &Engine,
+    api: &ClusterApi,
+    resource: ApiResource,
+    reference: ObjectRef,
+    rollouts: &mut Vec<(ApiResource, ObjectRef)>,
+) -> Result<(), ExecutorError> {
+    if matches!(reference.kind.as_str(), "Deployment" | "DaemonSet") {
+        rollouts.push((resource, reference));
+        Ok(())
+    } else {
+        wait_for(engine, api, &resource, &reference).await
+    }
 }
 
 /// The reference as the server sees it: a namespaced object without a namespace lands in
@@ -324,7 +352,7 @@ async fn wait_before(
     Ok(())
 }
 
-/// Waits for what dependents need of an object just written.
+/// Waits for what dependents need of an object written (or found) as declared.
 async fn wait_for(
     engine: &Engine,
     api: &ClusterApi,

@@ -63,3 +63,42 @@ async fn a_deployment_that_never_rolls_out_fails_its_node_on_every_attempt() {
         .object("apps/v1", "Deployment", Some("shop"), "web")
         .is_some());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_object_of_a_node_is_written_before_its_rollouts_are_waited_for() {
+    // Two Deployments, neither of which ever rolls out (no simulated controllers): the
+    // second is written all the same, as `helm --wait` would, and the node fails once
+    // the wait runs out, naming a Deployment.
+    let f = Fixture::start(&["east"]);
+    let second = WEB
+        .replace("name: web", "name: api")
+        .replace("app: web", "app: api");
+    std::fs::write(f.dir.path().join("web.yaml"), format!("{WEB}---\n{second}")).unwrap();
+    let mut opts = f.options();
+    opts.timeouts.wait = Duration::from_millis(300);
+    opts.retry.attempts = 1;
+    let graph = f.graph(TOPOLOGY);
+    let p = plan(&graph, &opts).await;
+    let summary = apply(&graph, &p, &opts, &NoProgress).await;
+    let web = summary
+        .nodes
+        .iter()
+        .find(|n| n.id().0 == "east/shop/Workload/web")
+        .expect("the workload node ran");
+    match web {
+        NodeResult::Failed { error, .. } => assert!(
+            error.contains("rolled out")
+                && (error.contains("Deployment/shop/web") || error.contains("Deployment/shop/api")),
+            "{error}"
+        ),
+        other => panic!("Deployments that never rolled out reported {other:?}"),
+    }
+    let east = f.cluster("east");
+    for name in ["web", "api"] {
+        assert!(
+            east.object("apps/v1", "Deployment", Some("shop"), name)
+                .is_some(),
+            "{name} was written before any rollout was waited for"
+        );
+    }
+}
