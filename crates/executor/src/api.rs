@@ -2,9 +2,10 @@
 //! classified by HTTP status code (with Retry-After read from the response headers).
 
 use crate::error::ApiError;
+use futures_util::stream::{BoxStream, StreamExt};
 use http_body_util::BodyExt;
-use kube::api::{DeleteParams, GetParams, ListParams, Patch, PatchParams, PostParams};
-use kube::core::{ApiResource, DynamicObject, Request, Resource};
+use kube::api::{DeleteParams, GetParams, ListParams, Patch, PatchParams, PostParams, WatchParams};
+use kube::core::{ApiResource, DynamicObject, Request, Resource, WatchEvent};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -140,6 +141,34 @@ impl ClusterApi {
         self.send(request).await
     }
 
+    /// The changes to the object `name` after `resource_version`, as the server reports
+    /// them (a watch with a `metadata.name` field selector), until it ends the stream:
+    /// within `timeout` (whole seconds, at least 1; the server refuses 295 or more).
+    pub async fn watch_one(
+        &self,
+        resource: &ApiResource,
+        namespace: Option<&str>,
+        name: &str,
+        resource_version: &str,
+        timeout: Duration,
+    ) -> Result<BoxStream<'static, Result<WatchEvent<Value>, ApiError>>, ApiError> {
+        let seconds = u32::try_from(timeout.as_secs().clamp(1, 290)).unwrap_or(290);
+        let params = WatchParams::default()
+            .fields(&format!("metadata.name={name}"))
+            .timeout(seconds);
+        let request = Request::new(DynamicObject::url_path(resource, namespace))
+            .watch(&params, resource_version)
+            .map_err(|e| local_error(e.to_string()))?;
+        let events = self
+            .client
+            .request_events::<Value>(request)
+            .await
+            .map_err(|e| watch_error(&e))?;
+        Ok(events
+            .map(|event| event.map_err(|e| watch_error(&e)))
+            .boxed())
+    }
+
     /// Deletes an object; one already gone is not an error.
     pub async fn delete(
         &self,
@@ -215,6 +244,24 @@ impl ClusterApi {
                 .map(Box::new),
             retry_after,
         })
+    }
+}
+
+/// A watch that could not start or broke off, classified like any other request.
+fn watch_error(e: &kube::Error) -> ApiError {
+    match e {
+        kube::Error::Api(status) => ApiError {
+            code: Some(status.code),
+            message: status.message.clone(),
+            status: None,
+            retry_after: None,
+        },
+        other => ApiError {
+            code: None,
+            message: connection_message(other),
+            status: None,
+            retry_after: None,
+        },
     }
 }
 

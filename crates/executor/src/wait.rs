@@ -1,10 +1,14 @@
 //! Waiting for what the next node needs: a CRD Established, a Deployment or DaemonSet
-//! rolled out, a LoadBalancer Service with an address. Each polls with backoff until a
-//! timeout; the readiness checks themselves are pure functions of the live object.
+//! rolled out, a LoadBalancer Service with an address. Each reads the object, then follows
+//! it with a watch (so a rollout is seen when it happens, as `kubectl rollout status` sees
+//! it, not at the next poll), polling with backoff where there is nothing to watch yet or
+//! no watch to be had; the readiness checks themselves are pure functions of the live
+//! object.
 
 use crate::api::ClusterApi;
 use crate::error::ExecutorError;
-use kube::core::ApiResource;
+use futures_util::StreamExt;
+use kube::core::{ApiResource, WatchEvent};
 use meshctl_core::graph::{describe_pools, PoolRanges};
 use serde_json::Value;
 use std::time::{Duration, Instant};
@@ -105,7 +109,10 @@ fn condition_true(object: &Value, kind: &str) -> bool {
         })
 }
 
-/// Polls one object until `ready` returns a value, or the timeout passes.
+/// Waits until `ready` returns a value for the object, or the timeout passes: reads it,
+/// then follows its changes with a watch. Where it does not exist yet (a mirror Service
+/// the service mirror has still to make) or the watch is refused (no `watch` permission),
+/// it reads again after a pause that grows to [`MAX_POLL`].
 pub async fn until<T>(
     api: &ClusterApi,
     resource: &ApiResource,
@@ -115,17 +122,46 @@ pub async fn until<T>(
     timeout: Duration,
     ready: impl Fn(&Value) -> Option<T>,
 ) -> Result<T, ExecutorError> {
-    let start = Instant::now();
+    let deadline = Instant::now() + timeout;
     let mut pause = FIRST_POLL;
     loop {
         // Read errors while waiting are treated like "not yet": the object or the
         // cluster may be settling; the timeout bounds it.
-        if let Ok(Some(object)) = api.get(resource, namespace, name).await {
-            if let Some(value) = ready(&object) {
-                return Ok(value);
+        let version = match api.get(resource, namespace, name).await {
+            Ok(Some(object)) => {
+                if let Some(value) = ready(&object) {
+                    return Ok(value);
+                }
+                object
+                    .pointer("/metadata/resourceVersion")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            }
+            _ => None,
+        };
+        if let Some(version) = version {
+            let watched = Instant::now();
+            let watch = Watch {
+                api,
+                resource,
+                namespace,
+                name,
+            };
+            match watch.follow(&version, deadline, &ready).await {
+                Followed::Ready(value) => return Ok(value),
+                // The server ended a watch that ran a while (its own timeout, or a
+                // version it no longer keeps): read again and watch again.
+                Followed::Ended if watched.elapsed() >= MIN_WATCH => {
+                    pause = FIRST_POLL;
+                    if Instant::now() < deadline {
+                        continue;
+                    }
+                }
+                // Refused, or ended at once (a proxy that closes it): poll.
+                Followed::Ended | Followed::Refused => {}
             }
         }
-        if start.elapsed() + pause > timeout {
+        if Instant::now() + pause > deadline {
             return Err(ExecutorError::Timeout {
                 cluster: api.cluster.clone(),
                 what: what.to_string(),
@@ -134,6 +170,65 @@ pub async fn until<T>(
         }
         tokio::time::sleep(pause).await;
         pause = (pause * 2).min(MAX_POLL);
+    }
+}
+
+/// A watch shorter than this is not trusted to be one (it is polled instead), so a
+/// server or proxy that ends every watch at once cannot make the wait spin.
+const MIN_WATCH: Duration = Duration::from_secs(1);
+
+/// The object a wait follows.
+struct Watch<'a> {
+    api: &'a ClusterApi,
+    resource: &'a ApiResource,
+    namespace: Option<&'a str>,
+    name: &'a str,
+}
+
+/// How following an object ended.
+enum Followed<T> {
+    Ready(T),
+    /// The stream ended, broke off or reported an error, or the deadline came.
+    Ended,
+    /// No watch could be started.
+    Refused,
+}
+
+impl Watch<'_> {
+    /// Follows the object's changes after `version` until `ready` holds or `deadline`.
+    async fn follow<T>(
+        &self,
+        version: &str,
+        deadline: Instant,
+        ready: &impl Fn(&Value) -> Option<T>,
+    ) -> Followed<T> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let Ok(mut events) = self
+            .api
+            .watch_one(self.resource, self.namespace, self.name, version, left)
+            .await
+        else {
+            return Followed::Refused;
+        };
+        let following = async {
+            while let Some(event) = events.next().await {
+                match event {
+                    Ok(WatchEvent::Added(object) | WatchEvent::Modified(object)) => {
+                        if let Some(value) = ready(&object) {
+                            return Followed::Ready(value);
+                        }
+                    }
+                    Ok(WatchEvent::Deleted(_) | WatchEvent::Bookmark(_)) => {}
+                    // A 410 Gone for a version the server no longer keeps, or the stream
+                    // broke: the caller reads again.
+                    Ok(WatchEvent::Error(_)) | Err(_) => return Followed::Ended,
+                }
+            }
+            Followed::Ended
+        };
+        tokio::time::timeout_at(tokio::time::Instant::from_std(deadline), following)
+            .await
+            .unwrap_or(Followed::Ended)
     }
 }
 

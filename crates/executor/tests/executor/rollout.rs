@@ -102,3 +102,76 @@ async fn every_object_of_a_node_is_written_before_its_rollouts_are_waited_for() 
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rollout_is_seen_by_a_watch_when_it_happens_not_by_polling() {
+    // No simulated controllers: the test plays the Deployment controller, reporting the
+    // rollout a while after meshctl wrote the Deployment.
+    let f = Fixture::start(&["east"]);
+    std::fs::write(f.dir.path().join("web.yaml"), WEB).unwrap();
+    let mut opts = f.options();
+    opts.timeouts.wait = Duration::from_secs(20);
+    let graph = f.graph(TOPOLOGY);
+    let p = plan(&graph, &opts).await;
+    let east = f.cluster("east");
+    east.clear_requests();
+    let url: http::Uri = east.url().parse().unwrap();
+    let controller = async {
+        while east
+            .object("apps/v1", "Deployment", Some("shop"), "web")
+            .is_none()
+        {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        let client = kube::Client::try_from(kube::Config::new(url)).unwrap();
+        let deployments: kube::Api<kube::core::DynamicObject> = kube::Api::namespaced_with(
+            client,
+            "shop",
+            &kube::core::ApiResource::from_gvk(&kube::core::GroupVersionKind::gvk(
+                "apps",
+                "v1",
+                "Deployment",
+            )),
+        );
+        let status = serde_json::json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "status": {"observedGeneration": 1, "replicas": 1, "updatedReplicas": 1,
+                       "readyReplicas": 1, "availableReplicas": 1}
+        });
+        deployments
+            .patch_status(
+                "web",
+                &kube::api::PatchParams::apply("kube-controller-manager").force(),
+                &kube::api::Patch::Apply(&status),
+            )
+            .await
+            .unwrap();
+    };
+    let (summary, ()) = tokio::join!(apply(&graph, &p, &opts, &NoProgress), controller);
+    assert!(summary.is_success(), "{summary:#?}");
+    let requests = east.requests();
+    let reads = requests
+        .iter()
+        .filter(|r| r.method == "GET" && r.path == "/apis/apps/v1/namespaces/shop/deployments/web")
+        .count();
+    let watches: Vec<_> = requests
+        .iter()
+        .filter(|r| {
+            r.method == "GET"
+                && r.path == "/apis/apps/v1/namespaces/shop/deployments"
+                && r.query.contains("watch=true")
+        })
+        .collect();
+    // One read, then one watch that saw the rollout: polling would have read it again at
+    // 100, 300 and 700 ms.
+    assert_eq!(reads, 1, "{requests:#?}");
+    assert_eq!(watches.len(), 1, "{requests:#?}");
+    assert!(
+        watches[0]
+            .query
+            .contains("fieldSelector=metadata.name%3Dweb"),
+        "{}",
+        watches[0].query
+    );
+}
