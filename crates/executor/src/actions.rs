@@ -106,7 +106,13 @@ pub async fn render(
         }
         _ => {
             // Before the command: it reads the webhook values file this writes.
-            let webhooks = crate::webhooks::prepare(&engine.paths.state_dir, &api.cluster, action)?;
+            let webhooks = {
+                let _one_at_a_time = engine
+                    .webhook_certificates
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                crate::webhooks::prepare(&engine.paths.state_dir, &api.cluster, action)?
+            };
             for command in planned_commands(engine, action) {
                 let output = run_tool(engine, &argv(&command)).await?;
                 values.extend(tools::parse_manifests(&output.stdout)?);

@@ -37,6 +37,10 @@ pub struct Engine {
     /// requests, which each cluster's server answers (those are capped per cluster, by
     /// the scheduler).
     pub tool_slots: Semaphore,
+    /// Held while a render prepares its cluster's webhook certificates: renders of one
+    /// cluster (Linkerd's control plane, viz) run at once and share them, so one must
+    /// make them and the other find them.
+    pub(crate) webhook_certificates: std::sync::Mutex<()>,
     /// The topology's ApplySet: its parent and the id its members are labelled with.
     pub applyset: ApplySet,
     /// The options of the run.
@@ -109,6 +113,7 @@ impl Engine {
             clients: Arc::clone(&session.clients),
             discovery: Arc::clone(&session.discovery),
             tool_slots: Semaphore::new(opts.parallelism.max(1)),
+            webhook_certificates: std::sync::Mutex::new(()),
             applyset: ApplySet::for_topology(&opts.topology_name),
             opts: opts.clone(),
             clusters,

@@ -1,10 +1,13 @@
 //! Reading live state: one LIST per (kind, namespace) — never one GET per object — into
 //! core's [`Observed`] values. A kind not served yet, or a namespace that does not exist
-//! yet, means nothing is there: not an error.
+//! yet, means nothing is there: not an error. A cluster's LISTs (and the discovery they
+//! need) go out [`CONCURRENT_READS`] at a time, not one after another: a plan's reads cost
+//! a few round trips per cluster, however many kinds and namespaces it declares.
 
 use crate::api::ClusterApi;
 use crate::discovery::{Discovery, Resolved};
 use crate::error::ExecutorError;
+use futures_util::stream::{self, StreamExt};
 use kube::core::ApiResource;
 use meshctl_core::live::{ObjectRef, Observed};
 use serde_json::Value;
@@ -19,7 +22,7 @@ pub async fn observe(
     objects: &[ObjectRef],
     recheck_unserved: bool,
 ) -> Result<HashMap<ObjectRef, Observed>, ExecutorError> {
-    let mut groups: BTreeMap<(String, String, Option<String>), Vec<&ObjectRef>> = BTreeMap::new();
+    let mut groups: BTreeMap<(String, String, Option<String>), Vec<ObjectRef>> = BTreeMap::new();
     for object in objects {
         groups
             .entry((
@@ -28,19 +31,52 @@ pub async fn observe(
                 object.namespace.clone(),
             ))
             .or_default()
-            .push(object);
+            .push(object.clone());
     }
+    let reads = groups.into_iter().map(|(group, members)| Group {
+        api_version: group.0,
+        kind: group.1,
+        namespace: group.2,
+        members,
+    });
+    // In the groups' order, so the error reported is the same whatever answered first.
+    let results: Vec<Result<Vec<(ObjectRef, Observed)>, ExecutorError>> = stream::iter(reads)
+        .map(|group| group.read(api, discovery, recheck_unserved))
+        .buffered(CONCURRENT_READS)
+        .collect()
+        .await;
     let mut out = HashMap::new();
-    for ((api_version, kind, namespace), members) in groups {
+    for result in results {
+        out.extend(result?);
+    }
+    Ok(out)
+}
+
+/// The objects of one kind in one namespace: one LIST.
+struct Group {
+    api_version: String,
+    kind: String,
+    namespace: Option<String>,
+    members: Vec<ObjectRef>,
+}
+
+impl Group {
+    async fn read(
+        self,
+        api: &ClusterApi,
+        discovery: &Discovery,
+        recheck_unserved: bool,
+    ) -> Result<Vec<(ObjectRef, Observed)>, ExecutorError> {
         let resolved = discovery
-            .resolve(api, &api_version, &kind, recheck_unserved)
+            .resolve(api, &self.api_version, &self.kind, recheck_unserved)
             .await?;
         let (resource, namespaced) = match resolved {
             Resolved::NotServed => {
-                for object in members {
-                    out.insert(object.clone(), Observed::KindNotServed);
-                }
-                continue;
+                return Ok(self
+                    .members
+                    .into_iter()
+                    .map(|object| (object, Observed::KindNotServed))
+                    .collect());
             }
             Resolved::Served {
                 resource,
@@ -48,21 +84,30 @@ pub async fn observe(
             } => (resource, namespaced),
         };
         let scope = if namespaced {
-            Some(namespace.as_deref().unwrap_or("default"))
+            Some(self.namespace.as_deref().unwrap_or("default"))
         } else {
             None
         };
         let live = list_by_name(api, &resource, scope, None).await?;
-        for object in members {
-            let observed = match live.get(&object.name) {
-                Some(value) => Observed::Present(value.clone()),
-                None => Observed::Absent,
-            };
-            out.insert(object.clone(), observed);
-        }
+        Ok(self
+            .members
+            .into_iter()
+            .map(|object| {
+                // Cloned: two nodes may declare the same object.
+                let observed = match live.get(&object.name) {
+                    Some(value) => Observed::Present(value.clone()),
+                    None => Observed::Absent,
+                };
+                (object, observed)
+            })
+            .collect())
     }
-    Ok(out)
 }
+
+/// How many LISTs (or discovery requests) one read of a cluster has in flight at once:
+/// as many as `--parallelism`'s default, well under what an API server's priority and
+/// fairness lets one client have.
+pub const CONCURRENT_READS: usize = 8;
 
 /// A LIST as a map by name; a namespace that does not exist is an empty list.
 pub async fn list_by_name(
@@ -107,30 +152,49 @@ pub async fn owned_objects(
     applyset_id: &str,
 ) -> Result<Vec<Value>, ExecutorError> {
     let selector = format!("{}={applyset_id}", meshctl_core::live::PART_OF_LABEL);
+    // In the kinds' order: the result, and the error reported, do not depend on which
+    // LIST answered first.
+    let results: Vec<Result<Vec<Value>, ExecutorError>> = stream::iter(group_kinds.iter().cloned())
+        .map(|group_kind| owned_of_kind(api, discovery, group_kind, versions, &selector))
+        .buffered(CONCURRENT_READS)
+        .collect()
+        .await;
     let mut out = Vec::new();
-    for group_kind in group_kinds {
-        let (kind, group) = group_kind
-            .split_once('.')
-            .unwrap_or((group_kind.as_str(), ""));
-        let api_version = match versions.get(group_kind) {
-            Some(v) => v.clone(),
-            None if group.is_empty() => "v1".to_string(),
-            None => match preferred_version(api, group).await? {
-                Some(v) => format!("{group}/{v}"),
-                // The group is gone (CRD deleted): nothing of it can be left.
-                None => continue,
-            },
-        };
-        if let Resolved::Served { resource, .. } =
-            discovery.resolve(api, &api_version, kind, false).await?
-        {
-            let items = list_by_name(api, &resource, None, Some(&selector)).await?;
-            let mut items: Vec<Value> = items.into_values().collect();
-            items.sort_by_key(ObjectRef::from_value);
-            out.extend(items);
-        }
+    for items in results {
+        out.extend(items?);
     }
     Ok(out)
+}
+
+/// What [`owned_objects`] finds of one group-kind, sorted.
+async fn owned_of_kind(
+    api: &ClusterApi,
+    discovery: &Discovery,
+    group_kind: String,
+    versions: &HashMap<String, String>,
+    selector: &str,
+) -> Result<Vec<Value>, ExecutorError> {
+    let (kind, group) = group_kind
+        .split_once('.')
+        .unwrap_or((group_kind.as_str(), ""));
+    let api_version = match versions.get(&group_kind) {
+        Some(v) => v.clone(),
+        None if group.is_empty() => "v1".to_string(),
+        None => match preferred_version(api, group).await? {
+            Some(v) => format!("{group}/{v}"),
+            // The group is gone (CRD deleted): nothing of it can be left.
+            None => return Ok(Vec::new()),
+        },
+    };
+    let Resolved::Served { resource, .. } =
+        discovery.resolve(api, &api_version, kind, false).await?
+    else {
+        return Ok(Vec::new());
+    };
+    let items = list_by_name(api, &resource, None, Some(selector)).await?;
+    let mut items: Vec<Value> = items.into_values().collect();
+    items.sort_by_key(ObjectRef::from_value);
+    Ok(items)
 }
 
 async fn preferred_version(api: &ClusterApi, group: &str) -> Result<Option<String>, ExecutorError> {

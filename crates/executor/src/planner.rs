@@ -1,14 +1,16 @@
 //! The live plan: observe each cluster once (one LIST per kind and namespace), decide
 //! locally what holds, dry-run only what does not, and list what meshctl owns that left
-//! the topology. Clusters are planned concurrently; an unreachable one is reported by
-//! name while the others still show.
+//! the topology. Clusters are planned concurrently, and within a cluster the tool renders,
+//! the LISTs and the nodes' dry runs go several at once; an unreachable cluster is
+//! reported by name while the others still show.
 
 use crate::actions;
 use crate::api::{ApplyMode, ClusterApi};
 use crate::engine::{ClusterRef, Engine};
 use crate::error::ExecutorError;
-use crate::observe::{list_by_name, observe, owned_objects};
+use crate::observe::{list_by_name, observe, owned_objects, CONCURRENT_READS};
 use crate::ownership::{group_kind, listed_group_kinds};
+use futures_util::stream::{self, StreamExt};
 use meshctl_core::graph::{Desired, ExternalAction, Graph, Node, NodeId};
 use meshctl_core::live::mirrors;
 use meshctl_core::live::redact::{redact_text, secret_values};
@@ -122,18 +124,21 @@ async fn plan_cluster(engine: &Engine, cluster: &ClusterRef, nodes: &[Node]) -> 
             };
         }
     };
-    // Tool renders first: their objects are observed with the rest.
-    let mut rendered: HashMap<NodeId, Result<Vec<DesiredObject>, String>> = HashMap::new();
-    for node in nodes {
-        if let Desired::Action(action) = &node.desired {
-            if actions::renders_objects(action) {
-                let result = actions::render(engine, &api, action)
-                    .await
-                    .map_err(|e| e.to_string());
-                rendered.insert(node.id.clone(), result);
-            }
-        }
-    }
+    // Tool renders first: their objects are observed with the rest. At once (the run's
+    // tool slots bound the processes): each `linkerd … install` takes a while.
+    let renders: Vec<(&NodeId, &ExternalAction)> = nodes
+        .iter()
+        .filter_map(|node| match &node.desired {
+            Desired::Action(action) if actions::renders_objects(action) => Some((&node.id, action)),
+            _ => None,
+        })
+        .collect();
+    let rendered: HashMap<NodeId, Result<Vec<DesiredObject>, String>> =
+        stream::iter(0..renders.len())
+            .map(|at| render_action(engine, &api, renders[at].0, renders[at].1))
+            .buffer_unordered(CONCURRENT_READS)
+            .collect()
+            .await;
     let all_rendered = rendered.values().all(Result::is_ok);
     let refs: Vec<ObjectRef> = nodes
         .iter()
@@ -159,27 +164,21 @@ async fn plan_cluster(engine: &Engine, cluster: &ClusterRef, nodes: &[Node]) -> 
             };
         }
     };
-    let mut node_plans = Vec::new();
-    for node in nodes {
-        node_plans.push(match (&node.desired, rendered.get(&node.id)) {
-            (Desired::Objects(objects), _) => {
-                plan_objects(engine, &api, node, objects, &observed).await
-            }
-            (Desired::Action(action), Some(Ok(objects))) => NodePlan {
-                rendered_by: actions::command_lines(engine, action),
-                ..plan_objects(engine, &api, node, objects, &observed).await
-            },
-            (Desired::Action(action), Some(Err(error))) => NodePlan {
-                rendered_by: actions::command_lines(engine, action),
-                error: Some(format!("not rendered yet: {error}")),
-                ..action_node_plan(engine, node)
-            },
-            (Desired::Action(action), None) => NodePlan {
-                external: Some(actions::plan_action(engine, Some(&api), action).await),
-                ..action_node_plan(engine, node)
-            },
-        });
-    }
+    // Each node's dry runs and tool checks (`helm status`, `kind get clusters`), several
+    // at once, in the nodes' order.
+    let node_plans: Vec<NodePlan> = stream::iter(0..nodes.len())
+        .map(|at| {
+            plan_node(
+                engine,
+                &api,
+                &nodes[at],
+                rendered.get(&nodes[at].id),
+                &observed,
+            )
+        })
+        .buffered(CONCURRENT_READS)
+        .collect()
+        .await;
     let wanted: BTreeSet<ObjectRef> = engine
         .desired_refs(&cluster.name)
         .into_iter()
@@ -196,6 +195,46 @@ async fn plan_cluster(engine: &Engine, cluster: &ClusterRef, nodes: &[Node]) -> 
         plan,
         nodes: node_plans,
         observed,
+    }
+}
+
+/// What the rendering action of node `id` produces now (its tool's output, or its
+/// manifest files); the error as text.
+async fn render_action(
+    engine: &Engine,
+    api: &ClusterApi,
+    id: &NodeId,
+    action: &ExternalAction,
+) -> (NodeId, Result<Vec<DesiredObject>, String>) {
+    let result = actions::render(engine, api, action)
+        .await
+        .map_err(|e| e.to_string());
+    (id.clone(), result)
+}
+
+/// The plan of one node of a cluster that answers, from what was observed there.
+async fn plan_node(
+    engine: &Engine,
+    api: &ClusterApi,
+    node: &Node,
+    rendered: Option<&Result<Vec<DesiredObject>, String>>,
+    observed: &HashMap<ObjectRef, Observed>,
+) -> NodePlan {
+    match (&node.desired, rendered) {
+        (Desired::Objects(objects), _) => plan_objects(engine, api, node, objects, observed).await,
+        (Desired::Action(action), Some(Ok(objects))) => NodePlan {
+            rendered_by: actions::command_lines(engine, action),
+            ..plan_objects(engine, api, node, objects, observed).await
+        },
+        (Desired::Action(action), Some(Err(error))) => NodePlan {
+            rendered_by: actions::command_lines(engine, action),
+            error: Some(format!("not rendered yet: {error}")),
+            ..action_node_plan(engine, node)
+        },
+        (Desired::Action(action), None) => NodePlan {
+            external: Some(actions::plan_action(engine, Some(api), action).await),
+            ..action_node_plan(engine, node)
+        },
     }
 }
 

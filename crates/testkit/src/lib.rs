@@ -129,6 +129,7 @@ impl FakeCluster {
             state: Mutex::new(State::new(name, options)),
             log: Mutex::new(Vec::new()),
             faults: Mutex::new(faults::FaultState::new(Faults::default())),
+            in_flight: server::InFlight::default(),
         });
         let (tx, rx) = tokio::sync::watch::channel(false);
         let thread_shared = shared.clone();
@@ -166,9 +167,23 @@ impl FakeCluster {
         lock(&self.shared.log).clone()
     }
 
-    /// Forgets the recorded requests.
+    /// Forgets the recorded requests (and the high-water mark of [`FakeCluster::most_in_flight`]).
     pub fn clear_requests(&self) {
         lock(&self.shared.log).clear();
+        self.shared
+            .in_flight
+            .most
+            .store(0, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// The most requests this server was answering at once since the log was last
+    /// cleared: a client that sends one request at a time shows 1. A watch counts until
+    /// its stream starts.
+    pub fn most_in_flight(&self) -> usize {
+        self.shared
+            .in_flight
+            .most
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Requests that changed stored state (a no-op server-side apply is NOT counted).

@@ -24,6 +24,34 @@ pub(crate) struct Shared {
     pub state: Mutex<State>,
     pub log: Mutex<Vec<RecordedRequest>>,
     pub faults: Mutex<FaultState>,
+    /// Requests being answered now, and the most at once since the log was cleared (a
+    /// watch counts until its stream starts): for tests of a client's concurrency.
+    pub in_flight: InFlight,
+}
+
+/// A gauge of requests in flight and its high-water mark.
+#[derive(Default)]
+pub(crate) struct InFlight {
+    now: std::sync::atomic::AtomicUsize,
+    pub most: std::sync::atomic::AtomicUsize,
+}
+
+/// Counts one request in flight until dropped.
+struct Answering<'a>(&'a InFlight);
+
+impl InFlight {
+    fn enter(&self) -> Answering<'_> {
+        use std::sync::atomic::Ordering::SeqCst;
+        let now = self.now.fetch_add(1, SeqCst) + 1;
+        self.most.fetch_max(now, SeqCst);
+        Answering(self)
+    }
+}
+
+impl Drop for Answering<'_> {
+    fn drop(&mut self) {
+        self.0.now.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 /// Locks a mutex even if a panicking test thread poisoned it (the data stays usable).
@@ -111,6 +139,7 @@ async fn handle(
     shared: Arc<Shared>,
     req: Request<Incoming>,
 ) -> Result<Response<ResponseBody>, DroppedByFault> {
+    let _answering = shared.in_flight.enter();
     let method = req.method().as_str().to_string();
     let path = req.uri().path().to_string();
     let raw_query = req.uri().query().unwrap_or("").to_string();

@@ -232,3 +232,68 @@ async fn a_target_runs_its_node_and_what_it_depends_on_and_prunes_nothing() {
         .is_none());
     assert_eq!(f.cluster("west").write_requests(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plan_sends_a_clusters_lists_together_not_one_after_another() {
+    // Workloads in four namespaces, each a Service and a ConfigMap: eight LISTs by kind
+    // and namespace in east, each held 150 ms by the server.
+    let f = Fixture::start(&["east", "west"]);
+    let mut text = String::from(
+        "apiVersion: meshctl.io/v1alpha1
+kind: Topology
+metadata:
+  name: exec-test
+spec:
+  clusters:
+    - name: east
+      context: ctx-east
+      provider: existing
+      podSubnet: 10.244.0.0/16
+      serviceSubnet: 10.96.0.0/16
+  workloads:
+",
+    );
+    let manifest =
+        "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {ports: [{port: 80}]}\n---\n\
+                    apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web}\ndata: {x: '1'}\n";
+    for ns in ["a", "b", "c", "d"] {
+        std::fs::write(f.dir.path().join(format!("{ns}.yaml")), manifest).unwrap();
+        text.push_str(&format!(
+            "    - {{name: web-{ns}, namespace: {ns}, clusters: [east], manifests: [{ns}.yaml]}}\n"
+        ));
+    }
+    let graph = f.graph(&text);
+    let opts = f.options();
+    let east = f.cluster("east");
+    east.set_faults(meshctl_testkit::Faults {
+        seed: 1,
+        rules: vec![meshctl_testkit::FaultRule::always(
+            Some("GET"),
+            Some("/namespaces/"),
+            meshctl_testkit::FaultEffect::Delay(std::time::Duration::from_millis(150)),
+        )],
+    });
+    f.clear_requests();
+    let p = plan(&graph, &opts).await;
+    assert_eq!(
+        p.summary.to_string(),
+        "13 to create, 0 to change, 0 to delete, 1 unchanged",
+        "{p:#?}"
+    );
+    let lists = east
+        .requests()
+        .iter()
+        .filter(|r| {
+            r.method == "GET"
+                && ["a", "b", "c", "d"]
+                    .iter()
+                    .any(|ns| r.path.contains(&format!("/namespaces/{ns}/")))
+        })
+        .count();
+    assert_eq!(lists, 8, "one LIST per kind and namespace");
+    assert!(
+        east.most_in_flight() >= 4,
+        "LISTs in flight at once: {}",
+        east.most_in_flight()
+    );
+}

@@ -711,3 +711,27 @@ fn watches_stream_added_modified_and_deleted_events() {
     .collect();
     assert_eq!(events, expected, "{raw}");
 }
+
+#[test]
+fn the_most_requests_in_flight_at_once_are_counted() {
+    let cluster = FakeCluster::start("inflight").unwrap();
+    cluster.set_faults(Faults {
+        seed: 1,
+        rules: vec![FaultRule::always(
+            Some("GET"),
+            Some("/version"),
+            FaultEffect::Delay(Duration::from_millis(300)),
+        )],
+    });
+    get(&cluster, "/version");
+    get(&cluster, "/version");
+    assert_eq!(cluster.most_in_flight(), 1, "one after the other");
+    cluster.clear_requests();
+    assert_eq!(cluster.most_in_flight(), 0, "cleared with the log");
+    std::thread::scope(|s| {
+        for _ in 0..3 {
+            s.spawn(|| get(&cluster, "/version"));
+        }
+    });
+    assert_eq!(cluster.most_in_flight(), 3, "three at once");
+}
