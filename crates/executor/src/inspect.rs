@@ -1,11 +1,16 @@
 //! Reads for `meshctl check`: the LISTs core's checks name (`meshctl_core::check::reads`),
 //! one per kind and namespace and cluster, into a [`Snapshot`] core decides on. Clusters
-//! are read concurrently; a kind the cluster does not serve yet reads as empty.
+//! are read concurrently, and each cluster's LISTs several at once; a kind the cluster
+//! does not serve yet reads as empty.
 
+use crate::api::ClusterApi;
 use crate::clients::Clients;
 use crate::discovery::{Discovery, Resolved};
+use crate::observe::CONCURRENT_READS;
 use crate::ExecutorOptions;
+use futures_util::stream::{self, StreamExt};
 use meshctl_core::check::{ClusterObjects, Read, Snapshot};
+use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -42,19 +47,14 @@ pub async fn snapshot(
                 Ok(api) => api,
                 Err(e) => return (cluster, Err(e.to_string())),
             };
+            // Several LISTs of the cluster at once; recorded in the reads' order.
+            let results: Vec<Result<Vec<Value>, String>> = stream::iter(0..reads.len())
+                .map(|at| list_one(&api, &discovery, &reads[at]))
+                .buffered(CONCURRENT_READS)
+                .collect()
+                .await;
             let mut objects = ClusterObjects::default();
-            for read in &reads {
-                let result = match discovery
-                    .resolve(&api, read.api_version, read.kind, false)
-                    .await
-                {
-                    Ok(Resolved::NotServed) => Ok(Vec::new()),
-                    Ok(Resolved::Served { resource, .. }) => api
-                        .list(&resource, Some(&read.namespace), None)
-                        .await
-                        .map_err(|e| e.to_string()),
-                    Err(e) => Err(e.to_string()),
-                };
+            for (read, result) in reads.iter().zip(results) {
                 objects.add_read(read, result);
             }
             (cluster, Ok(objects))
@@ -70,4 +70,23 @@ pub async fn snapshot(
         }
     }
     snapshot
+}
+
+/// One read: a LIST in its namespace, empty where the kind is not served yet.
+async fn list_one(
+    api: &ClusterApi,
+    discovery: &Discovery,
+    read: &Read,
+) -> Result<Vec<Value>, String> {
+    match discovery
+        .resolve(api, read.api_version, read.kind, false)
+        .await
+    {
+        Ok(Resolved::NotServed) => Ok(Vec::new()),
+        Ok(Resolved::Served { resource, .. }) => api
+            .list(&resource, Some(&read.namespace), None)
+            .await
+            .map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    }
 }

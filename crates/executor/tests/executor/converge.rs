@@ -297,3 +297,60 @@ spec:
         east.most_in_flight()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checks_read_a_clusters_lists_together_and_keep_each_result_with_its_read() {
+    let f = Fixture::start(&["east"]);
+    let east = f.cluster("east");
+    for ns in ["a", "b", "c", "d"] {
+        east.apply_as(
+            "test",
+            serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}),
+        )
+        .unwrap();
+        east.apply_as(
+            "test",
+            serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": format!("cm-{ns}"), "namespace": ns}, "data": {}}),
+        )
+        .unwrap();
+    }
+    east.set_faults(meshctl_testkit::Faults {
+        seed: 1,
+        rules: vec![meshctl_testkit::FaultRule::always(
+            Some("GET"),
+            Some("/namespaces/"),
+            meshctl_testkit::FaultEffect::Delay(std::time::Duration::from_millis(150)),
+        )],
+    });
+    let reads: Vec<meshctl_core::check::Read> = ["a", "b", "c", "d"]
+        .iter()
+        .flat_map(|ns| {
+            ["ConfigMap", "Service"].map(|kind| meshctl_core::check::Read {
+                cluster: "east".into(),
+                context: "ctx-east".into(),
+                api_version: "v1",
+                kind,
+                namespace: ns.to_string(),
+            })
+        })
+        .collect();
+    f.clear_requests();
+    let snapshot = meshctl_executor::inspect::snapshot(
+        &reads,
+        &[("east".into(), "ctx-east".into())],
+        &f.options(),
+    )
+    .await;
+    let objects = snapshot.cluster("east").unwrap();
+    for ns in ["a", "b", "c", "d"] {
+        assert!(objects.get("ConfigMap", ns, &format!("cm-{ns}")).is_some());
+        assert!(objects.get("ConfigMap", ns, "cm-a").is_some() == (ns == "a"));
+        assert_eq!(objects.all("Service", ns).count(), 0);
+    }
+    assert!(
+        east.most_in_flight() >= 4,
+        "LISTs in flight at once: {}",
+        east.most_in_flight()
+    );
+}
