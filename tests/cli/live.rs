@@ -427,6 +427,7 @@ fn a_cluster_answering_500s_fails_alone_and_a_rerun_finishes_the_job() {
         rules: vec![FaultRule {
             method: None,
             path_contains: None,
+            query_contains: None,
             share: 1.0,
             effect: FaultEffect::Status(500),
             remaining: None,

@@ -224,6 +224,7 @@ fn setup_with_latency(n: usize, objects: usize, deployment: bool, latency: Durat
                 rules: vec![FaultRule {
                     method: None,
                     path_contains: None,
+                    query_contains: None,
                     share: 1.0,
                     effect: FaultEffect::Delay(latency),
                     remaining: None,

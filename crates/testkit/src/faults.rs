@@ -25,6 +25,8 @@ pub struct FaultRule {
     pub method: Option<String>,
     /// Substring of the path to match, any when None.
     pub path_contains: Option<String>,
+    /// Substring of the raw query string to match (`watch=true`), any when None.
+    pub query_contains: Option<String>,
     /// Share of matching requests that fail, 0.0..=1.0.
     pub share: f64,
     /// What happens to them.
@@ -43,6 +45,7 @@ impl FaultRule {
         FaultRule {
             method: method.map(str::to_string),
             path_contains: path_contains.map(str::to_string),
+            query_contains: None,
             share: 1.0,
             effect,
             remaining: None,
@@ -82,7 +85,7 @@ impl FaultState {
     }
 
     /// The effect for this request, if a rule fires.
-    pub(crate) fn pick(&mut self, method: &str, path: &str) -> Option<FaultEffect> {
+    pub(crate) fn pick(&mut self, method: &str, path: &str, query: &str) -> Option<FaultEffect> {
         for rule in self.rules.iter_mut() {
             if rule
                 .method
@@ -95,6 +98,13 @@ impl FaultState {
                 .path_contains
                 .as_deref()
                 .is_some_and(|p| !path.contains(p))
+            {
+                continue;
+            }
+            if rule
+                .query_contains
+                .as_deref()
+                .is_some_and(|q| !query.contains(q))
             {
                 continue;
             }
@@ -216,17 +226,35 @@ mod tests {
                 ..FaultRule::always(Some("PATCH"), Some("/services/"), FaultEffect::Status(500))
             }],
         });
-        assert_eq!(f.pick("GET", "/api/v1/namespaces/a/services/x"), None);
-        assert_eq!(f.pick("PATCH", "/api/v1/namespaces/a/secrets/x"), None);
+        assert_eq!(f.pick("GET", "/api/v1/namespaces/a/services/x", ""), None);
+        assert_eq!(f.pick("PATCH", "/api/v1/namespaces/a/secrets/x", ""), None);
         assert_eq!(
-            f.pick("PATCH", "/api/v1/namespaces/a/services/x"),
+            f.pick("PATCH", "/api/v1/namespaces/a/services/x", ""),
             Some(FaultEffect::Status(500))
         );
         assert_eq!(
-            f.pick("patch", "/api/v1/namespaces/a/services/x"),
+            f.pick("patch", "/api/v1/namespaces/a/services/x", ""),
             Some(FaultEffect::Status(500))
         );
-        assert_eq!(f.pick("PATCH", "/api/v1/namespaces/a/services/x"), None);
+        assert_eq!(f.pick("PATCH", "/api/v1/namespaces/a/services/x", ""), None);
+    }
+
+    #[test]
+    fn a_rule_can_match_the_query_too() {
+        // Refuse watches only: the same path without `watch=true` is answered.
+        let mut f = FaultState::new(Faults {
+            seed: 1,
+            rules: vec![FaultRule {
+                query_contains: Some("watch=true".into()),
+                ..FaultRule::always(Some("GET"), Some("/deployments"), FaultEffect::Status(403))
+            }],
+        });
+        let path = "/apis/apps/v1/namespaces/a/deployments";
+        assert_eq!(f.pick("GET", path, "labelSelector=x"), None);
+        assert_eq!(
+            f.pick("GET", path, "fieldSelector=metadata.name%3Dweb&watch=true"),
+            Some(FaultEffect::Status(403))
+        );
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -267,7 +295,7 @@ mod tests {
                 }],
             });
             (0..64)
-                .map(|_| f.pick("GET", "/").is_some())
+                .map(|_| f.pick("GET", "/", "").is_some())
                 .collect::<Vec<_>>()
         };
         assert_eq!(run(3), run(3));

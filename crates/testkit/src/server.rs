@@ -187,7 +187,7 @@ async fn handle(
         changed: false,
     };
 
-    let fault = lock(&shared.faults).pick(&method, &path);
+    let fault = lock(&shared.faults).pick(&method, &path, &raw_query);
     let response = match fault {
         Some(FaultEffect::Drop) => {
             lock(&shared.log).push(record);

@@ -115,40 +115,10 @@ async fn a_rollout_is_seen_by_a_watch_when_it_happens_not_by_polling() {
     let p = plan(&graph, &opts).await;
     let east = f.cluster("east");
     east.clear_requests();
-    let url: http::Uri = east.url().parse().unwrap();
-    let controller = async {
-        while east
-            .object("apps/v1", "Deployment", Some("shop"), "web")
-            .is_none()
-        {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        tokio::time::sleep(Duration::from_millis(700)).await;
-        let client = kube::Client::try_from(kube::Config::new(url)).unwrap();
-        let deployments: kube::Api<kube::core::DynamicObject> = kube::Api::namespaced_with(
-            client,
-            "shop",
-            &kube::core::ApiResource::from_gvk(&kube::core::GroupVersionKind::gvk(
-                "apps",
-                "v1",
-                "Deployment",
-            )),
-        );
-        let status = serde_json::json!({
-            "apiVersion": "apps/v1", "kind": "Deployment",
-            "status": {"observedGeneration": 1, "replicas": 1, "updatedReplicas": 1,
-                       "readyReplicas": 1, "availableReplicas": 1}
-        });
-        deployments
-            .patch_status(
-                "web",
-                &kube::api::PatchParams::apply("kube-controller-manager").force(),
-                &kube::api::Patch::Apply(&status),
-            )
-            .await
-            .unwrap();
-    };
-    let (summary, ()) = tokio::join!(apply(&graph, &p, &opts, &NoProgress), controller);
+    let (summary, ()) = tokio::join!(
+        apply(&graph, &p, &opts, &NoProgress),
+        report_rollout_later(east, Duration::from_millis(700))
+    );
     assert!(summary.is_success(), "{summary:#?}");
     let requests = east.requests();
     let reads = requests
@@ -174,4 +144,85 @@ async fn a_rollout_is_seen_by_a_watch_when_it_happens_not_by_polling() {
         "{}",
         watches[0].query
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn where_watches_are_refused_a_rollout_is_polled_for() {
+    // As `a_rollout_is_seen_by_a_watch…`, on a server that refuses every watch (403, as
+    // RBAC without the `watch` verb does): the wait reads again until the rollout shows.
+    let f = Fixture::start(&["east"]);
+    std::fs::write(f.dir.path().join("web.yaml"), WEB).unwrap();
+    let mut opts = f.options();
+    opts.timeouts.wait = Duration::from_secs(20);
+    let graph = f.graph(TOPOLOGY);
+    let p = plan(&graph, &opts).await;
+    let east = f.cluster("east");
+    east.set_faults(meshctl_testkit::Faults {
+        seed: 1,
+        rules: vec![meshctl_testkit::FaultRule {
+            query_contains: Some("watch=true".into()),
+            ..meshctl_testkit::FaultRule::always(
+                Some("GET"),
+                None,
+                meshctl_testkit::FaultEffect::Status(403),
+            )
+        }],
+    });
+    east.clear_requests();
+    let (summary, ()) = tokio::join!(
+        apply(&graph, &p, &opts, &NoProgress),
+        report_rollout_later(east, Duration::from_millis(700))
+    );
+    assert!(summary.is_success(), "{summary:#?}");
+    let requests = east.requests();
+    let refused = requests
+        .iter()
+        .filter(|r| r.query.contains("watch=true") && r.status == 403)
+        .count();
+    let reads = requests
+        .iter()
+        .filter(|r| r.method == "GET" && r.path == "/apis/apps/v1/namespaces/shop/deployments/web")
+        .count();
+    assert!(refused >= 1, "a watch was tried: {requests:#?}");
+    assert!(
+        reads >= 3,
+        "then the Deployment was read again: {reads} reads"
+    );
+}
+
+/// Plays the Deployment controller: once meshctl has written Deployment shop/web, waits
+/// `after`, then reports it rolled out (through the status subresource, as the
+/// controller does).
+async fn report_rollout_later(east: &meshctl_testkit::FakeCluster, after: Duration) {
+    while east
+        .object("apps/v1", "Deployment", Some("shop"), "web")
+        .is_none()
+    {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    tokio::time::sleep(after).await;
+    let url: http::Uri = east.url().parse().unwrap();
+    let client = kube::Client::try_from(kube::Config::new(url)).unwrap();
+    let deployments: kube::Api<kube::core::DynamicObject> = kube::Api::namespaced_with(
+        client,
+        "shop",
+        &kube::core::ApiResource::from_gvk(&kube::core::GroupVersionKind::gvk(
+            "apps",
+            "v1",
+            "Deployment",
+        )),
+    );
+    let status = serde_json::json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "status": {"observedGeneration": 1, "replicas": 1, "updatedReplicas": 1,
+                   "readyReplicas": 1, "availableReplicas": 1}
+    });
+    deployments
+        .patch_status(
+            "web",
+            &kube::api::PatchParams::apply("kube-controller-manager").force(),
+            &kube::api::Patch::Apply(&status),
+        )
+        .await
+        .unwrap();
 }
