@@ -76,19 +76,8 @@ impl Fixture {
 /// Two existing clusters, `east` and `west`, with the given namespaces in both
 /// (`inject` on the first one).
 pub fn topology(namespaces: &[&str], inject_first: bool) -> String {
-    let mut text = String::from(
-        "apiVersion: meshctl.io/v1alpha1
-kind: Topology
-metadata:
-  name: exec-test
-spec:
-  clusters:
-    - name: east
-      context: ctx-east
-      provider: existing
-      podSubnet: 10.244.0.0/16
-      serviceSubnet: 10.96.0.0/16
-    - name: west
+    let mut text = east_only(
+        "    - name: west
       context: ctx-west
       provider: existing
       podSubnet: 10.245.0.0/16
@@ -103,6 +92,38 @@ spec:
         ));
     }
     text
+}
+
+/// A topology of the one cluster `east` (existing, context `ctx-east`), then `rest`
+/// (e.g. a `  workloads:` list).
+pub fn east_only(rest: &str) -> String {
+    format!(
+        "apiVersion: meshctl.io/v1alpha1
+kind: Topology
+metadata:
+  name: exec-test
+spec:
+  clusters:
+    - name: east
+      context: ctx-east
+      provider: existing
+      podSubnet: 10.244.0.0/16
+      serviceSubnet: 10.96.0.0/16
+{rest}"
+    )
+}
+
+/// Every GET in a namespace `cluster` answers from now on is held `delay` first (the
+/// LISTs and reads of namespaced objects; not discovery).
+pub fn slow_namespaced_reads(cluster: &FakeCluster, delay: std::time::Duration) {
+    cluster.set_faults(meshctl_testkit::Faults {
+        seed: 1,
+        rules: vec![meshctl_testkit::FaultRule::always(
+            Some("GET"),
+            Some("/namespaces/"),
+            meshctl_testkit::FaultEffect::Delay(delay),
+        )],
+    });
 }
 
 /// GET requests (reads) a server saw.

@@ -1,6 +1,9 @@
 //! Apply does what plan announced, a second run does nothing, a change is one write.
 
-use crate::common::{lease, lease_requests, lease_writes, object_writes, reads, topology, Fixture};
+use crate::common::{
+    east_only, lease, lease_requests, lease_writes, object_writes, reads, slow_namespaced_reads,
+    topology, Fixture,
+};
 use meshctl_core::graph::NodeId;
 use meshctl_core::live::{LiveAction, PART_OF_LABEL};
 use meshctl_executor::{apply, plan, NoProgress, NodeResult};
@@ -238,21 +241,7 @@ async fn a_plan_sends_a_clusters_lists_together_not_one_after_another() {
     // Workloads in four namespaces, each a Service and a ConfigMap: eight LISTs by kind
     // and namespace in east, each held 150 ms by the server.
     let f = Fixture::start(&["east", "west"]);
-    let mut text = String::from(
-        "apiVersion: meshctl.io/v1alpha1
-kind: Topology
-metadata:
-  name: exec-test
-spec:
-  clusters:
-    - name: east
-      context: ctx-east
-      provider: existing
-      podSubnet: 10.244.0.0/16
-      serviceSubnet: 10.96.0.0/16
-  workloads:
-",
-    );
+    let mut text = east_only("  workloads:\n");
     let manifest =
         "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {ports: [{port: 80}]}\n---\n\
                     apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web}\ndata: {x: '1'}\n";
@@ -265,14 +254,7 @@ spec:
     let graph = f.graph(&text);
     let opts = f.options();
     let east = f.cluster("east");
-    east.set_faults(meshctl_testkit::Faults {
-        seed: 1,
-        rules: vec![meshctl_testkit::FaultRule::always(
-            Some("GET"),
-            Some("/namespaces/"),
-            meshctl_testkit::FaultEffect::Delay(std::time::Duration::from_millis(150)),
-        )],
-    });
+    slow_namespaced_reads(east, std::time::Duration::from_millis(150));
     f.clear_requests();
     let p = plan(&graph, &opts).await;
     assert_eq!(
@@ -315,14 +297,7 @@ async fn checks_read_a_clusters_lists_together_and_keep_each_result_with_its_rea
         )
         .unwrap();
     }
-    east.set_faults(meshctl_testkit::Faults {
-        seed: 1,
-        rules: vec![meshctl_testkit::FaultRule::always(
-            Some("GET"),
-            Some("/namespaces/"),
-            meshctl_testkit::FaultEffect::Delay(std::time::Duration::from_millis(150)),
-        )],
-    });
+    slow_namespaced_reads(east, std::time::Duration::from_millis(150));
     let reads: Vec<meshctl_core::check::Read> = ["a", "b", "c", "d"]
         .iter()
         .flat_map(|ns| {

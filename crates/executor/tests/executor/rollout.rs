@@ -1,27 +1,17 @@
 //! A write that succeeded is not "done" until what its dependents need of it holds: a
 //! Deployment that never rolls out fails its node on every attempt, retries included.
 
-use crate::common::Fixture;
-use meshctl_executor::{apply, plan, NoProgress, NodeResult};
+use crate::common::{east_only, Fixture};
+use meshctl_executor::{apply, plan, ApplySummary, NoProgress, NodeResult};
+use meshctl_testkit::RecordedRequest;
 use std::time::Duration;
 
-const TOPOLOGY: &str = "apiVersion: meshctl.io/v1alpha1
-kind: Topology
-metadata:
-  name: exec-test
-spec:
-  clusters:
-    - name: east
-      context: ctx-east
-      provider: existing
-      podSubnet: 10.244.0.0/16
-      serviceSubnet: 10.96.0.0/16
-  workloads:
-    - name: web
-      namespace: shop
-      clusters: [east]
-      manifests: [web.yaml]
-";
+/// East, with the workload `web` of shop from web.yaml.
+fn topology() -> String {
+    east_only(
+        "  workloads:\n    - name: web\n      namespace: shop\n      clusters: [east]\n      manifests: [web.yaml]\n",
+    )
+}
 
 const WEB: &str = "apiVersion: apps/v1
 kind: Deployment
@@ -43,20 +33,11 @@ async fn a_deployment_that_never_rolls_out_fails_its_node_on_every_attempt() {
     std::fs::write(f.dir.path().join("web.yaml"), WEB).unwrap();
     let mut opts = f.options();
     opts.timeouts.wait = Duration::from_millis(600);
-    let graph = f.graph(TOPOLOGY);
+    let graph = f.graph(&topology());
     let p = plan(&graph, &opts).await;
     let summary = apply(&graph, &p, &opts, &NoProgress).await;
-    let web = summary
-        .nodes
-        .iter()
-        .find(|n| n.id().0 == "east/shop/Workload/web")
-        .expect("the workload node ran");
-    match web {
-        NodeResult::Failed { error, .. } => {
-            assert!(error.contains("rolled out"), "{error}")
-        }
-        other => panic!("a Deployment that never rolled out reported {other:?}"),
-    }
+    let error = failure_of_web(&summary);
+    assert!(error.contains("rolled out"), "{error}");
     assert!(!summary.is_success());
     assert!(f
         .cluster("east")
@@ -77,22 +58,15 @@ async fn every_object_of_a_node_is_written_before_its_rollouts_are_waited_for() 
     let mut opts = f.options();
     opts.timeouts.wait = Duration::from_millis(300);
     opts.retry.attempts = 1;
-    let graph = f.graph(TOPOLOGY);
+    let graph = f.graph(&topology());
     let p = plan(&graph, &opts).await;
     let summary = apply(&graph, &p, &opts, &NoProgress).await;
-    let web = summary
-        .nodes
-        .iter()
-        .find(|n| n.id().0 == "east/shop/Workload/web")
-        .expect("the workload node ran");
-    match web {
-        NodeResult::Failed { error, .. } => assert!(
-            error.contains("rolled out")
-                && (error.contains("Deployment/shop/web") || error.contains("Deployment/shop/api")),
-            "{error}"
-        ),
-        other => panic!("Deployments that never rolled out reported {other:?}"),
-    }
+    let error = failure_of_web(&summary);
+    assert!(
+        error.contains("rolled out")
+            && (error.contains("Deployment/shop/web") || error.contains("Deployment/shop/api")),
+        "{error}"
+    );
     let east = f.cluster("east");
     for name in ["web", "api"] {
         assert!(
@@ -103,40 +77,61 @@ async fn every_object_of_a_node_is_written_before_its_rollouts_are_waited_for() 
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_rollout_is_seen_by_a_watch_when_it_happens_not_by_polling() {
-    // No simulated controllers: the test plays the Deployment controller, reporting the
-    // rollout a while after meshctl wrote the Deployment.
+/// The error of the workload node `web`, which must have failed.
+fn failure_of_web(summary: &ApplySummary) -> String {
+    match summary
+        .nodes
+        .iter()
+        .find(|n| n.id().0 == "east/shop/Workload/web")
+    {
+        Some(NodeResult::Failed { error, .. }) => error.clone(),
+        other => panic!("Deployments that never roll out reported {other:?}"),
+    }
+}
+
+/// Applies `topology()` to a fresh `east` whose server has `faults`, while a stand-in
+/// Deployment controller reports web rolled out 700 ms after meshctl wrote it. Returns
+/// the requests east saw during the apply: the reads of the Deployment, and its watches.
+async fn apply_with_a_late_rollout(
+    faults: meshctl_testkit::Faults,
+) -> (Vec<RecordedRequest>, Vec<RecordedRequest>) {
     let f = Fixture::start(&["east"]);
     std::fs::write(f.dir.path().join("web.yaml"), WEB).unwrap();
     let mut opts = f.options();
     opts.timeouts.wait = Duration::from_secs(20);
-    let graph = f.graph(TOPOLOGY);
+    let graph = f.graph(&topology());
     let p = plan(&graph, &opts).await;
     let east = f.cluster("east");
+    east.set_faults(faults);
     east.clear_requests();
     let (summary, ()) = tokio::join!(
         apply(&graph, &p, &opts, &NoProgress),
         report_rollout_later(east, Duration::from_millis(700))
     );
     assert!(summary.is_success(), "{summary:#?}");
-    let requests = east.requests();
-    let reads = requests
-        .iter()
-        .filter(|r| r.method == "GET" && r.path == "/apis/apps/v1/namespaces/shop/deployments/web")
-        .count();
-    let watches: Vec<_> = requests
-        .iter()
+    let (reads, watches) = east
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "GET")
         .filter(|r| {
-            r.method == "GET"
-                && r.path == "/apis/apps/v1/namespaces/shop/deployments"
-                && r.query.contains("watch=true")
+            r.path
+                .starts_with("/apis/apps/v1/namespaces/shop/deployments")
         })
-        .collect();
+        .partition(|r| !r.query.contains("watch=true"));
+    (reads, watches)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rollout_is_seen_by_a_watch_when_it_happens_not_by_polling() {
+    let (reads, watches) = apply_with_a_late_rollout(meshctl_testkit::Faults::default()).await;
     // One read, then one watch that saw the rollout: polling would have read it again at
     // 100, 300 and 700 ms.
-    assert_eq!(reads, 1, "{requests:#?}");
-    assert_eq!(watches.len(), 1, "{requests:#?}");
+    assert_eq!(reads.len(), 1, "{reads:#?}");
+    assert_eq!(
+        reads[0].path,
+        "/apis/apps/v1/namespaces/shop/deployments/web"
+    );
+    assert_eq!(watches.len(), 1, "{watches:#?}");
     assert!(
         watches[0]
             .query
@@ -148,16 +143,9 @@ async fn a_rollout_is_seen_by_a_watch_when_it_happens_not_by_polling() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn where_watches_are_refused_a_rollout_is_polled_for() {
-    // As `a_rollout_is_seen_by_a_watch…`, on a server that refuses every watch (403, as
-    // RBAC without the `watch` verb does): the wait reads again until the rollout shows.
-    let f = Fixture::start(&["east"]);
-    std::fs::write(f.dir.path().join("web.yaml"), WEB).unwrap();
-    let mut opts = f.options();
-    opts.timeouts.wait = Duration::from_secs(20);
-    let graph = f.graph(TOPOLOGY);
-    let p = plan(&graph, &opts).await;
-    let east = f.cluster("east");
-    east.set_faults(meshctl_testkit::Faults {
+    // Every watch refused (403, as RBAC without the `watch` verb does): the wait reads
+    // again until the rollout shows.
+    let refuse_watches = meshctl_testkit::Faults {
         seed: 1,
         rules: vec![meshctl_testkit::FaultRule {
             query_contains: Some("watch=true".into()),
@@ -167,26 +155,15 @@ async fn where_watches_are_refused_a_rollout_is_polled_for() {
                 meshctl_testkit::FaultEffect::Status(403),
             )
         }],
-    });
-    east.clear_requests();
-    let (summary, ()) = tokio::join!(
-        apply(&graph, &p, &opts, &NoProgress),
-        report_rollout_later(east, Duration::from_millis(700))
-    );
-    assert!(summary.is_success(), "{summary:#?}");
-    let requests = east.requests();
-    let refused = requests
-        .iter()
-        .filter(|r| r.query.contains("watch=true") && r.status == 403)
-        .count();
-    let reads = requests
-        .iter()
-        .filter(|r| r.method == "GET" && r.path == "/apis/apps/v1/namespaces/shop/deployments/web")
-        .count();
-    assert!(refused >= 1, "a watch was tried: {requests:#?}");
+    };
+    let (reads, watches) = apply_with_a_late_rollout(refuse_watches).await;
     assert!(
-        reads >= 3,
-        "then the Deployment was read again: {reads} reads"
+        !watches.is_empty() && watches.iter().all(|w| w.status == 403),
+        "a watch was tried, and refused: {watches:#?}"
+    );
+    assert!(
+        reads.len() >= 3,
+        "then the Deployment was read again: {reads:#?}"
     );
 }
 
