@@ -112,7 +112,7 @@ fn condition_true(object: &Value, kind: &str) -> bool {
 /// Waits until `ready` returns a value for the object, or the timeout passes: reads it,
 /// then follows its changes with a watch. Where it does not exist yet (a mirror Service
 /// the service mirror has still to make) or the watch is refused (no `watch` permission),
-/// it reads again after a pause that grows to [`MAX_POLL`].
+/// it reads again after a pause that grows from 0.1 s to 5 s.
 pub async fn until<T>(
     api: &ClusterApi,
     resource: &ApiResource,

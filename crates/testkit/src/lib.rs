@@ -100,7 +100,7 @@ impl RecordedRequest {
     }
 }
 
-/// One in-memory API server on 127.0.0.1:<random>. Runs on its own thread with its own tokio
+/// One in-memory API server on `127.0.0.1:<random port>`. Runs on its own thread with its own tokio
 /// runtime, so sync tests, `#[tokio::test]`s and subprocesses (the meshctl binary, kubectl) can
 /// all use it. Stops when dropped.
 pub struct FakeCluster {

@@ -7,15 +7,15 @@
 //! and an exit code. All behaviour is Rust, here:
 //!
 //! - `kind` starts a [`FakeCluster`] per cluster and merges its `kind-<name>` context into
-//!   the kubeconfig, as kind does ([`kind`]);
+//!   the kubeconfig, as kind does (module `kind`);
 //! - `helm` stores releases as helm's Secrets and creates what the MetalLB and ingress-nginx
-//!   charts create ([`helm`]);
+//!   charts create (module `helm`);
 //! - `linkerd` (with `linkerd-smi`) renders what Linkerd stable-2.13 renders, refuses what
-//!   it refuses, and reads a target cluster for `multicluster link` ([`linkerd`]);
-//! - `ip` lists [`FakeToolOptions::local_addresses`] for `ip -json address show` ([`ip`]);
-//! - `kubectl` only knows `version --client` and `kustomize DIR` ([`kubectl`]);
+//!   it refuses, and reads a target cluster for `multicluster link` (module `linkerd`);
+//! - `ip` lists [`FakeToolOptions::local_addresses`] for `ip -json address show` (module `ip`);
+//! - `kubectl` only knows `version --client` and `kustomize DIR` (module `kubectl`);
 //! - a simulated service mirror copies exported Services between linked fake clusters
-//!   ([`mirror`]), since no real controller runs.
+//!   (module `mirror`), since no real controller runs.
 //!
 //! Behaviour follows `shared/reference/linkerd-multicluster-facts.md`; where that is silent,
 //! the real CLIs' flags and messages.
