@@ -113,14 +113,14 @@ spec:
     )
 }
 
-/// Every GET in a namespace `cluster` answers from now on is held `delay` first (the
-/// LISTs and reads of namespaced objects; not discovery).
-pub fn slow_namespaced_reads(cluster: &FakeCluster, delay: std::time::Duration) {
+/// From now on `cluster` holds every `method` request whose path contains `path` for
+/// `delay` before answering it (a run that lasts a while, reads that overlap).
+pub fn delay_requests(cluster: &FakeCluster, method: &str, path: &str, delay: Duration) {
     cluster.set_faults(meshctl_testkit::Faults {
         seed: 1,
         rules: vec![meshctl_testkit::FaultRule::always(
-            Some("GET"),
-            Some("/namespaces/"),
+            Some(method),
+            Some(path),
             meshctl_testkit::FaultEffect::Delay(delay),
         )],
     });

@@ -1,8 +1,8 @@
 //! Apply does what plan announced, a second run does nothing, a change is one write.
 
 use crate::common::{
-    east_only, lease, lease_requests, lease_writes, object_writes, reads, slow_namespaced_reads,
-    topology, Fixture,
+    delay_requests, east_only, lease, lease_requests, lease_writes, object_writes, reads, topology,
+    Fixture,
 };
 use meshctl_core::graph::NodeId;
 use meshctl_core::live::{LiveAction, PART_OF_LABEL};
@@ -254,7 +254,13 @@ async fn a_plan_sends_a_clusters_lists_together_not_one_after_another() {
     let graph = f.graph(&text);
     let opts = f.options();
     let east = f.cluster("east");
-    slow_namespaced_reads(east, std::time::Duration::from_millis(150));
+    // LISTs and reads of namespaced objects; not discovery.
+    delay_requests(
+        east,
+        "GET",
+        "/namespaces/",
+        std::time::Duration::from_millis(150),
+    );
     f.clear_requests();
     let p = plan(&graph, &opts).await;
     assert_eq!(
@@ -297,7 +303,13 @@ async fn checks_read_a_clusters_lists_together_and_keep_each_result_with_its_rea
         )
         .unwrap();
     }
-    slow_namespaced_reads(east, std::time::Duration::from_millis(150));
+    // LISTs and reads of namespaced objects; not discovery.
+    delay_requests(
+        east,
+        "GET",
+        "/namespaces/",
+        std::time::Duration::from_millis(150),
+    );
     let reads: Vec<meshctl_core::check::Read> = ["a", "b", "c", "d"]
         .iter()
         .flat_map(|ns| {

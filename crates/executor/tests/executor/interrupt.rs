@@ -3,12 +3,11 @@
 //! next apply converges. Interrupting a destroy: the deletion in flight finishes, the
 //! rest (and the ApplySet parent that lists it) stays for the next destroy.
 
-use crate::common::{lease, lease_writes, topology, Fixture};
+use crate::common::{delay_requests, lease, lease_writes, topology, Fixture};
 use meshctl_executor::{
     apply, apply_until, destroy, destroy_until, plan, CancellationToken, NoProgress, NodeResult,
     ProgressEvent, ProgressSink,
 };
-use meshctl_testkit::{FaultEffect, FaultRule, Faults};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -45,14 +44,12 @@ async fn an_interrupted_apply_finishes_what_runs_starts_nothing_and_converges_ne
     let graph = f.graph(&topology(&["shop", "tools", "web"], false));
     let p = plan(&graph, &opts).await;
     for c in &f.clusters {
-        c.set_faults(Faults {
-            seed: 1,
-            rules: vec![FaultRule::always(
-                Some("PATCH"),
-                Some("/api/v1/namespaces/"),
-                FaultEffect::Delay(Duration::from_millis(800)),
-            )],
-        });
+        delay_requests(
+            c,
+            "PATCH",
+            "/api/v1/namespaces/",
+            Duration::from_millis(800),
+        );
     }
     f.clear_requests();
     let sink = InterruptDuringFirstNamespace {
@@ -192,14 +189,12 @@ async fn an_interrupted_destroy_finishes_its_deletion_keeps_the_rest_and_the_nex
     // Every namespace deletion takes 1.5 s; the interrupt comes 0.6 s in, while each
     // cluster's first one is in flight (what comes before it takes milliseconds).
     for c in &f.clusters {
-        c.set_faults(Faults {
-            seed: 1,
-            rules: vec![FaultRule::always(
-                Some("DELETE"),
-                Some("/api/v1/namespaces/"),
-                FaultEffect::Delay(Duration::from_millis(1500)),
-            )],
-        });
+        delay_requests(
+            c,
+            "DELETE",
+            "/api/v1/namespaces/",
+            Duration::from_millis(1500),
+        );
     }
     f.clear_requests();
     let token = CancellationToken::new();

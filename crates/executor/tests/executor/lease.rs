@@ -2,7 +2,9 @@
 //! and the cluster), an expired Lease is taken over (saying so), `--force-unlock`
 //! breaks a live one, and a long run renews its Lease.
 
-use crate::common::{lease, lease_writes, object_writes, topology, Fixture, Recorder};
+use crate::common::{
+    delay_requests, lease, lease_writes, object_writes, topology, Fixture, Recorder,
+};
 use meshctl_executor::{apply, plan, NoProgress, ProgressEvent};
 use meshctl_testkit::{FaultEffect, FaultRule, Faults};
 use serde_json::json;
@@ -15,14 +17,7 @@ fn holder(cluster: &meshctl_testkit::FakeCluster) -> Option<String> {
 /// Every namespace write on both clusters takes `delay`, so a run lasts a while.
 fn slow_namespace_writes(f: &Fixture, delay: Duration) {
     for c in &f.clusters {
-        c.set_faults(Faults {
-            seed: 1,
-            rules: vec![FaultRule::always(
-                Some("PATCH"),
-                Some("/api/v1/namespaces/"),
-                FaultEffect::Delay(delay),
-            )],
-        });
+        delay_requests(c, "PATCH", "/api/v1/namespaces/", delay);
     }
 }
 
