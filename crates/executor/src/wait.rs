@@ -123,6 +123,12 @@ pub async fn until<T>(
     ready: impl Fn(&Value) -> Option<T>,
 ) -> Result<T, ExecutorError> {
     let deadline = Instant::now() + timeout;
+    let watch = Watch {
+        api,
+        resource,
+        namespace,
+        name,
+    };
     let mut pause = FIRST_POLL;
     loop {
         // Read errors while waiting are treated like "not yet": the object or the
@@ -141,12 +147,6 @@ pub async fn until<T>(
         };
         if let Some(version) = version {
             let watched = Instant::now();
-            let watch = Watch {
-                api,
-                resource,
-                namespace,
-                name,
-            };
             match watch.follow(&version, deadline, &ready).await {
                 Followed::Ready(value) => return Ok(value),
                 // The server ended a watch that ran a while (its own timeout, or a
