@@ -45,23 +45,26 @@ pub fn run(args: Args, paint: Paint) -> Result<ExitCode, CliError> {
         &live.graph,
         &live.options,
     ));
-    let mut stdout = std::io::stdout().lock();
-    ignore_broken_pipe(stdout.write_all(plan_human(&plan, args.verbose, paint).as_bytes()))?;
-    drop(stdout);
     if !plan.preflight.is_empty() {
-        // Nothing is created while a tool or the machine is not ready: say so before
-        // asking anything.
+        // Nothing is created while a tool or the machine is not ready: say so once, before
+        // asking anything, and without a plan whose every node would read "unknown" (the
+        // missing tools are what tells). `meshctl plan` still shows it.
         let count = plan.preflight.len();
         return Err(CliError::Live(format!(
-            "cannot apply: {count} problem{} found before anything ran (nothing was created):\n{}",
+            "cannot apply: {count} problem{} found before anything ran (nothing was created):\n{}\n\
+             Fix them and run the same command again (`meshctl plan {}` shows what it would do).",
             if count == 1 { "" } else { "s" },
             plan.preflight
                 .iter()
                 .map(|p| format!("  - {p}"))
                 .collect::<Vec<_>>()
-                .join("\n")
+                .join("\n"),
+            args.file
         )));
     }
+    let mut stdout = std::io::stdout().lock();
+    ignore_broken_pipe(stdout.write_all(plan_human(&plan, args.verbose, paint).as_bytes()))?;
+    drop(stdout);
     if !plan.has_changes() {
         return Ok(ExitCode::SUCCESS);
     }

@@ -368,8 +368,11 @@ fn missing_tools_are_named_before_anything_runs() {
         missing: vec!["helm".into(), "linkerd".into()],
         ..FakeToolOptions::default()
     });
-    let (_, stderr) = machine.expect(&["apply", "--auto-approve", "topology.yaml"], 1);
-    // One line per problem, each naming the tool and how to get it.
+    let (stdout, stderr) = machine.expect(&["apply", "--auto-approve", "topology.yaml"], 1);
+    // One line per problem, each naming the tool and how to get it, said once: no plan of
+    // unknowns before it.
+    assert_eq!(stdout, "", "no plan is printed when apply cannot run");
+    assert_eq!(stderr.matches("helm: not usable").count(), 1, "{stderr}");
     assert!(
         stderr.contains("cannot apply: 2 problems found before anything ran (nothing was created):\n  - helm: not usable"),
         "{stderr}"
