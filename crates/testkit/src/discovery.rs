@@ -43,6 +43,15 @@ impl ResourceType {
         }
     }
 
+    /// Whether `<plural>/scale` is served (the built-in workloads with `spec.replicas`).
+    pub fn scale_subresource(&self) -> bool {
+        self.group == "apps"
+            && matches!(
+                self.plural.as_str(),
+                "deployments" | "replicasets" | "statefulsets"
+            )
+    }
+
     /// Whether metadata.generation is kept (not for the core kinds without a spec-status split).
     pub fn has_generation(&self) -> bool {
         !(self.group.is_empty()
@@ -332,6 +341,18 @@ pub fn resource_list(types: &[ResourceType], group: &str, version: &str) -> Opti
                 "singularName": "",
                 "namespaced": t.namespaced,
                 "kind": t.kind,
+                "verbs": ["get", "patch", "update"],
+            }));
+        }
+        if t.scale_subresource() {
+            // kubectl scale finds the Scale's group and version here.
+            resources.push(json!({
+                "name": format!("{}/scale", t.plural),
+                "singularName": "",
+                "namespaced": t.namespaced,
+                "group": "autoscaling",
+                "version": "v1",
+                "kind": "Scale",
                 "verbs": ["get", "patch", "update"],
             }));
         }

@@ -420,6 +420,7 @@ fn resource(
         [_, name, "status"] if rt.status_subresource => {
             object(state, &rt, ns, name, Endpoint::Status, call)
         }
+        [_, name, "scale"] if rt.scale_subresource() => scale(state, &rt, ns, name, call),
         _ => Err(not_found_path()),
     }
 }
@@ -487,6 +488,94 @@ fn collection(
         }
         other => Err(ApiError::method_not_allowed(other)),
     }
+}
+
+/// `<plural>/<name>/scale` (what `kubectl scale` writes): an `autoscaling/v1` Scale view of
+/// the object's `spec.replicas`. A write changes the object's `spec.replicas` and nothing
+/// else, as the real subresource does.
+fn scale(
+    state: &mut State,
+    rt: &crate::discovery::ResourceType,
+    ns: Option<&str>,
+    name: &str,
+    call: &Call<'_>,
+) -> Result<Outcome, ApiError> {
+    if rt.namespaced && ns.is_none() {
+        return Err(not_found_path());
+    }
+    let written = match call.method {
+        "GET" => return ok(scale_of(&state.get(rt, ns, name)?)),
+        "PUT" | "PATCH" => {
+            let media = call.content_type.split(';').next().unwrap_or("").trim();
+            if call.method == "PATCH"
+                && !matches!(
+                    media,
+                    "application/merge-patch+json" | "application/strategic-merge-patch+json"
+                )
+            {
+                return Err(ApiError::new(
+                    415,
+                    "UnsupportedMediaType",
+                    format!("the body of the request was in an unknown format - accepted media types include: application/merge-patch+json, application/strategic-merge-patch+json (got {media:?})"),
+                ));
+            }
+            let body = parse_body(call, false)?;
+            let mut patch = json!({});
+            if let Some(replicas) = body.pointer("/spec/replicas") {
+                if !replicas.as_i64().is_some_and(|r| r >= 0) {
+                    return Err(ApiError::new(
+                        422,
+                        "Invalid",
+                        format!("Scale.autoscaling \"{name}\" is invalid: spec.replicas: Invalid value: {replicas}: must be greater than or equal to 0"),
+                    ));
+                }
+                patch["spec"] = json!({"replicas": replicas});
+            } else if call.method == "PUT" {
+                patch["spec"] = json!({"replicas": 0});
+            }
+            if let Some(rv) = body.pointer("/metadata/resourceVersion") {
+                patch["metadata"] = json!({"resourceVersion": rv});
+            }
+            state.merge_patch(rt, ns, name, patch, Endpoint::Main, &call.opts)?
+        }
+        other => return Err(ApiError::method_not_allowed(other)),
+    };
+    Ok(Outcome {
+        body: scale_of(&written.body),
+        ..written
+    })
+}
+
+/// The Scale a workload shows through its scale subresource.
+fn scale_of(object: &Value) -> Value {
+    let meta = &object["metadata"];
+    let selector = object
+        .pointer("/spec/selector/matchLabels")
+        .and_then(Value::as_object)
+        .map(|labels| {
+            labels
+                .iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .unwrap_or_default();
+    json!({
+        "kind": "Scale",
+        "apiVersion": "autoscaling/v1",
+        "metadata": {
+            "name": meta["name"],
+            "namespace": meta["namespace"],
+            "uid": meta["uid"],
+            "resourceVersion": meta["resourceVersion"],
+            "creationTimestamp": meta["creationTimestamp"],
+        },
+        "spec": {"replicas": object.pointer("/spec/replicas").cloned().unwrap_or(json!(1))},
+        "status": {
+            "replicas": object.pointer("/status/replicas").cloned().unwrap_or(json!(0)),
+            "selector": selector,
+        },
+    })
 }
 
 fn object(

@@ -333,3 +333,61 @@ fn custom_resources_print_their_crd_columns_and_get_schema_defaults() {
         ["p", "true", "false", "[\"172.18.255.200-172.18.255.250\"]"]
     );
 }
+
+#[test]
+fn scale_writes_spec_replicas_through_the_scale_subresource() {
+    let cluster = FakeCluster::start("scale").unwrap();
+    let Some(kubectl) = Kubectl::for_cluster(&cluster) else {
+        return;
+    };
+    let file = kubectl.file("web.yaml", SERVICE_AND_DEPLOYMENT);
+    kubectl.ok(&["apply", "--server-side", "-f", file.to_str().unwrap()]);
+    let before = kubectl.get_json(&["deployment", "web"]);
+
+    // kubectl finds `deployments/scale` in discovery and patches the Scale.
+    let out = kubectl.ok(&["scale", "deployment", "web", "--replicas=3"]);
+    assert!(out.contains("deployment.apps/web scaled"), "{out}");
+    let after = kubectl.get_json(&["deployment", "web"]);
+    assert_eq!(after["spec"]["replicas"], 3);
+    // Nothing else of the object changes; its resourceVersion and generation move on.
+    assert_eq!(after["spec"]["template"], before["spec"]["template"]);
+    assert_ne!(
+        after["metadata"]["resourceVersion"],
+        before["metadata"]["resourceVersion"]
+    );
+    assert_eq!(after["metadata"]["generation"], 2);
+
+    let raw = kubectl.ok(&[
+        "get",
+        "--raw",
+        "/apis/apps/v1/namespaces/default/deployments/web/scale",
+    ]);
+    let scale: Value = serde_json::from_str(&raw).unwrap();
+    assert_eq!(scale["kind"], "Scale");
+    assert_eq!(scale["apiVersion"], "autoscaling/v1");
+    assert_eq!(scale["spec"]["replicas"], 3);
+    assert_eq!(scale["status"]["selector"], "app=web");
+
+    // A negative count is refused, as the real server refuses it, and changes nothing.
+    let refused = kubectl.run(&[
+        "patch",
+        "deployment",
+        "web",
+        "--subresource=scale",
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"replicas":-1}}"#,
+    ]);
+    assert_eq!(refused.code, 1, "{}", refused.stdout);
+    assert!(
+        refused
+            .stderr
+            .contains("must be greater than or equal to 0"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(
+        kubectl.get_json(&["deployment", "web"])["spec"]["replicas"],
+        3
+    );
+}
