@@ -522,7 +522,7 @@ fn scale(
             let body = parse_body(call, false)?;
             let mut patch = json!({});
             if let Some(replicas) = body.pointer("/spec/replicas") {
-                if !replicas.as_i64().is_some_and(|r| r >= 0) {
+                if replicas.as_i64().is_none_or(|r| r < 0) {
                     return Err(ApiError::new(
                         422,
                         "Invalid",
