@@ -203,8 +203,21 @@ mod tests {
         "Config": [{"Subnet": "fc00:f853:ccd:e793::/64"}, {"Subnet": "172.18.0.0/16", "Gateway": "172.18.0.1"}]}}]"#;
 
     fn example() -> MachineRequirements {
-        let text = include_str!("../../../../topology.example.yaml");
+        requirements(include_str!("../../../../topology.example.yaml"))
+    }
+
+    fn requirements(text: &str) -> MachineRequirements {
         MachineRequirements::of(&crate::topology::load_str(text).expect("loads").topology)
+    }
+
+    /// The example as the walkthrough has it: API servers on the host's LAN address.
+    fn walkthrough() -> MachineRequirements {
+        let text = include_str!("../../../../topology.example.yaml");
+        assert!(text.contains("# apiServerAddress: 192.168.1.61"));
+        requirements(&text.replace(
+            "# apiServerAddress: 192.168.1.61",
+            "apiServerAddress: 192.168.1.61",
+        ))
     }
 
     #[test]
@@ -236,8 +249,12 @@ mod tests {
 
     #[test]
     fn the_api_server_address_must_be_local() {
-        let req = example();
+        // Without an address kind binds 127.0.0.1: nothing to check.
+        assert!(example().api_server_addresses.is_empty());
         let local = [IpAddr::from_str("127.0.0.1").unwrap()];
+        assert!(check_api_server_addresses(&example(), &local).is_empty());
+
+        let req = walkthrough();
         let problems = check_api_server_addresses(&req, &local);
         assert_eq!(problems.len(), 2);
         assert!(

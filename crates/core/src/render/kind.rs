@@ -91,3 +91,17 @@ pub fn kind_config(
         nodes,
     })
 }
+
+/// Where a kind cluster's API server answers inside the docker network its nodes are on: what
+/// `kind get kubeconfig --internal` writes, the control-plane container on port 6443, or the
+/// load balancer kind puts in front of several control planes. Every kind cluster of a
+/// topology is on that network, so a pod of one reaches another's API server there, whatever
+/// address (by default 127.0.0.1) kind binds on the host.
+pub fn internal_api_server(cluster: &Cluster) -> String {
+    let host = if cluster.nodes.control_planes > 1 {
+        "external-load-balancer"
+    } else {
+        "control-plane"
+    };
+    format!("https://{}-{host}:6443", cluster.name)
+}

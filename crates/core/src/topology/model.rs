@@ -107,8 +107,9 @@ pub struct ClusterDefaults {
     /// `kubernetesVersion`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub node_image: Option<String>,
-    /// Address the kind API servers listen on. Must be reachable from the other clusters
-    /// when clusters are linked (not 127.0.0.1).
+    /// Address on this machine the kind API servers listen on (kind's default: 127.0.0.1).
+    /// Optional: links to a kind cluster without a routable address use its API server's
+    /// address on the docker network.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_server_address: Option<IpAddress>,
 }

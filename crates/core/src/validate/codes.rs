@@ -1,5 +1,8 @@
 //! The stable diagnostic codes. A code keeps its meaning forever; retired codes are not
 //! reused. docs/topology.md has a bad and a fixed example for each.
+//!
+//! Retired: E047 (a linked kind cluster without a reachable `apiServerAddress`; links reach
+//! kind clusters on the docker network instead).
 
 /// `(code, one-line summary)` for every diagnostic meshctl can emit.
 pub const CODES: &[(&str, &str)] = &[
@@ -84,10 +87,6 @@ pub const CODES: &[(&str, &str)] = &[
     (
         "E046",
         "exported service's namespace missing in a cluster that mirrors it",
-    ),
-    (
-        "E047",
-        "linked kind cluster whose API server address is loopback or unset",
     ),
     (
         "E048",

@@ -62,13 +62,6 @@ const CONCLUSIONS_FROM_ABSENCE: &[(&str, &[&str])] = &[
     ("E044", &["spec.links"]),
     ("E045", &["spec.exports"]),
     ("E046", &["spec.workloads", "spec.namespaces"]),
-    (
-        "E047",
-        &[
-            "spec.defaults.apiServerAddress",
-            "spec.clusters[*].apiServerAddress",
-        ],
-    ),
     ("E048", &["spec.mesh"]),
     ("E049", &["spec.mesh"]),
     ("E051", &["spec.splits[*].backends"]),

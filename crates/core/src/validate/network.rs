@@ -319,8 +319,19 @@ fn api_server_clashes(t: &Topology, out: &mut Vec<Diagnostic>) {
         let (Provider::Kind, Some(port)) = (cluster.provider, cluster.api_server_port) else {
             continue;
         };
-        let Some((address, _)) = cluster.api_server_address(i, &t.spec.defaults) else {
-            continue;
+        let address = match cluster.api_server_address.as_ref().or(t
+            .spec
+            .defaults
+            .api_server_address
+            .as_ref())
+        {
+            // Unset: kind listens on 127.0.0.1.
+            None => std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+            Some(written) => match written.get() {
+                Some(ip) => *ip,
+                // Malformed: E020 says so at the value.
+                None => continue,
+            },
         };
         if let Some(first) = seen.insert((address, port), i) {
             out.push(

@@ -7,7 +7,7 @@
 use super::mirrors;
 use super::names::is_dns_subdomain;
 use crate::diagnostics::Diagnostic;
-use crate::topology::{expand_template, Cluster, Inventory, Provider, Topology};
+use crate::topology::{expand_template, Inventory, Topology};
 use foldhash::{HashMap, HashMapExt, HashSet};
 
 pub(super) fn check(t: &Topology, out: &mut Vec<Diagnostic>) {
@@ -158,18 +158,13 @@ fn check_links(
     multicluster: bool,
 ) {
     let mut seen: HashMap<(&str, &str), usize> = HashMap::new();
-    // The first cluster of each name, with its index.
-    let mut first_named: HashMap<&str, (usize, &Cluster)> = HashMap::new();
-    for (index, cluster) in t.spec.clusters.iter().enumerate() {
-        first_named.entry(&cluster.name).or_insert((index, cluster));
-    }
     for (i, link) in t.spec.links.iter().enumerate() {
         let path = || format!("spec.links[{i}]");
         if !multicluster {
             out.push(needs_multicluster(&path(), "a link"));
         }
-        let source_ok = cluster_ref(out, &|| format!("{}.source", path()), &link.source);
-        let target_ok = cluster_ref(out, &|| format!("{}.target", path()), &link.target);
+        cluster_ref(out, &|| format!("{}.source", path()), &link.source);
+        cluster_ref(out, &|| format!("{}.target", path()), &link.target);
         if link.source == link.target {
             out.push(
                 Diagnostic::error("E041", format!("{}.target", path()), format!("cluster `{}` is linked to itself", link.source))
@@ -188,46 +183,6 @@ fn check_links(
                 .with_hint("remove the duplicate; a link in the other direction needs source and target swapped"),
             );
         }
-        if !(source_ok && target_ok) {
-            continue;
-        }
-        let Some(&(index, target)) = first_named.get(link.target.as_str()) else {
-            continue;
-        };
-        if target.provider != Provider::Kind || api_server_address_malformed(target, t) {
-            // A malformed address is reported as E020 at its value; "has no
-            // apiServerAddress" would be wrong advice.
-            continue;
-        }
-        // The link's credentials point at the target's API server; the source's service
-        // mirror must reach it from inside its own cluster.
-        match target.api_server_address(index, &t.spec.defaults) {
-            Some((ip, at)) if ip.is_loopback() || ip.is_unspecified() => out.push(
-                Diagnostic::error(
-                    "E047",
-                    at,
-                    format!(
-                        "cluster `{}` is a link target but its API server address {ip} is not reachable from cluster `{}`",
-                        target.name, link.source
-                    ),
-                )
-                .with_related(format!("{}.target", path()), "the link")
-                .with_hint("set apiServerAddress to an address of this machine the other cluster can reach (e.g. the host's LAN IP)"),
-            ),
-            None => out.push(
-                Diagnostic::error(
-                    "E047",
-                    format!("spec.clusters[{index}]"),
-                    format!(
-                        "cluster `{}` is a link target but has no apiServerAddress: kind listens on 127.0.0.1, which cluster `{}` cannot reach",
-                        target.name, link.source
-                    ),
-                )
-                .with_related(format!("{}.target", path()), "the link")
-                .with_hint("set `apiServerAddress` (here or in spec.defaults) to an address of this machine the other cluster can reach"),
-            ),
-            Some(_) => {}
-        }
     }
 }
 
@@ -237,15 +192,6 @@ fn check_links(
 fn is_ingress_host(host: &str) -> bool {
     let name = host.strip_prefix("*.").unwrap_or(host);
     is_dns_subdomain(name) && host.parse::<std::net::IpAddr>().is_err()
-}
-
-/// Whether the address a cluster uses is written but malformed (E020).
-fn api_server_address_malformed(cluster: &Cluster, t: &Topology) -> bool {
-    cluster
-        .api_server_address
-        .as_ref()
-        .or(t.spec.defaults.api_server_address.as_ref())
-        .is_some_and(|address| address.get().is_none())
 }
 
 /// Checks `{placeholder}`s of a per-cluster template.

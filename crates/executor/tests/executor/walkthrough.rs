@@ -236,16 +236,21 @@ async fn a_kind_network_without_the_topologys_subnet_and_pools_stops_apply() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_api_server_address_that_is_not_this_machines_stops_apply() {
-    let Example {
-        dir: _dir,
-        tools,
-        graph,
-        opts,
-        ..
-    } = Example::install(FakeToolOptions {
+    let example = Example::install(FakeToolOptions {
         local_addresses: vec!["127.0.0.1".into(), "10.1.2.3".into()],
         ..FakeToolOptions::default()
     });
+    // The walkthrough's setup: kind binds the API servers on the host's LAN address.
+    let graph = example.graph_of(&example.text.replace(
+        "# apiServerAddress: 192.168.1.61",
+        "apiServerAddress: 192.168.1.61",
+    ));
+    let Example {
+        dir: _dir,
+        tools,
+        opts,
+        ..
+    } = example;
 
     let planned = plan(&graph, &opts).await;
     // Both kind clusters take spec.defaults.apiServerAddress: one line each, naming the

@@ -11,7 +11,7 @@ use crate::graph::paths::{
 };
 use crate::graph::{ids, ExternalAction, GraphError};
 use crate::render::{self, RenderError, Unknown};
-use crate::topology::{CertificateSource, Cluster, Linkerd};
+use crate::topology::{CertificateSource, Cluster, Linkerd, Provider, Topology};
 use std::time::Duration;
 
 /// Validity as written in topologies: whole hours when it is, else seconds.
@@ -282,6 +282,24 @@ pub(crate) fn pool_ranges(cluster: &Cluster) -> Vec<PoolRanges> {
         .collect()
 }
 
+/// The API server address a link's credentials carry instead of the one in the target's
+/// kubeconfig. A kind cluster without a routable `apiServerAddress` is bound on the host's
+/// 127.0.0.1, which the source's service mirror (a pod in another cluster) cannot reach; its
+/// address on the docker network can be reached. Where the topology gives a routable address
+/// (the walkthrough's LAN IP), kind wrote it into the kubeconfig and the link keeps it.
+fn link_api_server(topology: &Topology, target: &Cluster) -> Option<String> {
+    if target.provider != Provider::Kind {
+        return None;
+    }
+    let routable = target
+        .api_server_address
+        .as_ref()
+        .or(topology.spec.defaults.api_server_address.as_ref())
+        .and_then(|address| address.get())
+        .is_some_and(|ip| !(ip.is_loopback() || ip.is_unspecified()));
+    (!routable).then(|| render::kind::internal_api_server(target))
+}
+
 /// One node per link, in the source cluster, after both ends' multicluster extension
 /// and the target's gateway.
 pub(super) fn add_links(b: &mut Builder) -> Result<(), GraphError> {
@@ -315,8 +333,7 @@ pub(super) fn add_links(b: &mut Builder) -> Result<(), GraphError> {
                 target_context: target.context(),
                 source_context,
                 cluster_name,
-                // kind writes the target's apiServerAddress into its kubeconfig already.
-                api_server_address: None,
+                api_server_address: link_api_server(topology, target),
                 expected: render::link::expected_link(topology, link)?,
             }),
         );
