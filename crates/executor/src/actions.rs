@@ -24,7 +24,7 @@ use crate::tools::{self, ToolOutput};
 use crate::wait;
 use meshctl_core::graph::{
     commands, helm_status, helm_uninstall, kind_delete_cluster, kind_get_clusters,
-    kustomize_render, ExternalAction, Node, Tool, ToolCommand,
+    kustomize_render, preflight, ExternalAction, Node, Tool, ToolCommand,
 };
 use meshctl_core::live::{ActionPlan, LiveAction};
 use meshctl_core::render::DesiredObject;
@@ -212,7 +212,7 @@ pub async fn plan_action(
         },
         ExternalAction::KindCluster { name, .. } => match kind_cluster_exists(engine, name).await {
             Ok(true) => plan(LiveAction::Unchanged, None),
-            Ok(false) => plan(LiveAction::Create, None),
+            Ok(false) => kind_cluster_creation(engine, action).await,
             Err(e) => plan(LiveAction::Unknown, Some(e.to_string())),
         },
         ExternalAction::HelmRelease { .. } => match helm_decision(engine, action).await {
@@ -273,6 +273,14 @@ pub async fn run_action(
             let c = cluster()?;
             if kind_cluster_exists(engine, name).await? {
                 return Ok(NodeReport::default());
+            }
+            {
+                // kind uses a network that exists as it is; made here, it is on the subnet the
+                // topology's pools are in. One cluster at a time checks and makes it.
+                let _network = engine.network_lock.lock().await;
+                if let Some((_, create)) = network_to_create(engine).await? {
+                    run_tool(engine, &create.argv()).await?;
+                }
             }
             let file = engine.paths.kind_config_file(name);
             write_kind_config(&file, config)?;
@@ -457,6 +465,41 @@ pub async fn uninstall_helm(
     }
     run_tool(engine, &helm_uninstall(release, namespace, context).argv()).await?;
     Ok(true)
+}
+
+/// The plan of creating a kind cluster: its command lines, after the one that makes the
+/// docker network when apply makes that first (when docker cannot be asked, the preflight
+/// says why).
+pub(crate) async fn kind_cluster_creation(engine: &Engine, action: &ExternalAction) -> ActionPlan {
+    let mut commands = command_lines(engine, action);
+    let mut note = None;
+    if let Ok(Some((network, create))) = network_to_create(engine).await {
+        commands.insert(0, create.argv());
+        note = Some(format!(
+            "docker network {network} is created first, on spec.network.subnet"
+        ));
+    }
+    ActionPlan {
+        action: LiveAction::Create,
+        commands,
+        note,
+    }
+}
+
+/// The topology's docker network and the command that makes it, when meshctl makes it
+/// and it does not exist yet.
+async fn network_to_create(engine: &Engine) -> Result<Option<(&str, &ToolCommand)>, ExecutorError> {
+    let (Some(network), Some(create)) = (&engine.docker_network, &engine.network_create) else {
+        return Ok(None);
+    };
+    let inspect = preflight::docker_network_inspect(network).argv();
+    match run_tool(engine, &inspect).await {
+        Ok(_) => Ok(None),
+        Err(e) if preflight::network_not_found(&e.to_string(), network) => {
+            Ok(Some((network, create)))
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// `kind get clusters` lists `name`.

@@ -41,6 +41,16 @@ pub struct Engine {
     /// cluster (Linkerd's control plane, viz) run at once and share them, so one must
     /// make them and the other find them.
     pub(crate) webhook_certificates: std::sync::Mutex<()>,
+    /// The docker network the topology's kind clusters go on (`spec.network.name`); None
+    /// without kind clusters.
+    pub(crate) docker_network: Option<String>,
+    /// The `docker network create` that makes it on the topology's subnet, run before the
+    /// first kind cluster when the network does not exist yet (None without a subnet: kind
+    /// makes the network).
+    pub(crate) network_create: Option<meshctl_core::graph::ToolCommand>,
+    /// Held while a kind cluster checks for (and makes) the docker network, so that two
+    /// clusters created at once do not both create it.
+    pub(crate) network_lock: tokio::sync::Mutex<()>,
     /// The topology's ApplySet: its parent and the id its members are labelled with.
     pub applyset: ApplySet,
     /// The options of the run.
@@ -114,6 +124,9 @@ impl Engine {
             discovery: Arc::clone(&session.discovery),
             tool_slots: Semaphore::new(opts.parallelism.max(1)),
             webhook_certificates: std::sync::Mutex::new(()),
+            docker_network: graph.machine().network.clone(),
+            network_create: meshctl_core::graph::preflight::docker_network_create(graph.machine()),
+            network_lock: tokio::sync::Mutex::new(()),
             applyset: ApplySet::for_topology(&opts.topology_name),
             opts: opts.clone(),
             clusters,
@@ -184,6 +197,14 @@ impl Engine {
         }
         if let Some(path) = &self.opts.tool_path {
             env.push(("PATH".to_string(), path.clone()));
+        }
+        // kind puts its nodes on the `kind` network unless told otherwise: a topology
+        // naming another network (spec.network.name) must get its clusters there.
+        if let Some(network) = self.docker_network.as_ref().filter(|n| *n != "kind") {
+            env.push((
+                "KIND_EXPERIMENTAL_DOCKER_NETWORK".to_string(),
+                network.into(),
+            ));
         }
         env
     }

@@ -242,13 +242,16 @@ async fn plan_node(
 /// `kind get clusters` does not list): everything in it is created. `None` when the
 /// cluster is not such a one.
 async fn in_cluster_to_create(engine: &Engine, nodes: &[Node]) -> Option<Vec<NodePlan>> {
-    let name = nodes.iter().find_map(|n| match &n.desired {
-        Desired::Action(ExternalAction::KindCluster { name, .. }) => Some(name.clone()),
+    let (name, kind_action) = nodes.iter().find_map(|n| match &n.desired {
+        Desired::Action(action @ ExternalAction::KindCluster { name, .. }) => {
+            Some((name.clone(), action))
+        }
         _ => None,
     })?;
     if actions::kind_cluster_exists(engine, &name).await.ok()? {
         return None;
     }
+    let creation = actions::kind_cluster_creation(engine, kind_action).await;
     let note = format!("kind cluster {name} is created by apply");
     Some(
         nodes
@@ -265,9 +268,8 @@ async fn in_cluster_to_create(engine: &Engine, nodes: &[Node]) -> Option<Vec<Nod
                     (&mut plan.external, &node.desired)
                 {
                     match action {
-                        ExternalAction::KindCluster { .. } | ExternalAction::HelmRelease { .. } => {
-                            external.action = LiveAction::Create;
-                        }
+                        ExternalAction::KindCluster { .. } => *external = creation.clone(),
+                        ExternalAction::HelmRelease { .. } => external.action = LiveAction::Create,
                         _ if actions::renders_objects(action) => {
                             plan.rendered_by = std::mem::take(&mut external.commands);
                             plan.external = None;

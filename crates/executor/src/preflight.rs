@@ -138,11 +138,58 @@ async fn check_docker_network(
     };
     match subnets {
         Ok(subnets) => preflight::check_network(requirements, &subnets),
-        // kind creates its network with the first cluster: nothing to compare yet.
-        Err(e) if e.contains(&format!("network {network} not found")) => Vec::new(),
+        // Apply makes the network on the topology's subnet before the first kind cluster;
+        // docker refuses a subnet another network has.
+        Err(e) if preflight::network_not_found(&e, network) => {
+            check_new_network(requirements, network, engine).await
+        }
         Err(e) => vec![format!(
             "docker network {network}: {e}; kind clusters need docker and its `{network}` network (kind creates it with the first cluster)"
         )],
+    }
+}
+
+/// Whether docker can make `network` on the topology's subnet: no other network may
+/// have an overlapping one.
+async fn check_new_network(
+    requirements: &preflight::MachineRequirements,
+    network: &str,
+    engine: &Engine,
+) -> Vec<String> {
+    let env = engine.tool_env();
+    let run = |argv: Vec<String>| {
+        let env = env.clone();
+        async move { tools::run_with_env(&argv, Duration::from_secs(30), &[], &env).await }
+    };
+    let names = match run(preflight::docker_network_names().argv()).await {
+        Ok(output) => output
+            .stdout
+            .lines()
+            .map(str::trim)
+            .filter(|name| !name.is_empty())
+            .map(str::to_string)
+            .collect::<Vec<_>>(),
+        Err(e) => {
+            return vec![format!(
+                "docker network {network} does not exist yet, and the others could not be listed to check that its subnet is free: {e}"
+            )]
+        }
+    };
+    if names.is_empty() {
+        return Vec::new();
+    }
+    match run(preflight::docker_networks_inspect(&names).argv()).await {
+        Ok(output) => match preflight::named_network_subnets(&output.stdout) {
+            Ok(existing) => preflight::check_new_network(requirements, &existing),
+            Err(e) => vec![format!("docker network {network}: {e}")],
+        },
+        // A network removed between the two calls: its subnet is free.
+        Err(e)
+            if e.to_string().contains("not found") || e.to_string().contains("No such network") =>
+        {
+            Vec::new()
+        }
+        Err(e) => vec![format!("docker network {network}: {e}")],
     }
 }
 

@@ -70,6 +70,128 @@ pub fn docker_network_inspect(network: &str) -> ToolCommand {
     }
 }
 
+/// Whether a failed `docker network inspect <network>` says the network does not exist:
+/// "Error response from daemon: network kind not found", or older and newer clients'
+/// "No such network: kind".
+pub fn network_not_found(error: &str, network: &str) -> bool {
+    error.contains(&format!("network {network} not found"))
+        || error.contains(&format!("No such network: {network}"))
+}
+
+/// `docker network ls --format {{.Name}}`: every docker network, a name a line (read when
+/// the topology's network does not exist yet, to see whether its subnet is free).
+pub fn docker_network_names() -> ToolCommand {
+    ToolCommand {
+        tool: Tool::Docker,
+        args: vec![
+            "network".into(),
+            "ls".into(),
+            "--format".into(),
+            "{{.Name}}".into(),
+        ],
+        context: None,
+    }
+}
+
+/// `docker network inspect <name>...` of several networks at once.
+pub fn docker_networks_inspect(names: &[String]) -> ToolCommand {
+    ToolCommand {
+        tool: Tool::Docker,
+        args: ["network", "inspect"]
+            .into_iter()
+            .map(str::to_string)
+            .chain(names.iter().cloned())
+            .collect(),
+        context: None,
+    }
+}
+
+/// `docker network create` of the topology's network with its subnet, as kind creates
+/// its own (a bridge with IP masquerading and MTU 1500) but on the subnet the topology's
+/// pools were planned in; kind uses a network that exists as it is. `None` without a
+/// kind cluster or a parseable `spec.network.subnet` (kind then creates the network on a
+/// subnet docker picks).
+pub fn docker_network_create(requirements: &MachineRequirements) -> Option<ToolCommand> {
+    let network = requirements.network.as_ref()?;
+    let subnet = IpNet::from_str(requirements.subnet.as_deref()?).ok()?;
+    let mut args: Vec<String> = ["network", "create", "--driver", "bridge", "--subnet"]
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    args.push(subnet.to_string());
+    if matches!(subnet, IpNet::V6(_)) {
+        args.push("--ipv6".into());
+    }
+    args.extend(
+        [
+            "--opt",
+            "com.docker.network.bridge.enable_ip_masquerade=true",
+            "--opt",
+            "com.docker.network.driver.mtu=1500",
+        ]
+        .map(str::to_string),
+    );
+    args.push(network.clone());
+    Some(ToolCommand {
+        tool: Tool::Docker,
+        args,
+        context: None,
+    })
+}
+
+/// Each network `docker network inspect` printed, with its subnets.
+pub fn named_network_subnets(inspect_output: &str) -> Result<Vec<(String, Vec<IpNet>)>, String> {
+    let value: serde_json::Value = serde_json::from_str(inspect_output)
+        .map_err(|e| format!("docker network inspect printed no JSON: {e}"))?;
+    Ok(value
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|network| {
+            let name = network
+                .get("Name")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            let subnets = network
+                .pointer("/IPAM/Config")
+                .and_then(serde_json::Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|config| config.get("Subnet").and_then(serde_json::Value::as_str))
+                .filter_map(|text| IpNet::from_str(text).ok())
+                .collect();
+            (name, subnets)
+        })
+        .collect())
+}
+
+/// When the topology's network does not exist yet: one line per docker network whose
+/// subnet overlaps `spec.network.subnet`, since docker then refuses to create it
+/// ("Pool overlaps with other one on this address space") and kind would pick another
+/// subnet, one the pools are not in.
+pub fn check_new_network(
+    requirements: &MachineRequirements,
+    existing: &[(String, Vec<IpNet>)],
+) -> Vec<String> {
+    let (Some(network), Some(subnet)) = (&requirements.network, &requirements.subnet) else {
+        return Vec::new();
+    };
+    let Ok(wanted) = IpNet::from_str(subnet) else {
+        return Vec::new();
+    };
+    let overlaps = |net: &IpNet| net.contains(&wanted.network()) || wanted.contains(&net.network());
+    existing
+        .iter()
+        .flat_map(|(name, nets)| nets.iter().filter(|n| overlaps(n)).map(move |n| (name, n)))
+        .map(|(name, net)| {
+            format!(
+                "docker network {network} does not exist yet and cannot be created on spec.network.subnet {subnet}: docker network {name} has {net}; set spec.network.subnet and the pools to a free range (or create `{network}` yourself and set them to its subnet)"
+            )
+        })
+        .collect()
+}
+
 /// The subnets `docker network inspect` printed (`[{"IPAM": {"Config": [{"Subnet"…}]}}]`).
 pub fn network_subnets(inspect_output: &str) -> Result<Vec<IpNet>, String> {
     let value: serde_json::Value = serde_json::from_str(inspect_output)
@@ -245,6 +367,55 @@ mod tests {
         let good = network_subnets(&INSPECT.replace("172.18.0.0/16", "172.17.0.0/16")).unwrap();
         assert!(check_network(&req, &good).is_empty());
         assert!(network_subnets("[]").is_err());
+    }
+
+    #[test]
+    fn a_missing_network_is_created_on_the_topology_subnet_unless_another_holds_it() {
+        let req = example();
+        let create = docker_network_create(&req).expect("a subnet to create it on");
+        assert_eq!(
+            create.to_string(),
+            "docker network create --driver bridge --subnet 172.17.0.0/16 --opt com.docker.network.bridge.enable_ip_masquerade=true --opt com.docker.network.driver.mtu=1500 kind"
+        );
+        assert_eq!(
+            docker_network_names().to_string(),
+            "docker network ls --format '{{.Name}}'"
+        );
+        let inspect = r#"[{"Name": "bridge", "IPAM": {"Config": [{"Subnet": "172.17.0.0/16", "Gateway": "172.17.0.1"}]}},
+            {"Name": "host", "IPAM": {"Config": []}},
+            {"Name": "other", "IPAM": {"Config": [{"Subnet": "10.10.0.0/16"}]}}]"#;
+        let existing = named_network_subnets(inspect).unwrap();
+        assert_eq!(existing.len(), 3);
+        let problems = check_new_network(&req, &existing);
+        assert_eq!(problems.len(), 1, "{problems:#?}");
+        assert!(
+            problems[0].starts_with("docker network kind does not exist yet and cannot be created on spec.network.subnet 172.17.0.0/16: docker network bridge has 172.17.0.0/16"),
+            "{problems:#?}"
+        );
+        // A wider or a narrower subnet overlaps as well; a disjoint one is free.
+        let bridge = |net: &str| vec![("bridge".to_string(), vec![IpNet::from_str(net).unwrap()])];
+        assert_eq!(check_new_network(&req, &bridge("172.16.0.0/12")).len(), 1);
+        assert_eq!(check_new_network(&req, &bridge("172.17.5.0/24")).len(), 1);
+        assert!(check_new_network(&req, &bridge("172.18.0.0/16")).is_empty());
+        // No subnet: kind makes the network where docker says (W030 warns about pools).
+        let without = MachineRequirements {
+            subnet: None,
+            ..example()
+        };
+        assert!(docker_network_create(&without).is_none());
+        assert!(check_new_network(&without, &existing).is_empty());
+
+        for missing in [
+            "`docker network inspect kind` exited with 1: Error response from daemon: network kind not found",
+            "`docker network inspect kind` exited with 1: Error: No such network: kind",
+        ] {
+            assert!(network_not_found(missing, "kind"), "{missing}");
+            assert!(!network_not_found(missing, "other"), "{missing}");
+        }
+        assert!(!network_not_found(
+            "Cannot connect to the Docker daemon",
+            "kind"
+        ));
     }
 
     #[test]

@@ -272,3 +272,91 @@ async fn an_api_server_address_that_is_not_this_machines_stops_apply() {
     assert_eq!(summary.errors, planned.preflight);
     assert!(tools.calls_of("kind").iter().all(|c| c.args[0] != "create"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_kind_network_is_made_on_the_topology_subnet_before_the_first_cluster() {
+    // A machine that never ran kind: no `kind` network, docker's bridge elsewhere.
+    let Example {
+        dir: _dir,
+        tools,
+        graph,
+        opts,
+        ..
+    } = Example::install(FakeToolOptions {
+        kind_network: false,
+        docker_bridge_subnet: "172.30.0.0/16".into(),
+        ..FakeToolOptions::default()
+    });
+    let create = "network create --driver bridge --subnet 172.17.0.0/16 --opt com.docker.network.bridge.enable_ip_masquerade=true --opt com.docker.network.driver.mtu=1500 kind";
+
+    let planned = plan(&graph, &opts).await;
+    assert!(planned.preflight.is_empty(), "{:?}", planned.preflight);
+    // The plan shows it, as the first command of each kind cluster it creates.
+    for cluster in ["demo", "demo3"] {
+        let node = planned
+            .nodes
+            .iter()
+            .find(|n| n.id.0 == format!("{cluster}/cluster"))
+            .expect("cluster node");
+        let external = node.external.as_ref().expect("an action");
+        assert_eq!(external.commands[0].join(" "), format!("docker {create}"));
+        assert_eq!(external.commands[1][..3], ["kind", "create", "cluster"]);
+    }
+    assert!(
+        tools
+            .calls_of("docker")
+            .iter()
+            .all(|c| c.args[1] != "create"),
+        "plan makes nothing"
+    );
+
+    let summary = apply(&graph, &planned, &opts, &NoProgress).await;
+    assert!(summary.is_success(), "{:#?}", summary.errors);
+    // Made once (both clusters are created at once), before either kind cluster.
+    let calls = tools.calls();
+    let made: Vec<usize> = calls
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.tool == "docker" && c.args.join(" ") == create)
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(made.len(), 1, "{calls:#?}");
+    let first_kind_create = calls
+        .iter()
+        .position(|c| c.tool == "kind" && c.args.first().map(String::as_str) == Some("create"))
+        .expect("kind creates the clusters");
+    assert!(made[0] < first_kind_create);
+
+    // Next time the network is there: nothing to make.
+    let again = plan(&graph, &opts).await;
+    assert!(again.preflight.is_empty(), "{:?}", again.preflight);
+    assert!(!again.has_changes());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_kind_network_whose_subnet_another_network_has_stops_apply() {
+    // Docker's default bridge is 172.17.0.0/16, the walkthrough's kind subnet: docker
+    // would refuse the network, and kind would put it elsewhere, away from the pools.
+    let Example {
+        dir: _dir,
+        tools,
+        graph,
+        opts,
+        ..
+    } = Example::install(FakeToolOptions {
+        kind_network: false,
+        ..FakeToolOptions::default()
+    });
+    let planned = plan(&graph, &opts).await;
+    assert_eq!(
+        planned.preflight,
+        vec!["docker network kind does not exist yet and cannot be created on spec.network.subnet 172.17.0.0/16: docker network bridge has 172.17.0.0/16; set spec.network.subnet and the pools to a free range (or create `kind` yourself and set them to its subnet)".to_string()]
+    );
+    let summary = apply(&graph, &planned, &opts, &NoProgress).await;
+    assert_eq!(summary.errors, planned.preflight);
+    assert!(tools.calls_of("kind").iter().all(|c| c.args[0] != "create"));
+    assert!(tools
+        .calls_of("docker")
+        .iter()
+        .all(|c| c.args[1] != "create"));
+}

@@ -1,48 +1,170 @@
-//! `docker network inspect <name>`: the one docker call meshctl makes (the machine
-//! preflight of kind topologies). Prints what real docker prints for the `kind` network
-//! (the fields meshctl reads, `IPAM.Config[].Subnet`, with kind's IPv6 subnet first), with
-//! the IPv4 subnet from `FakeToolOptions::docker_subnet`; any other network is missing.
+//! `docker network inspect|ls|create`: the docker calls meshctl makes (the machine
+//! preflight of kind topologies, and the network it makes before the first kind cluster
+//! when the topology's does not exist). Prints what real docker prints (the fields meshctl
+//! reads: `Name`, `IPAM.Config[].Subnet`). The `kind` network, when
+//! `FakeToolOptions::kind_network` says it exists, has kind's IPv6 subnet first and
+//! `FakeToolOptions::docker_subnet`; docker's own `bridge`, `host` and `none` are there too.
 
-use super::{Invocation, Outcome, Shared};
+use super::{lock, Invocation, Outcome, Shared};
+use ipnet::IpNet;
 use serde_json::json;
+use std::str::FromStr;
+
+/// The networks a docker engine starts with.
+pub(crate) fn start(shared: &Shared) {
+    let mut networks = lock(&shared.docker_networks);
+    networks.insert(
+        "bridge".into(),
+        vec![shared.options.docker_bridge_subnet.clone()],
+    );
+    networks.insert("host".into(), Vec::new());
+    networks.insert("none".into(), Vec::new());
+    if shared.options.kind_network {
+        networks.insert(
+            "kind".into(),
+            vec![
+                "fc00:f853:ccd:e793::/64".into(),
+                shared.options.docker_subnet.clone(),
+            ],
+        );
+    }
+}
 
 pub(crate) fn run(shared: &Shared, invocation: &Invocation) -> Outcome {
     let args: Vec<&str> = invocation.args.iter().map(String::as_str).collect();
     match args.as_slice() {
-        ["network", "inspect", "kind"] => {
-            let subnet = &shared.options.docker_subnet;
-            let gateway = subnet
-                .split_once('/')
-                .and_then(|(base, _)| base.parse::<std::net::Ipv4Addr>().ok())
-                .map(|ip| std::net::Ipv4Addr::from(u32::from(ip) + 1).to_string())
-                .unwrap_or_default();
-            let network = json!([{
-                "Name": "kind",
-                "Driver": "bridge",
-                "Scope": "local",
-                "EnableIPv6": true,
-                "IPAM": {"Driver": "default", "Options": {}, "Config": [
-                    {"Subnet": "fc00:f853:ccd:e793::/64", "Gateway": "fc00:f853:ccd:e793::1"},
-                    {"Subnet": subnet, "Gateway": gateway},
-                ]},
-                "Options": {"com.docker.network.bridge.enable_ip_masquerade": "true",
-                            "com.docker.network.driver.mtu": "1500"},
-            }]);
-            Outcome::out(format!(
-                "{}\n",
-                serde_json::to_string_pretty(&network).unwrap_or_default()
-            ))
-        }
-        ["network", "inspect", other] => Outcome::fail(
-            1,
-            format!("Error response from daemon: network {other} not found\n"),
+        ["network", "inspect", names @ ..] if !names.is_empty() => inspect(shared, names),
+        ["network", "ls", "--format", "{{.Name}}"] => Outcome::out(
+            lock(&shared.docker_networks)
+                .keys()
+                .map(|name| format!("{name}\n"))
+                .collect::<String>(),
         ),
+        ["network", "create", rest @ ..] => create(shared, rest),
         _ => Outcome::fail(
             1,
             format!(
-                "fake docker: only `network inspect` is simulated, not {:?}\n",
+                "fake docker: only `network inspect|ls|create` are simulated, not {:?}\n",
                 invocation.args
             ),
         ),
     }
+}
+
+/// Each network found, as JSON; "not found" for each missing one (exit 1), as docker does.
+fn inspect(shared: &Shared, names: &[&str]) -> Outcome {
+    let networks = lock(&shared.docker_networks);
+    let mut found = Vec::new();
+    let mut missing = String::new();
+    for name in names {
+        match networks.get(*name) {
+            Some(subnets) => found.push(network_json(name, subnets)),
+            None => missing.push_str(&format!(
+                "Error response from daemon: network {name} not found\n"
+            )),
+        }
+    }
+    let stdout = format!(
+        "{}\n",
+        serde_json::to_string_pretty(&found).unwrap_or_default()
+    );
+    if missing.is_empty() {
+        Outcome::out(stdout)
+    } else {
+        Outcome {
+            stdout,
+            ..Outcome::fail(1, missing)
+        }
+    }
+}
+
+fn network_json(name: &str, subnets: &[String]) -> serde_json::Value {
+    let config: Vec<_> = subnets
+        .iter()
+        .map(|subnet| json!({"Subnet": subnet, "Gateway": gateway(subnet)}))
+        .collect();
+    json!({
+        "Name": name,
+        "Driver": if matches!(name, "host" | "none") { name } else { "bridge" },
+        "Scope": "local",
+        "EnableIPv6": subnets.iter().any(|s| s.contains(':')),
+        "IPAM": {"Driver": "default", "Options": {}, "Config": config},
+        "Options": {"com.docker.network.bridge.enable_ip_masquerade": "true",
+                    "com.docker.network.driver.mtu": "1500"},
+    })
+}
+
+/// The first address of an IPv4 subnet, or `<prefix>1` of an IPv6 one.
+fn gateway(subnet: &str) -> String {
+    match IpNet::from_str(subnet) {
+        Ok(IpNet::V4(net)) => std::net::Ipv4Addr::from(u32::from(net.network()) + 1).to_string(),
+        Ok(IpNet::V6(net)) => std::net::Ipv6Addr::from(u128::from(net.network()) + 1).to_string(),
+        Err(_) => String::new(),
+    }
+}
+
+/// `docker network create [--driver D] [--subnet S]... [--ipv6] [--opt K=V]... NAME`:
+/// refuses a name in use and a subnet that overlaps another network's, as docker does.
+fn create(shared: &Shared, args: &[&str]) -> Outcome {
+    let mut subnets = Vec::new();
+    let mut name = None;
+    let mut i = 0;
+    while i < args.len() {
+        match args[i] {
+            "--subnet" | "--driver" | "--opt" | "-o" | "-d" => {
+                let Some(value) = args.get(i + 1) else {
+                    return Outcome::fail(1, format!("flag needs an argument: {}\n", args[i]));
+                };
+                if args[i] == "--subnet" {
+                    subnets.push(value.to_string());
+                }
+                i += 2;
+            }
+            "--ipv6" => i += 1,
+            flag if flag.starts_with('-') => {
+                return Outcome::fail(1, format!("unknown flag: {flag}\n"));
+            }
+            other => {
+                name = Some(other.to_string());
+                i += 1;
+            }
+        }
+    }
+    let Some(name) = name else {
+        return Outcome::fail(
+            1,
+            "\"docker network create\" requires exactly 1 argument.\n",
+        );
+    };
+    let mut networks = lock(&shared.docker_networks);
+    if networks.contains_key(&name) {
+        return Outcome::fail(
+            1,
+            format!("Error response from daemon: network with name {name} already exists\n"),
+        );
+    }
+    let parsed: Vec<IpNet> = subnets
+        .iter()
+        .filter_map(|s| IpNet::from_str(s).ok())
+        .collect();
+    let overlaps = networks
+        .values()
+        .flatten()
+        .filter_map(|s| IpNet::from_str(s).ok())
+        .any(|net| {
+            parsed
+                .iter()
+                .any(|new| net.contains(&new.network()) || new.contains(&net.network()))
+        });
+    if overlaps {
+        return Outcome::fail(
+            1,
+            "Error response from daemon: invalid pool request: Pool overlaps with other one on this address space\n",
+        );
+    }
+    if subnets.is_empty() {
+        subnets.push("172.18.0.0/16".into());
+    }
+    networks.insert(name.clone(), subnets);
+    Outcome::out(format!("{:0>64}\n", networks.len()))
 }

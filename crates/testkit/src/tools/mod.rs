@@ -12,6 +12,9 @@
 //!   charts create (module `helm`);
 //! - `linkerd` (with `linkerd-smi`) renders what Linkerd stable-2.13 renders, refuses what
 //!   it refuses, and reads a target cluster for `multicluster link` (module `linkerd`);
+//! - `docker` knows `network inspect|ls|create` over a table of networks (`kind` with
+//!   [`FakeToolOptions::docker_subnet`], or none until created; docker's `bridge`), refusing
+//!   overlapping subnets as docker does (module `docker`);
 //! - `ip` lists [`FakeToolOptions::local_addresses`] for `ip -json address show` (module `ip`);
 //! - `kubectl` only knows `version --client` and `kustomize DIR` (module `kubectl`);
 //! - a simulated service mirror copies exported Services between linked fake clusters
@@ -58,8 +61,15 @@ pub struct FakeToolOptions {
     pub helm_version: String,
     /// `linkerd-smi version --short` (and the adaptor image tag): `v0.2.1`.
     pub smi_version: String,
-    /// The IPv4 subnet `docker network inspect kind` shows: `172.17.0.0/16`.
+    /// The IPv4 subnet `docker network inspect kind` shows: `172.17.0.0/16` (the
+    /// walkthrough's machine).
     pub docker_subnet: String,
+    /// Whether the `kind` network exists from the start (true); without it, `docker
+    /// network create` makes networks as docker does.
+    pub kind_network: bool,
+    /// The subnet of docker's default `bridge` network: `172.17.0.0/16`, docker's default
+    /// (only ever compared with a network being created).
+    pub docker_bridge_subnet: String,
     /// This machine's addresses as `ip -json address show` lists them: loopback and the
     /// walkthrough's host address `192.168.1.61` (the example's `apiServerAddress`).
     pub local_addresses: Vec<String>,
@@ -80,6 +90,8 @@ impl Default for FakeToolOptions {
             helm_version: "v3.12.3+g3a31588".into(),
             smi_version: "v0.2.1".into(),
             docker_subnet: "172.17.0.0/16".into(),
+            kind_network: true,
+            docker_bridge_subnet: "172.17.0.0/16".into(),
             local_addresses: vec!["127.0.0.1".into(), "::1".into(), "192.168.1.61".into()],
             cluster_faults: None,
             missing: Vec::new(),
@@ -144,7 +156,9 @@ impl FakeTools {
             clusters: Mutex::new(BTreeMap::new()),
             helm_repos: Mutex::new(BTreeMap::new()),
             kubeconfig_edit: Mutex::new(()),
+            docker_networks: Mutex::new(BTreeMap::new()),
         });
+        docker::start(&shared);
         let control = control::ControlServer::start(shared.clone())?;
         for tool in scripts::TOOLS {
             if !shared.options.missing.iter().any(|m| m == tool) {
@@ -223,6 +237,8 @@ pub(crate) struct Shared {
     pub(crate) helm_repos: Mutex<BTreeMap<String, String>>,
     /// Serialises kubeconfig edits (kind takes a file lock for the same reason).
     pub(crate) kubeconfig_edit: Mutex<()>,
+    /// Docker networks: name → subnets.
+    pub(crate) docker_networks: Mutex<BTreeMap<String, Vec<String>>>,
 }
 
 impl Shared {
