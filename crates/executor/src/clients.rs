@@ -139,6 +139,7 @@ impl Clients {
                         known: other
                             .map(|kc| kc.contexts.iter().map(|c| c.name.clone()).collect())
                             .unwrap_or_default(),
+                        file_missing: !self.paths.iter().any(|path| path.exists()),
                     })
                 }
             }

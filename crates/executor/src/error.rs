@@ -17,7 +17,7 @@ pub enum ExecutorError {
         message: String,
     },
 
-    #[error("cluster {cluster}: context {context:?} is not in kubeconfig {kubeconfig}{}", known_contexts(.known))]
+    #[error("cluster {cluster}: context {context:?} is not in kubeconfig {kubeconfig}{}", known_contexts(.known, *.file_missing))]
     /// A cluster's `context` is not in the kubeconfig.
     ContextMissing {
         /// The topology's name for the cluster.
@@ -28,6 +28,8 @@ pub enum ExecutorError {
         kubeconfig: PathBuf,
         /// The contexts the kubeconfig has, to say which one was probably meant.
         known: Vec<String>,
+        /// No kubeconfig file exists there (yet: kind writes it with its first cluster).
+        file_missing: bool,
     },
 
     #[error("cluster {cluster} is unreachable (context {context:?} in {kubeconfig}): {message}")]
@@ -125,8 +127,11 @@ fn cluster_prefix(cluster: &str) -> String {
     }
 }
 
-fn known_contexts(known: &[String]) -> String {
+fn known_contexts(known: &[String], file_missing: bool) -> String {
     const SHOWN: usize = 10;
+    if file_missing {
+        return " (no such file: pass the kubeconfig that has the cluster's context with --kubeconfig, or set KUBECONFIG)".into();
+    }
     if known.is_empty() {
         return " (it has no contexts: set the cluster's context, or pass --kubeconfig)".into();
     }
@@ -235,11 +240,24 @@ mod tests {
             context: "east".into(),
             kubeconfig: "kc".into(),
             known: vec!["kind-west".into(), "kind-east".into()],
+            file_missing: false,
         }
         .to_string();
         assert_eq!(
             missing,
             "cluster east: context \"east\" is not in kubeconfig kc (it has: kind-east, kind-west; set the cluster's `context` to one of them, or pass --kubeconfig)"
+        );
+        let no_file = ExecutorError::ContextMissing {
+            cluster: "east".into(),
+            context: "east".into(),
+            kubeconfig: "/nowhere/kc".into(),
+            known: Vec::new(),
+            file_missing: true,
+        }
+        .to_string();
+        assert_eq!(
+            no_file,
+            "cluster east: context \"east\" is not in kubeconfig /nowhere/kc (no such file: pass the kubeconfig that has the cluster's context with --kubeconfig, or set KUBECONFIG)"
         );
     }
 

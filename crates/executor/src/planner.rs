@@ -581,6 +581,14 @@ fn unknown_node(engine: &Engine, node: &Node, why: &str) -> NodePlan {
         external.action = LiveAction::Unknown;
         external.note = Some(why.to_string());
     }
+    // A node whose objects a tool or its files render would otherwise show (and count)
+    // nothing: it is unknown, with the command lines that would render it.
+    if let Desired::Action(action) = &node.desired {
+        if actions::renders_objects(action) {
+            plan.rendered_by = actions::command_lines(engine, action);
+            plan.error = Some(format!("not rendered: {why}"));
+        }
+    }
     plan
 }
 

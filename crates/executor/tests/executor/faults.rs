@@ -140,3 +140,39 @@ async fn transient_write_failures_are_retried() {
     assert!(summary.is_success(), "{summary:#?}");
     assert!(east.object("v1", "Namespace", None, "shop").is_some());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_workload_in_a_cluster_that_cannot_be_read_is_planned_unknown_not_left_out() {
+    let f = Fixture::start(&["east"]);
+    std::fs::write(
+        f.dir.path().join("web.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web}\ndata: {a: b}\n",
+    )
+    .unwrap();
+    let opts = f.options();
+    let graph = f.graph(&crate::common::east_only(
+        "  workloads:\n    - name: web\n      namespace: shop\n      clusters: [east]\n      manifests: [web.yaml]\n",
+    ));
+    f.cluster("east").set_faults(Faults {
+        seed: 7,
+        rules: vec![FaultRule::always(None, None, FaultEffect::Status(500))],
+    });
+    let p = plan(&graph, &opts).await;
+    let web = p
+        .nodes
+        .iter()
+        .find(|n| n.id.0 == "east/shop/Workload/web")
+        .unwrap_or_else(|| panic!("{p:#?}"));
+    // Unknown, counted, with what would render it and why it was not.
+    assert_eq!(web.action(), meshctl_core::live::LiveAction::Unknown);
+    assert_eq!(web.counts().unknown, 1);
+    assert!(
+        web.error
+            .as_deref()
+            .is_some_and(|e| e.starts_with("not rendered: ") && e.contains("east")),
+        "{web:#?}"
+    );
+    let east = p.clusters.iter().find(|c| c.name == "east").unwrap();
+    // The cluster node, the namespace and the workload.
+    assert_eq!(east.summary.unknown, 3, "{p:#?}");
+}
