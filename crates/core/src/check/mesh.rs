@@ -444,7 +444,11 @@ fn links(
         Ok(server) if is_loopback_server(&server) => check.fail(
             credentials_check,
             format!("the remote kubeconfig's server is {server}"),
-            format!("set apiServerAddress for cluster {} to an address the other cluster can reach, then `meshctl apply`", link.target),
+            match topology.cluster(&link.target).map(|c| c.provider) {
+                // meshctl's own links to kind clusters carry the docker-network address.
+                Some(crate::topology::Provider::Kind) => "`meshctl apply` renders the link again with the cluster's API server address on the docker network".to_string(),
+                _ => format!("the kubeconfig context of cluster {} points at a loopback address: give it one the other cluster can reach, then `meshctl apply`", link.target),
+            },
         ),
         Ok(server) => check.pass(credentials_check, server),
         Err(why) => check.fail(credentials_check, why, APPLY_HINT),

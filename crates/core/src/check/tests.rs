@@ -215,6 +215,18 @@ fn a_gateway_outside_its_pool_and_loopback_credentials_fail() {
             ),
         ]
     );
+    // demo3 is a kind cluster: re-applying puts its docker-network address in.
+    let credentials = results
+        .iter()
+        .find(|r| r.check.starts_with("credentials for kind-demo3"))
+        .expect("the credentials check");
+    assert!(
+        credentials
+            .hint
+            .as_deref()
+            .is_some_and(|h| h.contains("`meshctl apply`") && h.contains("docker network")),
+        "{credentials:?}"
+    );
 }
 
 #[test]
