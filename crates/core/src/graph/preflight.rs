@@ -194,21 +194,9 @@ pub fn check_new_network(
 
 /// The subnets `docker network inspect` printed (`[{"IPAM": {"Config": [{"Subnet"…}]}}]`).
 pub fn network_subnets(inspect_output: &str) -> Result<Vec<IpNet>, String> {
-    let value: serde_json::Value = serde_json::from_str(inspect_output)
-        .map_err(|e| format!("docker network inspect printed no JSON: {e}"))?;
-    let subnets: Vec<IpNet> = value
-        .as_array()
+    let subnets: Vec<IpNet> = named_network_subnets(inspect_output)?
         .into_iter()
-        .flatten()
-        .flat_map(|network| {
-            network
-                .pointer("/IPAM/Config")
-                .and_then(serde_json::Value::as_array)
-                .into_iter()
-                .flatten()
-        })
-        .filter_map(|config| config.get("Subnet").and_then(serde_json::Value::as_str))
-        .filter_map(|text| IpNet::from_str(text).ok())
+        .flat_map(|(_, subnets)| subnets)
         .collect();
     if subnets.is_empty() {
         return Err("docker network inspect shows no IPAM subnet".into());
