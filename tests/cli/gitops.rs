@@ -260,8 +260,8 @@ fn second_topology(pools: Option<(&str, &str)>) -> String {
         .replacen("10.96.0.0/16", "10.98.0.0/16", 1)
         .replacen("10.97.0.0/16", "10.99.0.0/16", 1);
     if let Some((first, second)) = pools {
-        text = text.replacen("172.17.0.61-172.17.0.70", first, 1).replacen(
-            "172.17.0.71-172.17.0.80",
+        text = text.replacen("172.18.0.61-172.18.0.70", first, 1).replacen(
+            "172.18.0.71-172.18.0.80",
             second,
             1,
         );
@@ -301,8 +301,8 @@ fn directory_with_overlapping_pools_fails_naming_both_files_and_lines() {
         "overlapping pools across files fail:\n{stdout}\n{stderr}"
     );
     assert_eq!(stdout, "");
-    let first = line_of(&second, "172.17.0.61-172.17.0.70", 0);
-    let other = line_of(&example_text(), "172.17.0.61-172.17.0.70", 0);
+    let first = line_of(&second, "172.18.0.61-172.18.0.70", 0);
+    let other = line_of(&example_text(), "172.18.0.61-172.18.0.70", 0);
     assert!(stderr.contains("error[E080]"), "{stderr}");
     assert!(
         stderr.contains(&format!("west/topology.yaml:{first}:")),
@@ -325,7 +325,7 @@ fn directory_with_overlapping_pools_fails_naming_both_files_and_lines() {
     // The same as annotations: one per overlapping pool, on the later file's lines.
     let (code, stdout, _) = meshctl_in(dir.path(), &["validate", "--output", "github", "."]);
     assert_eq!(code, 1);
-    let second_pool = line_of(&second, "172.17.0.71-172.17.0.80", 0);
+    let second_pool = line_of(&second, "172.18.0.71-172.18.0.80", 0);
     // Besides the walkthrough's gateway-loop warnings (W039).
     let lines: Vec<&str> = stdout
         .lines()
@@ -364,8 +364,8 @@ fn directory_with_overlapping_pools_fails_naming_both_files_and_lines() {
 #[test]
 fn directory_of_disjoint_topologies_passes() {
     let dir = fleet_dir(&second_topology(Some((
-        "172.17.0.81-172.17.0.90",
-        "172.17.0.91-172.17.0.100",
+        "172.18.0.81-172.18.0.90",
+        "172.18.0.91-172.18.0.100",
     ))));
     let (code, stdout, stderr) = meshctl_in(dir.path(), &["validate", "."]);
     assert_eq!(code, 0, "disjoint topologies pass:\n{stdout}\n{stderr}");
@@ -652,7 +652,7 @@ fn sample_pr_adding_a_topology_checks_it_against_the_others() {
         code, 1,
         "a new topology overlapping an unchanged one fails:\n{stdout}\n{stderr}"
     );
-    let line = line_of(&overlapping, "172.17.0.61-172.17.0.70", 0);
+    let line = line_of(&overlapping, "172.18.0.61-172.18.0.70", 0);
     assert!(
         stdout.contains(&format!(
             "::error file=clusters/west/topology.yaml,line={line},col=17,title=meshctl E080::"
@@ -667,8 +667,8 @@ fn sample_pr_adding_a_topology_checks_it_against_the_others() {
 
     // Fixed: disjoint pools. A new file plans everything as created.
     let disjoint = second_topology(Some((
-        "172.17.0.81-172.17.0.90",
-        "172.17.0.91-172.17.0.100",
+        "172.18.0.81-172.18.0.90",
+        "172.18.0.91-172.18.0.100",
     )));
     commit(
         &repo,
@@ -728,8 +728,8 @@ fn sample_pr_over_the_weight_policy_warns_in_the_plan() {
 fn directory_with_a_mistyped_kind_fails_naming_the_file() {
     // A second topology of its own (no overlaps), with its kind mistyped three ways.
     let second = second_topology(Some((
-        "172.17.0.81-172.17.0.90",
-        "172.17.0.91-172.17.0.100",
+        "172.18.0.81-172.18.0.90",
+        "172.18.0.91-172.18.0.100",
     )));
     let typo = second.replacen("\nkind: Topology\n", "\nkind: Topolgy\n", 1);
     assert_ne!(typo, second, "the example has a top-level `kind: Topology`");
@@ -823,8 +823,8 @@ fn directory_walks_do_not_follow_symlinked_directories_or_open_fifos() {
         dir,
         "shared/west.yaml",
         &second_topology(Some((
-            "172.17.0.81-172.17.0.90",
-            "172.17.0.91-172.17.0.100",
+            "172.18.0.81-172.18.0.90",
+            "172.18.0.91-172.18.0.100",
         ))),
     );
     symlink("../shared/west.yaml", dir.join("fleet/west.yaml")).expect("symlink");
@@ -832,8 +832,8 @@ fn directory_walks_do_not_follow_symlinked_directories_or_open_fifos() {
     provide_workload_files(
         &dir.join("fleet/west.yaml"),
         &second_topology(Some((
-            "172.17.0.81-172.17.0.90",
-            "172.17.0.91-172.17.0.100",
+            "172.18.0.81-172.18.0.90",
+            "172.18.0.91-172.18.0.100",
         ))),
     );
     // Nobody writes to these: opening one would block for ever.
@@ -915,7 +915,7 @@ fn sample_pr_sees_crlf_topologies_and_yml_files() {
         code, 1,
         "the overlap with the CRLF topology is found:\n{stdout}\n{stderr}\n{markdown}"
     );
-    let line = line_of(&second_topology(None), "172.17.0.61-172.17.0.70", 0);
+    let line = line_of(&second_topology(None), "172.18.0.61-172.18.0.70", 0);
     assert!(
         stdout.contains(&format!(
             "::error file=clusters/west/topology.yml,line={line},col=17,title=meshctl E080::"
@@ -925,8 +925,8 @@ fn sample_pr_sees_crlf_topologies_and_yml_files() {
     assert!(stdout.contains("in topology.yaml"), "{stdout}");
 
     let disjoint = second_topology(Some((
-        "172.17.0.81-172.17.0.90",
-        "172.17.0.91-172.17.0.100",
+        "172.18.0.81-172.18.0.90",
+        "172.18.0.91-172.18.0.100",
     )))
     .replace('\n', "\r\n");
     commit(

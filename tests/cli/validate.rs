@@ -1061,8 +1061,8 @@ fn two_topologies_driving_the_same_cluster_are_refused() {
         .replace("10.245.0.0/16", "10.11.0.0/16")
         .replace("10.96.0.0/16", "10.12.0.0/16")
         .replace("10.97.0.0/16", "10.13.0.0/16")
-        .replace("172.17.0.61-172.17.0.70", "172.17.1.61-172.17.1.70")
-        .replace("172.17.0.71-172.17.0.80", "172.17.1.71-172.17.1.80");
+        .replace("172.18.0.61-172.18.0.70", "172.18.1.61-172.18.1.70")
+        .replace("172.18.0.71-172.18.0.80", "172.18.1.71-172.18.1.80");
     let b = write(dir.path(), "b/topology.yaml", &moved);
     let out = meshctl()
         .args(["validate", "--output", "json"])
@@ -1144,7 +1144,7 @@ fn two_links_into_one_cluster_with_one_cluster_name_are_refused() {
     // A third cluster linked into demo under the name demo3's link already uses.
     let text = example_with(
         "  # `target` is mirrored",
-        "    - name: demo4\n      podSubnet: 10.246.0.0/16\n      serviceSubnet: 10.98.0.0/16\n      loadBalancer: {pools: [{name: pool, addresses: [172.17.0.81-172.17.0.90]}]}\n  # `target` is mirrored",
+        "    - name: demo4\n      podSubnet: 10.246.0.0/16\n      serviceSubnet: 10.98.0.0/16\n      loadBalancer: {pools: [{name: pool, addresses: [172.18.0.81-172.18.0.90]}]}\n  # `target` is mirrored",
     )
     .replacen(
         "    - source: demo\n      target: demo3\n",
@@ -1304,7 +1304,7 @@ fn with_existing(extra: &str) -> String {
 
 #[test]
 fn existing_clusters_are_not_held_to_kinds_network() {
-    // Its pool is outside kind's 172.17.0.0/16, as it may be.
+    // Its pool is outside kind's 172.18.0.0/16, as it may be.
     let (code, doc, found) = findings(&with_existing(""));
     assert_eq!(code, 0, "{doc:#}");
     assert!(found.is_empty(), "{doc:#}");
@@ -1430,7 +1430,7 @@ fn hints_use_words_not_type_names() {
             "# apiServerAddress: 192.168.1.61",
             "apiServerAddress: 192.168.1.300",
         ),
-        ("- 172.17.0.61-172.17.0.70", "- 172.17.0.61-nowhere"),
+        ("- 172.18.0.61-172.18.0.70", "- 172.18.0.61-nowhere"),
         ("validity: 87600h", "validity: forever"),
     ] {
         let (_, doc, _) = findings(&example_with(from, to));
@@ -1464,7 +1464,7 @@ fn no_misleading_follow_on_errors() {
         "{doc:#}"
     );
     // A reversed range is one error, not also "pools hold 0".
-    let text = example_with("172.17.0.61-172.17.0.70", "172.17.0.70-172.17.0.61");
+    let text = example_with("172.18.0.61-172.18.0.70", "172.18.0.70-172.18.0.61");
     let (_, doc, found) = findings(&text);
     assert_eq!(
         found,

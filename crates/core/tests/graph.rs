@@ -116,8 +116,8 @@ fn kind_configs_are(g: &Graph, address: Option<&str>) {
 fn metallb_objects_match_the_walkthrough() {
     let g = example_graph();
     for (cluster, range) in [
-        ("demo", "172.17.0.61-172.17.0.70"),
-        ("demo3", "172.17.0.71-172.17.0.80"),
+        ("demo", "172.18.0.61-172.18.0.70"),
+        ("demo3", "172.18.0.71-172.18.0.80"),
     ] {
         assert_eq!(
             body(

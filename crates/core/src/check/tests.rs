@@ -106,8 +106,8 @@ fn failures(results: &[CheckResult]) -> Vec<(String, String)> {
 fn the_walkthrough_as_apply_leaves_it_passes_every_check() {
     let topology = topology();
     let snap = snapshot(
-        healthy("172.17.0.61", "demo3", "172.17.0.71", ANCHOR),
-        healthy("172.17.0.71", "demo", "172.17.0.61", ANCHOR),
+        healthy("172.18.0.61", "demo3", "172.18.0.71", ANCHOR),
+        healthy("172.18.0.71", "demo", "172.18.0.61", ANCHOR),
     );
     let results = run(&topology, &snap, Some(ANCHOR), &TextJudge);
     assert_eq!(failures(&results), Vec::<(String, String)>::new());
@@ -121,8 +121,8 @@ fn the_walkthrough_as_apply_leaves_it_passes_every_check() {
 fn a_different_trust_anchor_in_demo3_is_reported_naming_demo3() {
     let topology = topology();
     let snap = snapshot(
-        healthy("172.17.0.61", "demo3", "172.17.0.71", ANCHOR),
-        healthy("172.17.0.71", "demo", "172.17.0.61", OTHER_ANCHOR),
+        healthy("172.18.0.61", "demo3", "172.18.0.71", ANCHOR),
+        healthy("172.18.0.71", "demo", "172.18.0.61", OTHER_ANCHOR),
     );
     let results = run(&topology, &snap, Some(ANCHOR), &TextJudge);
     let failed = failures(&results);
@@ -161,13 +161,13 @@ fn a_different_trust_anchor_in_demo3_is_reported_naming_demo3() {
 #[test]
 fn a_mirror_pointing_at_a_stale_gateway_address_fails_with_both_addresses() {
     let topology = topology();
-    let mut demo = healthy("172.17.0.61", "demo3", "172.17.0.71", ANCHOR);
+    let mut demo = healthy("172.18.0.61", "demo3", "172.18.0.71", ANCHOR);
     for object in &mut demo {
         if object["kind"] == "Endpoints" && object["metadata"]["name"] == "podinfo-kind-demo3" {
-            object["subsets"][0]["addresses"][0]["ip"] = json!("172.17.0.99");
+            object["subsets"][0]["addresses"][0]["ip"] = json!("172.18.0.99");
         }
     }
-    let snap = snapshot(demo, healthy("172.17.0.71", "demo", "172.17.0.61", ANCHOR));
+    let snap = snapshot(demo, healthy("172.18.0.71", "demo", "172.18.0.61", ANCHOR));
     let results = run(&topology, &snap, Some(ANCHOR), &TextJudge);
     let failed: Vec<&CheckResult> = results
         .iter()
@@ -180,14 +180,14 @@ fn a_mirror_pointing_at_a_stale_gateway_address_fails_with_both_addresses() {
     );
     assert_eq!(
         failed[0].detail,
-        "endpoints 172.17.0.99 but the gateway is 172.17.0.71"
+        "endpoints 172.18.0.99 but the gateway is 172.18.0.71"
     );
 }
 
 #[test]
 fn a_gateway_outside_its_pool_and_loopback_credentials_fail() {
     let topology = topology();
-    let mut demo = healthy("172.17.0.75", "demo3", "172.17.0.71", ANCHOR);
+    let mut demo = healthy("172.18.0.75", "demo3", "172.18.0.71", ANCHOR);
     for object in &mut demo {
         if object["kind"] == "Secret" && object["metadata"]["namespace"] == "linkerd-multicluster" {
             object["data"]["kubeconfig"] = json!(b64(
@@ -195,7 +195,7 @@ fn a_gateway_outside_its_pool_and_loopback_credentials_fail() {
             ));
         }
     }
-    let snap = snapshot(demo, healthy("172.17.0.71", "demo", "172.17.0.75", ANCHOR));
+    let snap = snapshot(demo, healthy("172.18.0.71", "demo", "172.18.0.75", ANCHOR));
     let results = run(&topology, &snap, Some(ANCHOR), &TextJudge);
     let failed: Vec<(&str, &str)> = results
         .iter()
@@ -207,7 +207,7 @@ fn a_gateway_outside_its_pool_and_loopback_credentials_fail() {
         vec![
             (
                 "gateway has an address from this cluster's pool",
-                "172.17.0.75 is in none of this cluster's pools"
+                "172.18.0.75 is in none of this cluster's pools"
             ),
             (
                 "credentials for kind-demo3 do not point at a loopback address",
@@ -235,7 +235,7 @@ fn an_unreachable_cluster_fails_once_and_its_links_are_not_guessed() {
     let mut snap = Snapshot::default();
     snap.insert(
         "demo",
-        ClusterObjects::new(healthy("172.17.0.61", "demo3", "172.17.0.71", ANCHOR)),
+        ClusterObjects::new(healthy("172.18.0.61", "demo3", "172.18.0.71", ANCHOR)),
     );
     snap.unreachable("demo3", "connection refused (context kind-demo3)".into());
     let results = run(&topology, &snap, Some(ANCHOR), &TextJudge);
@@ -335,7 +335,7 @@ fn each_broken_state_fails_exactly_its_checks() {
             |objects| {
                 for o in objects.iter_mut() {
                     if o["kind"] == "Link" {
-                        o["spec"]["gatewayAddress"] = json!("172.17.0.79");
+                        o["spec"]["gatewayAddress"] = json!("172.18.0.79");
                     }
                 }
             },
@@ -348,11 +348,11 @@ fn each_broken_state_fails_exactly_its_checks() {
         ),
     ];
     let topology = topology();
-    let healthy_demo3 = healthy("172.17.0.71", "demo", "172.17.0.61", ANCHOR);
+    let healthy_demo3 = healthy("172.18.0.71", "demo", "172.18.0.61", ANCHOR);
     let all = run(
         &topology,
         &snapshot(
-            healthy("172.17.0.61", "demo3", "172.17.0.71", ANCHOR),
+            healthy("172.18.0.61", "demo3", "172.18.0.71", ANCHOR),
             healthy_demo3.clone(),
         ),
         Some(ANCHOR),
@@ -360,7 +360,7 @@ fn each_broken_state_fails_exactly_its_checks() {
     )
     .len();
     for (name, breakage, expected) in cases {
-        let mut demo = healthy("172.17.0.61", "demo3", "172.17.0.71", ANCHOR);
+        let mut demo = healthy("172.18.0.61", "demo3", "172.18.0.71", ANCHOR);
         breakage(&mut demo);
         let results = run(
             &topology,

@@ -309,8 +309,9 @@ pub fn addresses_from_ip_json(text: &str) -> Result<Vec<IpAddr>, String> {
 mod tests {
     use super::*;
 
+    /// kind's network on the next subnet after the example's.
     const INSPECT: &str = r#"[{"Name": "kind", "IPAM": {"Driver": "default",
-        "Config": [{"Subnet": "fc00:f853:ccd:e793::/64"}, {"Subnet": "172.18.0.0/16", "Gateway": "172.18.0.1"}]}}]"#;
+        "Config": [{"Subnet": "fc00:f853:ccd:e793::/64"}, {"Subnet": "172.19.0.0/16", "Gateway": "172.19.0.1"}]}}]"#;
 
     fn example() -> MachineRequirements {
         requirements(include_str!("../../../../topology.example.yaml"))
@@ -334,7 +335,7 @@ mod tests {
     fn the_example_needs_the_kind_network_its_pools_and_a_local_api_server() {
         let req = example();
         assert_eq!(req.network.as_deref(), Some("kind"));
-        assert_eq!(req.subnet.as_deref(), Some("172.17.0.0/16"));
+        assert_eq!(req.subnet.as_deref(), Some("172.18.0.0/16"));
         assert_eq!(req.pools.len(), 2);
         assert_eq!(
             crate::graph::pipeline(&[docker_network_inspect("kind")]),
@@ -344,15 +345,15 @@ mod tests {
         let problems = check_network(&req, &subnets);
         assert_eq!(problems.len(), 3, "{problems:#?}");
         assert!(
-            problems[0].contains("spec.network.subnet 172.17.0.0/16")
-                && problems[0].contains("172.18.0.0/16"),
+            problems[0].contains("spec.network.subnet 172.18.0.0/16")
+                && problems[0].contains("172.19.0.0/16"),
             "{problems:#?}"
         );
         assert!(
-            problems[1].contains("cluster demo: pool first-pool range 172.17.0.61-172.17.0.70"),
+            problems[1].contains("cluster demo: pool first-pool range 172.18.0.61-172.18.0.70"),
             "{problems:#?}"
         );
-        let good = network_subnets(&INSPECT.replace("172.18.0.0/16", "172.17.0.0/16")).unwrap();
+        let good = network_subnets(&INSPECT.replace("172.19.0.0/16", "172.18.0.0/16")).unwrap();
         assert!(check_network(&req, &good).is_empty());
         assert!(network_subnets("[]").is_err());
     }
@@ -363,28 +364,29 @@ mod tests {
         let create = docker_network_create(&req).expect("a subnet to create it on");
         assert_eq!(
             create.to_string(),
-            "docker network create --driver bridge --subnet 172.17.0.0/16 --opt com.docker.network.bridge.enable_ip_masquerade=true --opt com.docker.network.driver.mtu=1500 kind"
+            "docker network create --driver bridge --subnet 172.18.0.0/16 --opt com.docker.network.bridge.enable_ip_masquerade=true --opt com.docker.network.driver.mtu=1500 kind"
         );
         assert_eq!(
             docker_network_names().to_string(),
             "docker network ls --format '{{.Name}}'"
         );
+        // docker's default bridge, and a compose project's network that took 172.18/16.
         let inspect = r#"[{"Name": "bridge", "IPAM": {"Config": [{"Subnet": "172.17.0.0/16", "Gateway": "172.17.0.1"}]}},
             {"Name": "host", "IPAM": {"Config": []}},
-            {"Name": "other", "IPAM": {"Config": [{"Subnet": "10.10.0.0/16"}]}}]"#;
+            {"Name": "shop_default", "IPAM": {"Config": [{"Subnet": "172.18.0.0/16"}]}}]"#;
         let existing = named_network_subnets(inspect).unwrap();
         assert_eq!(existing.len(), 3);
         let problems = check_new_network(&req, &existing);
         assert_eq!(problems.len(), 1, "{problems:#?}");
         assert!(
-            problems[0].starts_with("docker network kind does not exist yet and cannot be created on spec.network.subnet 172.17.0.0/16: docker network bridge has 172.17.0.0/16"),
+            problems[0].starts_with("docker network kind does not exist yet and cannot be created on spec.network.subnet 172.18.0.0/16: docker network shop_default has 172.18.0.0/16"),
             "{problems:#?}"
         );
         // A wider or a narrower subnet overlaps as well; a disjoint one is free.
         let bridge = |net: &str| vec![("bridge".to_string(), vec![IpNet::from_str(net).unwrap()])];
         assert_eq!(check_new_network(&req, &bridge("172.16.0.0/12")).len(), 1);
-        assert_eq!(check_new_network(&req, &bridge("172.17.5.0/24")).len(), 1);
-        assert!(check_new_network(&req, &bridge("172.18.0.0/16")).is_empty());
+        assert_eq!(check_new_network(&req, &bridge("172.18.5.0/24")).len(), 1);
+        assert!(check_new_network(&req, &bridge("172.17.0.0/16")).is_empty());
         // No subnet: kind makes the network where docker says (W030 warns about pools).
         let without = MachineRequirements {
             subnet: None,

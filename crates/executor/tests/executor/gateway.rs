@@ -91,20 +91,20 @@ async fn wait_for_gateway(cluster: &FakeCluster) -> Result<String, String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_address_from_the_topologys_pool_is_accepted() {
-    let cluster = cluster_with_pool("172.17.0.71-172.17.0.80");
+    let cluster = cluster_with_pool("172.18.0.71-172.18.0.80");
     assert_eq!(
         wait_for_gateway(&cluster).await,
-        Ok("address 172.17.0.71".to_string())
+        Ok("address 172.18.0.71".to_string())
     );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_address_outside_the_topologys_pool_fails_naming_both() {
-    let cluster = cluster_with_pool("172.18.0.5-172.18.0.9");
+    let cluster = cluster_with_pool("172.19.0.5-172.19.0.9");
     let error = wait_for_gateway(&cluster).await.unwrap_err();
     assert!(
-        error.contains("172.18.0.5")
-            && error.contains("first-pool (172.17.0.71-172.17.0.80)")
+        error.contains("172.19.0.5")
+            && error.contains("first-pool (172.18.0.71-172.18.0.80)")
             && error.contains("demo3")
             && error.contains("linkerd-multicluster/linkerd-gateway"),
         "{error}"

@@ -204,21 +204,21 @@ async fn a_kind_network_without_the_topologys_subnet_and_pools_stops_apply() {
         opts,
         ..
     } = Example::install(FakeToolOptions {
-        docker_subnet: "172.18.0.0/16".into(),
+        docker_subnet: "172.19.0.0/16".into(),
         ..FakeToolOptions::default()
     });
 
     let planned = plan(&graph, &opts).await;
     assert_eq!(planned.preflight.len(), 3, "{:#?}", planned.preflight);
     assert!(
-        planned.preflight[0].contains("spec.network.subnet 172.17.0.0/16")
-            && planned.preflight[0].contains("172.18.0.0/16"),
+        planned.preflight[0].contains("spec.network.subnet 172.18.0.0/16")
+            && planned.preflight[0].contains("172.19.0.0/16"),
         "{:#?}",
         planned.preflight
     );
     assert!(
         planned.preflight[2]
-            .contains("cluster demo3: pool first-pool range 172.17.0.71-172.17.0.80"),
+            .contains("cluster demo3: pool first-pool range 172.18.0.71-172.18.0.80"),
         "{:#?}",
         planned.preflight
     );
@@ -275,7 +275,7 @@ async fn an_api_server_address_that_is_not_this_machines_stops_apply() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_kind_network_is_made_on_the_topology_subnet_before_the_first_cluster() {
-    // A machine that never ran kind: no `kind` network, docker's bridge elsewhere.
+    // A machine that never ran kind: no `kind` network, docker's bridge on 172.17/16.
     let Example {
         dir: _dir,
         tools,
@@ -284,10 +284,9 @@ async fn a_missing_kind_network_is_made_on_the_topology_subnet_before_the_first_
         ..
     } = Example::install(FakeToolOptions {
         kind_network: false,
-        docker_bridge_subnet: "172.30.0.0/16".into(),
         ..FakeToolOptions::default()
     });
-    let create = "network create --driver bridge --subnet 172.17.0.0/16 --opt com.docker.network.bridge.enable_ip_masquerade=true --opt com.docker.network.driver.mtu=1500 kind";
+    let create = "network create --driver bridge --subnet 172.18.0.0/16 --opt com.docker.network.bridge.enable_ip_masquerade=true --opt com.docker.network.driver.mtu=1500 kind";
 
     let planned = plan(&graph, &opts).await;
     assert!(planned.preflight.is_empty(), "{:?}", planned.preflight);
@@ -335,18 +334,20 @@ async fn a_missing_kind_network_is_made_on_the_topology_subnet_before_the_first_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_kind_network_whose_subnet_another_network_has_stops_apply() {
-    // Docker's default bridge is 172.17.0.0/16, the walkthrough's kind subnet: docker
-    // would refuse the network, and kind would put it elsewhere, away from the pools.
-    let Example {
-        dir: _dir,
-        tools,
-        graph,
-        opts,
-        ..
-    } = Example::install(FakeToolOptions {
+    // The walkthrough's own addresses (its machine had kind on 172.17/16) where docker's
+    // default bridge has 172.17.0.0/16: docker would refuse the network, and kind would
+    // put it elsewhere, away from the pools.
+    let example = Example::install(FakeToolOptions {
         kind_network: false,
         ..FakeToolOptions::default()
     });
+    let graph = example.graph_of(&example.text.replace("172.18.0.", "172.17.0."));
+    let Example {
+        dir: _dir,
+        tools,
+        opts,
+        ..
+    } = example;
     let planned = plan(&graph, &opts).await;
     assert_eq!(
         planned.preflight,

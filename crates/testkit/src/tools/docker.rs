@@ -163,7 +163,24 @@ fn create(shared: &Shared, args: &[&str]) -> Outcome {
         );
     }
     if subnets.is_empty() {
-        subnets.push("172.18.0.0/16".into());
+        // docker's default pools: the first free /16 from 172.17 on.
+        let taken: Vec<IpNet> = networks
+            .values()
+            .flatten()
+            .filter_map(|s| IpNet::from_str(s).ok())
+            .collect();
+        if let Some(free) = (17..=31)
+            .map(|second| format!("172.{second}.0.0/16"))
+            .find(|net| {
+                IpNet::from_str(net).is_ok_and(|net| {
+                    !taken
+                        .iter()
+                        .any(|t| t.contains(&net.network()) || net.contains(&t.network()))
+                })
+            })
+        {
+            subnets.push(free);
+        }
     }
     networks.insert(name.clone(), subnets);
     Outcome::out(format!("{:0>64}\n", networks.len()))

@@ -61,14 +61,13 @@ pub struct FakeToolOptions {
     pub helm_version: String,
     /// `linkerd-smi version --short` (and the adaptor image tag): `v0.2.1`.
     pub smi_version: String,
-    /// The IPv4 subnet `docker network inspect kind` shows: `172.17.0.0/16` (the
-    /// walkthrough's machine).
+    /// The IPv4 subnet `docker network inspect kind` shows: `172.18.0.0/16`, where kind's
+    /// network usually is (the example's).
     pub docker_subnet: String,
     /// Whether the `kind` network exists from the start (true); without it, `docker
     /// network create` makes networks as docker does.
     pub kind_network: bool,
-    /// The subnet of docker's default `bridge` network: `172.17.0.0/16`, docker's default
-    /// (only ever compared with a network being created).
+    /// The subnet of docker's default `bridge` network: `172.17.0.0/16`, docker's default.
     pub docker_bridge_subnet: String,
     /// This machine's addresses as `ip -json address show` lists them: loopback and the
     /// walkthrough's host address `192.168.1.61` (the example's `apiServerAddress`).
@@ -89,7 +88,7 @@ impl Default for FakeToolOptions {
             kind_version: "v0.20.0".into(),
             helm_version: "v3.12.3+g3a31588".into(),
             smi_version: "v0.2.1".into(),
-            docker_subnet: "172.17.0.0/16".into(),
+            docker_subnet: "172.18.0.0/16".into(),
             kind_network: true,
             docker_bridge_subnet: "172.17.0.0/16".into(),
             local_addresses: vec!["127.0.0.1".into(), "::1".into(), "192.168.1.61".into()],
