@@ -144,7 +144,7 @@ async fn check_docker_network(
             check_new_network(requirements, network, engine).await
         }
         Err(e) => vec![format!(
-            "docker network {network}: {e}; kind clusters need docker and its `{network}` network (kind creates it with the first cluster)"
+            "docker network {network}: {e}; kind clusters need docker and its `{network}` network (apply makes it before the first cluster when it does not exist)"
         )],
     }
 }
@@ -183,7 +183,8 @@ async fn check_new_network(
             Ok(existing) => preflight::check_new_network(requirements, &existing),
             Err(e) => vec![format!("docker network {network}: {e}")],
         },
-        // A network removed between the two calls: its subnet is free.
+        // A network removed between the two calls (rare): nothing to compare with here;
+        // `docker network create` still refuses an overlap, failing the kind cluster.
         Err(e)
             if e.to_string().contains("not found") || e.to_string().contains("No such network") =>
         {
