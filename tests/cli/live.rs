@@ -682,3 +682,37 @@ fn an_interrupted_apply_finishes_what_runs_says_so_and_the_next_run_converges() 
             .is_some());
     }
 }
+
+#[test]
+fn on_a_machine_without_the_kind_network_plan_shows_it_made_first_and_apply_makes_it() {
+    let machine = Machine::new(FakeToolOptions {
+        kind_network: false,
+        ..FakeToolOptions::default()
+    });
+    let create = "docker network create --driver bridge --subnet 172.18.0.0/16 --opt com.docker.network.bridge.enable_ip_masquerade=true --opt com.docker.network.driver.mtu=1500 kind";
+    let (plan, _) = machine.expect(&["plan", "topology.yaml"], 0);
+    // Each kind cluster's section: the network first, then kind.
+    for cluster in ["demo", "demo3"] {
+        let section = plan
+            .split(&format!("+ {cluster}/cluster "))
+            .nth(1)
+            .unwrap_or_else(|| panic!("{cluster} is created: {plan}"));
+        let network = section.find(create).unwrap_or_else(|| panic!("{plan}"));
+        let kind = section
+            .find(&format!("kind create cluster --name {cluster}"))
+            .unwrap_or_else(|| panic!("{plan}"));
+        assert!(network < kind, "{plan}");
+    }
+    machine.apply();
+    let made: Vec<String> = machine
+        .tools
+        .calls_of("docker")
+        .into_iter()
+        .map(|c| c.args.join(" "))
+        .filter(|args| args.starts_with("network create"))
+        .collect();
+    assert_eq!(made.len(), 1, "{made:?}");
+    assert_eq!(format!("docker {}", made[0]), create);
+    let (again, _) = machine.expect(&["plan", "topology.yaml"], 0);
+    assert!(!again.contains("docker network create"), "{again}");
+}
