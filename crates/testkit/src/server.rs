@@ -536,7 +536,7 @@ fn scale(
             if let Some(rv) = body.pointer("/metadata/resourceVersion") {
                 patch["metadata"] = json!({"resourceVersion": rv});
             }
-            state.merge_patch(rt, ns, name, patch, Endpoint::Main, &call.opts)?
+            state.merge_patch(rt, ns, name, patch, Endpoint::Scale, &call.opts)?
         }
         other => return Err(ApiError::method_not_allowed(other)),
     };

@@ -59,6 +59,19 @@ pub(crate) struct Outcome {
 pub(crate) enum Endpoint {
     Main,
     Status,
+    /// `<plural>/<name>/scale`: writes `spec.replicas` (the caller limits the patch to it).
+    Scale,
+}
+
+impl Endpoint {
+    /// The managedFields `subresource` of a write through this endpoint.
+    fn subresource(self) -> Option<&'static str> {
+        match self {
+            Endpoint::Main => None,
+            Endpoint::Status => Some("status"),
+            Endpoint::Scale => Some("scale"),
+        }
+    }
 }
 
 /// The whole state of one fake cluster.
@@ -242,8 +255,8 @@ impl State {
     fn scope(rt: &ResourceType, endpoint: Endpoint) -> Scope {
         match endpoint {
             Endpoint::Status => Scope::StatusOnly,
-            Endpoint::Main if rt.status_subresource => Scope::NoStatus,
-            Endpoint::Main => Scope::Whole,
+            Endpoint::Main | Endpoint::Scale if rt.status_subresource => Scope::NoStatus,
+            Endpoint::Main | Endpoint::Scale => Scope::Whole,
         }
     }
 
@@ -588,7 +601,7 @@ impl State {
         let new = State::restrict_to_endpoint(rt, endpoint, Some(&old.object), new);
         let obj = self.prepare(rt, ns, name, Some(&old), new)?;
         self.refuse_unknown_fields(rt, opts, false)?;
-        let sub = (endpoint == Endpoint::Status).then_some("status");
+        let sub = endpoint.subresource();
         let (now, api_version) = (now_rfc3339(), rt.api_version());
         let req = ApplyRequest {
             manager: &opts.manager,

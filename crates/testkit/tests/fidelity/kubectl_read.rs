@@ -356,6 +356,22 @@ fn scale_writes_spec_replicas_through_the_scale_subresource() {
         before["metadata"]["resourceVersion"]
     );
     assert_eq!(after["metadata"]["generation"], 2);
+    // Who wrote it is recorded as a real server records it: an Update through `scale`,
+    // owning spec.replicas.
+    let managed = kubectl.get_json(&["deployment", "web", "--show-managed-fields"]);
+    let scale_entry = managed["metadata"]["managedFields"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|entry| entry["subresource"] == "scale")
+        .unwrap_or_else(|| panic!("{managed:#}"));
+    assert_eq!(scale_entry["operation"], "Update");
+    assert!(
+        scale_entry["fieldsV1"]["f:spec"]
+            .get("f:replicas")
+            .is_some(),
+        "{scale_entry}"
+    );
 
     let raw = kubectl.ok(&[
         "get",
