@@ -487,19 +487,27 @@ pub(crate) async fn kind_cluster_creation(engine: &Engine, action: &ExternalActi
 }
 
 /// The topology's docker network and the command that makes it, when meshctl makes it
-/// and it does not exist yet.
-async fn network_to_create(engine: &Engine) -> Result<Option<(&str, &ToolCommand)>, ExecutorError> {
-    let (Some(network), Some(create)) = (&engine.docker_network, &engine.network_create) else {
+/// and it does not exist yet; with the MTU of docker's default bridge, as kind takes it.
+async fn network_to_create(engine: &Engine) -> Result<Option<(&str, ToolCommand)>, ExecutorError> {
+    let Some(network) = &engine.machine.network else {
         return Ok(None);
     };
+    if preflight::docker_network_create(&engine.machine, None).is_none() {
+        return Ok(None);
+    }
     let inspect = preflight::docker_network_inspect(network).argv();
     match run_tool(engine, &inspect).await {
-        Ok(_) => Ok(None),
-        Err(e) if preflight::network_not_found(&e.to_string(), network) => {
-            Ok(Some((network, create)))
-        }
-        Err(e) => Err(e),
+        Ok(_) => return Ok(None),
+        Err(e) if preflight::network_not_found(&e.to_string(), network) => {}
+        Err(e) => return Err(e),
     }
+    let mtu = match run_tool(engine, &preflight::docker_network_inspect("bridge").argv()).await {
+        Ok(output) => preflight::bridge_mtu(&output.stdout),
+        // No default bridge (a daemon run with --bridge=none): docker's default MTU.
+        Err(_) => None,
+    };
+    Ok(preflight::docker_network_create(&engine.machine, mtu)
+        .map(|create| (network.as_str(), create)))
 }
 
 /// `kind get clusters` lists `name`.

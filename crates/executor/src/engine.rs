@@ -41,13 +41,10 @@ pub struct Engine {
     /// cluster (Linkerd's control plane, viz) run at once and share them, so one must
     /// make them and the other find them.
     pub(crate) webhook_certificates: std::sync::Mutex<()>,
-    /// The docker network the topology's kind clusters go on (`spec.network.name`); None
-    /// without kind clusters.
-    pub(crate) docker_network: Option<String>,
-    /// The `docker network create` that makes it on the topology's subnet, run before the
-    /// first kind cluster when the network does not exist yet (None without a subnet: kind
-    /// makes the network).
-    pub(crate) network_create: Option<meshctl_core::graph::ToolCommand>,
+    /// What the topology's kind clusters need of the machine: the docker network they go
+    /// on (`spec.network.name`; None without kind clusters), which apply makes on its
+    /// subnet before the first kind cluster when it does not exist yet.
+    pub(crate) machine: meshctl_core::graph::preflight::MachineRequirements,
     /// Held while a kind cluster checks for (and makes) the docker network, so that two
     /// clusters created at once do not both create it.
     pub(crate) network_lock: tokio::sync::Mutex<()>,
@@ -124,8 +121,7 @@ impl Engine {
             discovery: Arc::clone(&session.discovery),
             tool_slots: Semaphore::new(opts.parallelism.max(1)),
             webhook_certificates: std::sync::Mutex::new(()),
-            docker_network: graph.machine().network.clone(),
-            network_create: meshctl_core::graph::preflight::docker_network_create(graph.machine()),
+            machine: graph.machine().clone(),
             network_lock: tokio::sync::Mutex::new(()),
             applyset: ApplySet::for_topology(&opts.topology_name),
             opts: opts.clone(),
@@ -200,7 +196,7 @@ impl Engine {
         }
         // kind puts its nodes on the `kind` network unless told otherwise: a topology
         // naming another network (spec.network.name) must get its clusters there.
-        if let Some(network) = self.docker_network.as_ref().filter(|n| *n != "kind") {
+        if let Some(network) = self.machine.network.as_ref().filter(|n| *n != "kind") {
             env.push((
                 "KIND_EXPERIMENTAL_DOCKER_NETWORK".to_string(),
                 network.into(),

@@ -107,11 +107,15 @@ pub fn docker_networks_inspect(names: &[String]) -> ToolCommand {
 }
 
 /// `docker network create` of the topology's network with its subnet, as kind creates
-/// its own (a bridge with IP masquerading and MTU 1500) but on the subnet the topology's
-/// pools were planned in; kind uses a network that exists as it is. `None` without a
-/// kind cluster or a parseable `spec.network.subnet` (kind then creates the network on a
-/// subnet docker picks).
-pub fn docker_network_create(requirements: &MachineRequirements) -> Option<ToolCommand> {
+/// its own (a bridge with IP masquerading, and the MTU of docker's default bridge when
+/// that sets one: `mtu`, read with [`bridge_mtu`]) but on the subnet the topology's pools
+/// were planned in; kind uses a network that exists as it is. `None` without a kind
+/// cluster or a parseable `spec.network.subnet` (kind then creates the network on a subnet
+/// docker picks).
+pub fn docker_network_create(
+    requirements: &MachineRequirements,
+    mtu: Option<u32>,
+) -> Option<ToolCommand> {
     let network = requirements.network.as_ref()?;
     let subnet = IpNet::from_str(requirements.subnet.as_deref()?).ok()?;
     let mut args: Vec<String> = ["network", "create", "--driver", "bridge", "--subnet"]
@@ -126,17 +130,37 @@ pub fn docker_network_create(requirements: &MachineRequirements) -> Option<ToolC
         [
             "--opt",
             "com.docker.network.bridge.enable_ip_masquerade=true",
-            "--opt",
-            "com.docker.network.driver.mtu=1500",
         ]
         .map(str::to_string),
     );
+    if let Some(mtu) = mtu {
+        args.extend([
+            "--opt".to_string(),
+            format!("com.docker.network.driver.mtu={mtu}"),
+        ]);
+    }
     args.push(network.clone());
     Some(ToolCommand {
         tool: Tool::Docker,
         args,
         context: None,
     })
+}
+
+/// The MTU docker's default `bridge` network sets (`docker network inspect bridge`, option
+/// `com.docker.network.driver.mtu`), which kind gives its own network: hosts whose links
+/// carry less than 1500 bytes (cloud VMs, VPNs) configure docker so.
+pub fn bridge_mtu(inspect_output: &str) -> Option<u32> {
+    let value: serde_json::Value = serde_json::from_str(inspect_output).ok()?;
+    value
+        .as_array()?
+        .iter()
+        .find(|network| network.get("Name").and_then(serde_json::Value::as_str) == Some("bridge"))?
+        .pointer("/Options/com.docker.network.driver.mtu")?
+        .as_str()?
+        .parse()
+        .ok()
+        .filter(|mtu| *mtu > 0)
 }
 
 /// Each network `docker network inspect` printed, with its subnets.
@@ -361,11 +385,25 @@ mod tests {
     #[test]
     fn a_missing_network_is_created_on_the_topology_subnet_unless_another_holds_it() {
         let req = example();
-        let create = docker_network_create(&req).expect("a subnet to create it on");
+        let create = docker_network_create(&req, Some(1460)).expect("a subnet to create it on");
         assert_eq!(
             create.to_string(),
-            "docker network create --driver bridge --subnet 172.18.0.0/16 --opt com.docker.network.bridge.enable_ip_masquerade=true --opt com.docker.network.driver.mtu=1500 kind"
+            "docker network create --driver bridge --subnet 172.18.0.0/16 --opt com.docker.network.bridge.enable_ip_masquerade=true --opt com.docker.network.driver.mtu=1460 kind"
         );
+        // A bridge without an MTU of its own: docker's default, as kind leaves it.
+        assert_eq!(
+            docker_network_create(&req, None).unwrap().to_string(),
+            "docker network create --driver bridge --subnet 172.18.0.0/16 --opt com.docker.network.bridge.enable_ip_masquerade=true kind"
+        );
+        let bridge = |options: &str| {
+            format!(r#"[{{"Name": "bridge", "IPAM": {{"Config": []}}, "Options": {{{options}}}}}]"#)
+        };
+        assert_eq!(
+            bridge_mtu(&bridge(r#""com.docker.network.driver.mtu": "1460""#)),
+            Some(1460)
+        );
+        assert_eq!(bridge_mtu(&bridge("")), None);
+        assert_eq!(bridge_mtu("not json"), None);
         assert_eq!(
             docker_network_names().to_string(),
             "docker network ls --format '{{.Name}}'"
@@ -392,7 +430,7 @@ mod tests {
             subnet: None,
             ..example()
         };
-        assert!(docker_network_create(&without).is_none());
+        assert!(docker_network_create(&without, None).is_none());
         assert!(check_new_network(&without, &existing).is_empty());
 
         for missing in [

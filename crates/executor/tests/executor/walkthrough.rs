@@ -275,7 +275,8 @@ async fn an_api_server_address_that_is_not_this_machines_stops_apply() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_kind_network_is_made_on_the_topology_subnet_before_the_first_cluster() {
-    // A machine that never ran kind: no `kind` network, docker's bridge on 172.17/16.
+    // A machine that never ran kind: no `kind` network, docker's bridge on 172.17/16 with
+    // a smaller MTU (a cloud VM's), which kind's network takes too.
     let Example {
         dir: _dir,
         tools,
@@ -284,9 +285,10 @@ async fn a_missing_kind_network_is_made_on_the_topology_subnet_before_the_first_
         ..
     } = Example::install(FakeToolOptions {
         kind_network: false,
+        docker_bridge_mtu: Some(1460),
         ..FakeToolOptions::default()
     });
-    let create = "network create --driver bridge --subnet 172.18.0.0/16 --opt com.docker.network.bridge.enable_ip_masquerade=true --opt com.docker.network.driver.mtu=1500 kind";
+    let create = "network create --driver bridge --subnet 172.18.0.0/16 --opt com.docker.network.bridge.enable_ip_masquerade=true --opt com.docker.network.driver.mtu=1460 kind";
 
     let planned = plan(&graph, &opts).await;
     assert!(planned.preflight.is_empty(), "{:?}", planned.preflight);

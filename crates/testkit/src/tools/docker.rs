@@ -1,31 +1,53 @@
 //! `docker network inspect|ls|create`: the docker calls meshctl makes (the machine
 //! preflight of kind topologies, and the network it makes before the first kind cluster
 //! when the topology's does not exist). Prints what real docker prints (the fields meshctl
-//! reads: `Name`, `IPAM.Config[].Subnet`). The `kind` network, when
+//! reads: `Name`, `IPAM.Config[].Subnet`, the bridge's MTU option). The `kind` network, when
 //! `FakeToolOptions::kind_network` says it exists, has kind's IPv6 subnet first and
 //! `FakeToolOptions::docker_subnet`; docker's own `bridge`, `host` and `none` are there too.
 
 use super::{lock, Invocation, Outcome, Shared};
 use ipnet::IpNet;
 use serde_json::json;
+use std::collections::BTreeMap;
 use std::str::FromStr;
 
-/// The networks a docker engine starts with.
+/// One docker network: its subnets and driver options.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Network {
+    subnets: Vec<String>,
+    options: BTreeMap<String, String>,
+}
+
+const MASQUERADE: &str = "com.docker.network.bridge.enable_ip_masquerade";
+const MTU: &str = "com.docker.network.driver.mtu";
+
+/// The networks a docker engine starts with (and kind's, when the options say it exists).
 pub(crate) fn start(shared: &Shared) {
+    let options = &shared.options;
     let mut networks = lock(&shared.docker_networks);
-    networks.insert(
-        "bridge".into(),
-        vec![shared.options.docker_bridge_subnet.clone()],
-    );
-    networks.insert("host".into(), Vec::new());
-    networks.insert("none".into(), Vec::new());
-    if shared.options.kind_network {
+    let mut bridge = Network {
+        subnets: vec![options.docker_bridge_subnet.clone()],
+        options: BTreeMap::from([(MASQUERADE.to_string(), "true".to_string())]),
+    };
+    if let Some(mtu) = options.docker_bridge_mtu {
+        bridge.options.insert(MTU.into(), mtu.to_string());
+    }
+    networks.insert("bridge".into(), bridge);
+    networks.insert("host".into(), Network::default());
+    networks.insert("none".into(), Network::default());
+    if options.kind_network {
         networks.insert(
             "kind".into(),
-            vec![
-                "fc00:f853:ccd:e793::/64".into(),
-                shared.options.docker_subnet.clone(),
-            ],
+            Network {
+                subnets: vec![
+                    "fc00:f853:ccd:e793::/64".into(),
+                    options.docker_subnet.clone(),
+                ],
+                options: BTreeMap::from([
+                    (MASQUERADE.to_string(), "true".to_string()),
+                    (MTU.to_string(), "1500".to_string()),
+                ]),
+            },
         );
     }
 }
@@ -58,7 +80,7 @@ fn inspect(shared: &Shared, names: &[&str]) -> Outcome {
     let mut missing = String::new();
     for name in names {
         match networks.get(*name) {
-            Some(subnets) => found.push(network_json(name, subnets)),
+            Some(network) => found.push(network_json(name, network)),
             None => missing.push_str(&format!(
                 "Error response from daemon: network {name} not found\n"
             )),
@@ -78,8 +100,9 @@ fn inspect(shared: &Shared, names: &[&str]) -> Outcome {
     }
 }
 
-fn network_json(name: &str, subnets: &[String]) -> serde_json::Value {
-    let config: Vec<_> = subnets
+fn network_json(name: &str, network: &Network) -> serde_json::Value {
+    let config: Vec<_> = network
+        .subnets
         .iter()
         .map(|subnet| json!({"Subnet": subnet, "Gateway": gateway(subnet)}))
         .collect();
@@ -87,10 +110,9 @@ fn network_json(name: &str, subnets: &[String]) -> serde_json::Value {
         "Name": name,
         "Driver": if matches!(name, "host" | "none") { name } else { "bridge" },
         "Scope": "local",
-        "EnableIPv6": subnets.iter().any(|s| s.contains(':')),
+        "EnableIPv6": network.subnets.iter().any(|s| s.contains(':')),
         "IPAM": {"Driver": "default", "Options": {}, "Config": config},
-        "Options": {"com.docker.network.bridge.enable_ip_masquerade": "true",
-                    "com.docker.network.driver.mtu": "1500"},
+        "Options": network.options,
     })
 }
 
@@ -107,6 +129,7 @@ fn gateway(subnet: &str) -> String {
 /// refuses a name in use and a subnet that overlaps another network's, as docker does.
 fn create(shared: &Shared, args: &[&str]) -> Outcome {
     let mut subnets = Vec::new();
+    let mut options = BTreeMap::new();
     let mut name = None;
     let mut i = 0;
     while i < args.len() {
@@ -115,8 +138,13 @@ fn create(shared: &Shared, args: &[&str]) -> Outcome {
                 let Some(value) = args.get(i + 1) else {
                     return Outcome::fail(1, format!("flag needs an argument: {}\n", args[i]));
                 };
-                if args[i] == "--subnet" {
-                    subnets.push(value.to_string());
+                match args[i] {
+                    "--subnet" => subnets.push(value.to_string()),
+                    "--opt" | "-o" => {
+                        let (key, val) = value.split_once('=').unwrap_or((value, ""));
+                        options.insert(key.to_string(), val.to_string());
+                    }
+                    _ => {}
                 }
                 i += 2;
             }
@@ -149,7 +177,7 @@ fn create(shared: &Shared, args: &[&str]) -> Outcome {
         .collect();
     let overlaps = networks
         .values()
-        .flatten()
+        .flat_map(|n| &n.subnets)
         .filter_map(|s| IpNet::from_str(s).ok())
         .any(|net| {
             parsed
@@ -166,7 +194,7 @@ fn create(shared: &Shared, args: &[&str]) -> Outcome {
         // docker's default pools: the first free /16 from 172.17 on.
         let taken: Vec<IpNet> = networks
             .values()
-            .flatten()
+            .flat_map(|n| &n.subnets)
             .filter_map(|s| IpNet::from_str(s).ok())
             .collect();
         if let Some(free) = (17..=31)
@@ -182,6 +210,6 @@ fn create(shared: &Shared, args: &[&str]) -> Outcome {
             subnets.push(free);
         }
     }
-    networks.insert(name.clone(), subnets);
+    networks.insert(name.clone(), Network { subnets, options });
     Outcome::out(format!("{:0>64}\n", networks.len()))
 }

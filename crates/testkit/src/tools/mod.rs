@@ -69,6 +69,9 @@ pub struct FakeToolOptions {
     pub kind_network: bool,
     /// The subnet of docker's default `bridge` network: `172.17.0.0/16`, docker's default.
     pub docker_bridge_subnet: String,
+    /// The MTU option docker's default `bridge` network shows: `Some(1500)`, as docker
+    /// shows it; hosts with smaller links set less.
+    pub docker_bridge_mtu: Option<u32>,
     /// This machine's addresses as `ip -json address show` lists them: loopback and the
     /// walkthrough's host address `192.168.1.61` (the example's `apiServerAddress`).
     pub local_addresses: Vec<String>,
@@ -91,6 +94,7 @@ impl Default for FakeToolOptions {
             docker_subnet: "172.18.0.0/16".into(),
             kind_network: true,
             docker_bridge_subnet: "172.17.0.0/16".into(),
+            docker_bridge_mtu: Some(1500),
             local_addresses: vec!["127.0.0.1".into(), "::1".into(), "192.168.1.61".into()],
             cluster_faults: None,
             missing: Vec::new(),
@@ -236,8 +240,8 @@ pub(crate) struct Shared {
     pub(crate) helm_repos: Mutex<BTreeMap<String, String>>,
     /// Serialises kubeconfig edits (kind takes a file lock for the same reason).
     pub(crate) kubeconfig_edit: Mutex<()>,
-    /// Docker networks: name → subnets.
-    pub(crate) docker_networks: Mutex<BTreeMap<String, Vec<String>>>,
+    /// Docker networks by name.
+    pub(crate) docker_networks: Mutex<BTreeMap<String, docker::Network>>,
 }
 
 impl Shared {
