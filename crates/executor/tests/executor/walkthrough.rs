@@ -363,3 +363,35 @@ async fn a_missing_kind_network_whose_subnet_another_network_has_stops_apply() {
         .iter()
         .all(|c| c.args[1] != "create"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_kind_network_whose_neighbours_cannot_be_listed_stops_apply_saying_why() {
+    let Example {
+        dir: _dir,
+        tools,
+        graph,
+        opts,
+        ..
+    } = Example::install(FakeToolOptions {
+        kind_network: false,
+        fail: vec![meshctl_testkit::tools::ToolFailure::new(
+            "docker",
+            "network ls",
+            1,
+            "permission denied while trying to connect to the Docker daemon socket",
+        )],
+        ..FakeToolOptions::default()
+    });
+    let planned = plan(&graph, &opts).await;
+    assert_eq!(planned.preflight.len(), 1, "{:#?}", planned.preflight);
+    let line = &planned.preflight[0];
+    assert!(
+        line.starts_with("docker network kind does not exist yet, and the others could not be listed to check that its subnet is free: ")
+            && line.contains("docker network ls")
+            && line.contains("permission denied"),
+        "{line}"
+    );
+    let summary = apply(&graph, &planned, &opts, &NoProgress).await;
+    assert_eq!(summary.errors, planned.preflight);
+    assert!(tools.calls_of("kind").iter().all(|c| c.args[0] != "create"));
+}
