@@ -186,7 +186,9 @@ async fn check_new_network(
         // A network removed between the two calls (rare): nothing to compare with here;
         // `docker network create` still refuses an overlap, failing the kind cluster.
         Err(e)
-            if e.to_string().contains("not found") || e.to_string().contains("No such network") =>
+            if names
+                .iter()
+                .any(|name| preflight::network_not_found(&e.to_string(), name)) =>
         {
             Vec::new()
         }

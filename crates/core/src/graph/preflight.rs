@@ -6,6 +6,7 @@
 //! (with the values found) are made here.
 
 use super::action::{PoolRanges, Tool, ToolCommand};
+use crate::topology::units::nets_overlap;
 use crate::topology::{Provider, Topology};
 use ipnet::IpNet;
 use std::net::IpAddr;
@@ -61,13 +62,9 @@ impl MachineRequirements {
     }
 }
 
-/// `docker network inspect <network>`: the one spelling of the command.
+/// `docker network inspect <network>`.
 pub fn docker_network_inspect(network: &str) -> ToolCommand {
-    ToolCommand {
-        tool: Tool::Docker,
-        args: vec!["network".into(), "inspect".into(), network.to_string()],
-        context: None,
-    }
+    docker_networks_inspect(&[network.to_string()])
 }
 
 /// Whether a failed `docker network inspect <network>` says the network does not exist:
@@ -93,7 +90,8 @@ pub fn docker_network_names() -> ToolCommand {
     }
 }
 
-/// `docker network inspect <name>...` of several networks at once.
+/// `docker network inspect <name>...` of several networks at once: the one spelling of
+/// the command.
 pub fn docker_networks_inspect(names: &[String]) -> ToolCommand {
     ToolCommand {
         tool: Tool::Docker,
@@ -204,10 +202,13 @@ pub fn check_new_network(
     let Ok(wanted) = IpNet::from_str(subnet) else {
         return Vec::new();
     };
-    let overlaps = |net: &IpNet| net.contains(&wanted.network()) || wanted.contains(&net.network());
     existing
         .iter()
-        .flat_map(|(name, nets)| nets.iter().filter(|n| overlaps(n)).map(move |n| (name, n)))
+        .flat_map(|(name, nets)| {
+            nets.iter()
+                .filter(|net| nets_overlap(net, &wanted))
+                .map(move |net| (name, net))
+        })
         .map(|(name, net)| {
             format!(
                 "docker network {network} does not exist yet and cannot be created on spec.network.subnet {subnet}: docker network {name} has {net}; set spec.network.subnet and the pools to a free range (or create `{network}` yourself and set them to its subnet)"

@@ -61,10 +61,7 @@ pub fn kind_config(
     let service = cluster.service_subnet.get().ok_or_else(|| {
         RenderError::Invalid(format!("serviceSubnet of cluster `{}`", cluster.name))
     })?;
-    let address = match &cluster.api_server_address {
-        Some(a) => Some(a),
-        None => defaults.api_server_address.as_ref(),
-    };
+    let address = cluster.written_api_server_address(defaults);
     let image = cluster.node_image(defaults);
     let node = |role| KindNode {
         role,

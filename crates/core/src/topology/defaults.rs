@@ -4,6 +4,7 @@
 //! everything downstream asks these methods for the effective value.
 
 use super::model::*;
+use super::units::IpAddress;
 use std::collections::HashSet;
 use std::net::IpAddr;
 use std::time::Duration;
@@ -43,6 +44,17 @@ impl Cluster {
                 self.kubernetes_version(defaults)
                     .map(|v| format!("kindest/node:{v}"))
             })
+    }
+
+    /// The API server address as written, here or in `spec.defaults` (parsed or not): kind
+    /// binds on 127.0.0.1 when there is none.
+    pub fn written_api_server_address<'a>(
+        &'a self,
+        defaults: &'a ClusterDefaults,
+    ) -> Option<&'a IpAddress> {
+        self.api_server_address
+            .as_ref()
+            .or(defaults.api_server_address.as_ref())
     }
 
     /// The API server address, and which YAML path it came from (for diagnostics).

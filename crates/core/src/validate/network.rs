@@ -319,12 +319,7 @@ fn api_server_clashes(t: &Topology, out: &mut Vec<Diagnostic>) {
         let (Provider::Kind, Some(port)) = (cluster.provider, cluster.api_server_port) else {
             continue;
         };
-        let address = match cluster.api_server_address.as_ref().or(t
-            .spec
-            .defaults
-            .api_server_address
-            .as_ref())
-        {
+        let address = match cluster.written_api_server_address(&t.spec.defaults) {
             // Unset: kind listens on 127.0.0.1.
             None => std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
             Some(written) => match written.get() {

@@ -179,11 +179,7 @@ fn create(shared: &Shared, args: &[&str]) -> Outcome {
         .values()
         .flat_map(|n| &n.subnets)
         .filter_map(|s| IpNet::from_str(s).ok())
-        .any(|net| {
-            parsed
-                .iter()
-                .any(|new| net.contains(&new.network()) || new.contains(&net.network()))
-        });
+        .any(|net| parsed.iter().any(|new| overlap(&net, new)));
     if overlaps {
         return Outcome::fail(
             1,
@@ -200,11 +196,7 @@ fn create(shared: &Shared, args: &[&str]) -> Outcome {
         if let Some(free) = (17..=31)
             .map(|second| format!("172.{second}.0.0/16"))
             .find(|net| {
-                IpNet::from_str(net).is_ok_and(|net| {
-                    !taken
-                        .iter()
-                        .any(|t| t.contains(&net.network()) || net.contains(&t.network()))
-                })
+                IpNet::from_str(net).is_ok_and(|net| !taken.iter().any(|t| overlap(t, &net)))
             })
         {
             subnets.push(free);
@@ -212,4 +204,9 @@ fn create(shared: &Shared, args: &[&str]) -> Outcome {
     }
     networks.insert(name.clone(), Network { subnets, options });
     Outcome::out(format!("{:0>64}\n", networks.len()))
+}
+
+/// Whether two subnets share an address (docker refuses such a pool).
+fn overlap(a: &IpNet, b: &IpNet) -> bool {
+    a.contains(&b.network()) || b.contains(&a.network())
 }

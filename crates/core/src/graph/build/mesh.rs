@@ -292,9 +292,7 @@ fn link_api_server(topology: &Topology, target: &Cluster) -> Option<String> {
         return None;
     }
     let routable = target
-        .api_server_address
-        .as_ref()
-        .or(topology.spec.defaults.api_server_address.as_ref())
+        .written_api_server_address(&topology.spec.defaults)
         .and_then(|address| address.get())
         .is_some_and(|ip| !(ip.is_loopback() || ip.is_unspecified()));
     (!routable).then(|| render::kind::internal_api_server(target))
